@@ -1,0 +1,114 @@
+/**
+ * Every error Patchbay throws is a `PatchbayError` with a stable `code`. Callers decide on the code and
+ * on the data the error carries (`status`, `retryAfterMs`, …), never on the message text.
+ */
+export const ErrorCode = {
+  // configuration and input
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  // storage
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  MIGRATION_FAILED: 'MIGRATION_FAILED',
+  LEASE_LOST: 'LEASE_LOST',
+  // outbound calls
+  TIMEOUT: 'TIMEOUT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  CIRCUIT_OPEN: 'CIRCUIT_OPEN',
+  BULKHEAD_FULL: 'BULKHEAD_FULL',
+  HTTP_CLIENT_ERROR: 'HTTP_CLIENT_ERROR',
+  HTTP_SERVER_ERROR: 'HTTP_SERVER_ERROR',
+  HTTP_REDIRECT: 'HTTP_REDIRECT',
+  AUTH_FAILED: 'AUTH_FAILED',
+  NETWORK_ERROR: 'NETWORK_ERROR',
+  RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
+  ABORTED: 'ABORTED',
+  INSECURE_URL: 'INSECURE_URL',
+  SSRF_BLOCKED: 'SSRF_BLOCKED',
+  RESPONSE_INVALID: 'RESPONSE_INVALID',
+  // webhooks
+  SIGNATURE_INVALID: 'SIGNATURE_INVALID',
+  SIGNATURE_MISSING: 'SIGNATURE_MISSING',
+  TIMESTAMP_OUT_OF_RANGE: 'TIMESTAMP_OUT_OF_RANGE',
+  PAYLOAD_INVALID: 'PAYLOAD_INVALID',
+  // credentials
+  ENCRYPTION_KEY_INVALID: 'ENCRYPTION_KEY_INVALID',
+  DECRYPTION_FAILED: 'DECRYPTION_FAILED',
+  NEEDS_REAUTH: 'NEEDS_REAUTH',
+  OAUTH_ERROR: 'OAUTH_ERROR',
+  // anything else: a bug in Patchbay
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface PatchbayErrorDetails {
+  cause?: unknown;
+  /** HTTP status of the upstream response, when there was one. */
+  status?: number;
+  /** How long the upstream asked us to wait, in ms, when it said. */
+  retryAfterMs?: number;
+  /** Upstream response headers (already redacted). */
+  headers?: Record<string, string>;
+  /** Upstream response body, truncated (see `truncateBody`). */
+  body?: string;
+  /** Anything else a caller may decide on; must never hold a secret. */
+  data?: Record<string, unknown>;
+}
+
+const MARKER = Symbol.for('patchbay.error');
+
+export class PatchbayError extends Error {
+  override readonly name = 'PatchbayError';
+  readonly code: ErrorCode;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly data?: Record<string, unknown>;
+  readonly [MARKER] = true;
+
+  constructor(code: ErrorCode, message: string, details: PatchbayErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.headers !== undefined) this.headers = details.headers;
+    if (details.body !== undefined) this.body = details.body;
+    if (details.data !== undefined) this.data = details.data;
+  }
+
+  /** Works across copies of the package (two versions installed side by side). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.status !== undefined && { status: this.status }),
+      ...(this.retryAfterMs !== undefined && { retryAfterMs: this.retryAfterMs }),
+      ...(this.data !== undefined && { data: this.data }),
+    };
+  }
+}
+
+export function isPatchbayError(value: unknown, code?: ErrorCode): value is PatchbayError {
+  return value instanceof PatchbayError && (code === undefined || value.code === code);
+}
+
+/** The message of anything thrown, for logs and one-line CLI output. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+const BODY_LIMIT = 2048;
+
+/** Keeps error bodies small: enough to diagnose, never a whole payload in a log line. */
+export function truncateBody(body: string, limit = BODY_LIMIT): string {
+  return body.length <= limit ? body : `${body.slice(0, limit)}… (${body.length - limit} more chars)`;
+}

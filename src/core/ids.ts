@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Sortable ids: a ULID (48-bit millisecond time + 80 random bits, Crockford base32, 26 chars), monotonic
+ * within one process so ids made in the same millisecond still sort in creation order. An optional
+ * prefix says what the id names (`evt_…`, `dlv_…`). Sorting by id is sorting by creation time, which the
+ * cursor pagination of the admin API relies on.
+ */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+let lastTime = -1;
+const lastRandom = new Uint8Array(10);
+
+function incrementRandom(): void {
+  for (let i = lastRandom.length - 1; i >= 0; i--) {
+    const value = lastRandom[i]!;
+    if (value < 255) {
+      lastRandom[i] = value + 1;
+      return;
+    }
+    lastRandom[i] = 0;
+  }
+}
+
+export function ulid(now: number = Date.now()): string {
+  if (now <= lastTime) {
+    incrementRandom();
+  } else {
+    lastTime = now;
+    lastRandom.set(randomBytes(10));
+  }
+  let out = '';
+  let time = lastTime;
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[time % 32] + out;
+    time = Math.floor(time / 32);
+  }
+  // 80 random bits -> 16 base32 chars, 5 bits at a time.
+  let bits = 0;
+  let acc = 0;
+  for (const byte of lastRandom) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(acc >> bits) & 31];
+    }
+    acc &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+export function newId(prefix: string, now?: number): string {
+  return `${prefix}_${ulid(now)}`;
+}
+
+/** The millisecond timestamp encoded in a ULID (or prefixed id). */
+export function idTime(id: string): number {
+  const raw = id.slice(id.indexOf('_') + 1, id.indexOf('_') + 11);
+  let time = 0;
+  for (const ch of raw) time = time * 32 + ALPHABET.indexOf(ch);
+  return time;
+}
