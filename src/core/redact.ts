@@ -2,8 +2,10 @@
  * Redaction of secrets from URLs and headers before they reach a log line, an error message or the
  * event log. Names are matched case-insensitively.
  */
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-hub-signature(-256)?|x-hubspot-signature(-v3)?|stripe-signature|x-slack-signature|webhook-signature|x-signature)$/i;
-const SECRET_PARAM = /^(access_token|refresh_token|id_token|token|api_key|apikey|key|client_secret|password|secret|sig|signature|code|hapikey)$/i;
+const SECRET_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-hub-signature(-256)?|x-hubspot-signature(-v3)?|stripe-signature|x-slack-signature|webhook-signature|x-signature)$/i;
+const SECRET_PARAM =
+  /^(access_token|refresh_token|id_token|token|api_key|apikey|key|client_secret|password|secret|sig|signature|code|hapikey)$/i;
 
 export const REDACTED = '[redacted]';
 

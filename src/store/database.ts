@@ -1,0 +1,235 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, type Kysely as KyselyType, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
+import type { Schema } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+export type Db = KyselyType<Schema>;
+
+/**
+ * A handle on a transaction. `db` runs queries inside it; `afterCommit` runs a callback once the
+ * transaction has committed (used to wake workers only when their jobs are visible).
+ */
+export interface Tx {
+  readonly db: Db;
+  readonly dialect: DialectName;
+  afterCommit(fn: () => void): void;
+}
+
+export interface DatabaseOptions {
+  /** SQLite `synchronous` pragma. Defaults to FULL: a committed write survives power loss. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** PostgreSQL pool size. Defaults to 10. */
+  poolSize?: number;
+  /** How long a connection attempt may take before start-up fails, in ms. Defaults to 5 s. */
+  connectTimeoutMs?: number;
+}
+
+export interface Database {
+  readonly dialect: DialectName;
+  readonly db: Db;
+  /** Where the data lives, with any password removed (for logs and `doctor`). */
+  readonly description: string;
+  /** Runs `fn` in one transaction (SQLite: `BEGIN IMMEDIATE`, so concurrent writers queue, not fail). */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A `Tx` that is not a transaction: each statement commits on its own. */
+  readonly autocommit: Tx;
+  /** PostgreSQL: LISTEN on a channel on a dedicated connection. SQLite: an in-process channel. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Sends a notification now (PostgreSQL NOTIFY; in-process for SQLite). */
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Default SQLite location when nothing is configured. */
+export const DEFAULT_SQLITE_PATH = './.patchbay/patchbay.db';
+
+export function parseDatabaseUrl(url: string): { dialect: DialectName; location: string } {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', location: url };
+  if (url === ':memory:' || url === 'sqlite::memory:') return { dialect: 'sqlite', location: ':memory:' };
+  const path = url.replace(/^sqlite:(\/\/)?/i, '').replace(/^file:(\/\/)?/i, '');
+  if (path === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    throw new PatchbayError(
+      ErrorCode.CONFIG_INVALID,
+      `database url "${redactDbUrl(url)}" is not supported; use postgres://… or a SQLite file path (sqlite:./data.db)`,
+    );
+  }
+  return { dialect: 'sqlite', location: path };
+}
+
+export function redactDbUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+export async function openDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
+  const { dialect, location } = parseDatabaseUrl(url);
+  return dialect === 'sqlite' ? openSqlite(location, options) : openPostgres(location, options);
+}
+
+class Listeners {
+  private readonly map = new Map<string, Set<(payload: string) => void>>();
+  add(channel: string, fn: (payload: string) => void): () => void {
+    let set = this.map.get(channel);
+    if (!set) this.map.set(channel, (set = new Set()));
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+  has(channel: string): boolean {
+    return (this.map.get(channel)?.size ?? 0) > 0;
+  }
+  emit(channel: string, payload: string): void {
+    for (const fn of this.map.get(channel) ?? []) fn(payload);
+  }
+}
+
+function makeTx(db: Db, dialect: DialectName, callbacks: (() => void)[] | undefined): Tx {
+  return {
+    db,
+    dialect,
+    afterCommit(fn) {
+      if (callbacks) callbacks.push(fn);
+      else fn();
+    },
+  };
+}
+
+function runCallbacks(callbacks: (() => void)[]): void {
+  for (const fn of callbacks) {
+    try {
+      fn();
+    } catch {
+      // A wake-up callback must never turn a committed transaction into a failure.
+    }
+  }
+}
+
+function openSqlite(location: string, options: DatabaseOptions): Database {
+  const path = location === ':memory:' ? location : resolve(location);
+  let raw: SqliteDatabase.Database;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    raw = new SqliteDatabase(path);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
+    raw.pragma('busy_timeout = 10000');
+    raw.pragma('foreign_keys = ON');
+  } catch (err) {
+    throw new PatchbayError(
+      ErrorCode.STORE_UNAVAILABLE,
+      `cannot open SQLite database ${path}: ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) });
+  const listeners = new Listeners();
+  return {
+    dialect: 'sqlite',
+    db,
+    description: `sqlite:${path}`,
+    autocommit: makeTx(db, 'sqlite', undefined),
+    async transaction(fn) {
+      const callbacks: (() => void)[] = [];
+      const result = await db.connection().execute(async (conn) => {
+        // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
+        // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
+        await sql`begin immediate`.execute(conn);
+        try {
+          const value = await fn(makeTx(conn, 'sqlite', callbacks));
+          await sql`commit`.execute(conn);
+          return value;
+        } catch (err) {
+          if (raw.inTransaction) await sql`rollback`.execute(conn);
+          throw err;
+        }
+      });
+      runCallbacks(callbacks);
+      return result;
+    },
+    async listen(channel, onMessage) {
+      const off = listeners.add(channel, onMessage);
+      return async () => off();
+    },
+    async notify(channel, payload) {
+      listeners.emit(channel, payload);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  // Timestamps are BIGINT milliseconds: parse them as numbers (exact below 2^53, i.e. for 285k years).
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text'),
+  };
+  const connectionTimeoutMillis = options.connectTimeoutMs ?? 5000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis,
+    types,
+  });
+  // An idle client losing its connection emits 'error' on the pool; without a listener that kills the process.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new PatchbayError(
+      ErrorCode.STORE_UNAVAILABLE,
+      `cannot connect to PostgreSQL at ${redactDbUrl(url)}: ${errorMessage(err) || (err as { code?: string }).code || 'connection failed'}`,
+      { cause: err },
+    );
+  }
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const listeners = new Listeners();
+  let listenClient: pg.Client | undefined;
+  const listening = new Set<string>();
+
+  async function ensureListenClient(): Promise<pg.Client> {
+    if (listenClient) return listenClient;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis, types });
+    client.on('error', () => {});
+    client.on('notification', (msg) => listeners.emit(msg.channel, msg.payload ?? ''));
+    await client.connect();
+    listenClient = client;
+    return client;
+  }
+
+  return {
+    dialect: 'postgres',
+    db,
+    description: redactDbUrl(url),
+    autocommit: makeTx(db, 'postgres', undefined),
+    async transaction(fn) {
+      const callbacks: (() => void)[] = [];
+      const result = await db.transaction().execute((trx) => fn(makeTx(trx, 'postgres', callbacks)));
+      runCallbacks(callbacks);
+      return result;
+    },
+    async listen(channel, onMessage) {
+      const client = await ensureListenClient();
+      const off = listeners.add(channel, onMessage);
+      if (!listening.has(channel)) {
+        listening.add(channel);
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
+      return async () => off();
+    },
+    async notify(channel, payload) {
+      await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+    },
+    async close() {
+      if (listenClient) await listenClient.end().catch(() => {});
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,7 @@
+import { jobs } from './0001-jobs.js';
+import type { Migration } from './types.js';
+
+export type { Migration } from './types.js';
+
+/** Every migration, in order. Append; never reorder or edit a shipped one. */
+export const migrations: readonly Migration[] = [jobs];

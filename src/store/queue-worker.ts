@@ -1,0 +1,251 @@
+import { type Clock, systemClock } from '../core/clock.js';
+import { ErrorCode, errorMessage, isPatchbayError } from '../core/errors.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import type { Database } from './database.js';
+import { DEFAULT_LEASE_MS, type Job, type JobQueue, QUEUE_CHANNEL } from './queue.js';
+
+/** What a handler may return instead of plain success. */
+export type JobOutcome = undefined | { retryAt: number; error: string } | { dead: true; error: string };
+
+export interface JobContext {
+  /** Aborts when the worker shuts down and the grace period is over, or the lease is lost. */
+  signal: AbortSignal;
+}
+
+export type JobHandler<P> = (job: Job<P>, ctx: JobContext) => Promise<JobOutcome | undefined>;
+
+export interface WorkerOptions<P> {
+  queue: string;
+  handler: JobHandler<P>;
+  /** Jobs in flight at once. Defaults to 10. */
+  concurrency?: number;
+  /** Jobs claimed per query. Defaults to `concurrency`. */
+  batchSize?: number;
+  /** Lease length in ms; renewed every third of it while a job runs. Defaults to 30 s. */
+  leaseMs?: number;
+  /** Longest idle wait between polls, in ms (wake-ups usually come sooner by NOTIFY). Defaults to 1 s. */
+  pollIntervalMs?: number;
+  /** Delay before retrying a job whose handler threw. Defaults to 1 s·2^(attempt−1), capped at 5 min. */
+  retryDelayMs?: (job: Job<P>, error: unknown) => number;
+  clock?: Clock;
+  logger?: Logger;
+  /** Called after every job, for metrics. */
+  onSettled?: (job: Job<P>, outcome: 'completed' | 'retry' | 'dead' | 'lost', durationMs: number) => void;
+}
+
+const defaultRetryDelay = (job: Job<unknown>) => Math.min(300_000, 1000 * 2 ** Math.max(0, job.attempts - 1));
+
+/**
+ * Runs a queue's jobs: claims in batches under a lease, runs up to `concurrency` handlers at once,
+ * renews leases while they run, and records outcomes in batches. `stop()` stops claiming, lets running
+ * jobs finish within a grace period, and gives back the ones that do not.
+ */
+export class QueueWorker<P = unknown> {
+  private readonly options: Required<Omit<WorkerOptions<P>, 'onSettled'>> &
+    Pick<WorkerOptions<P>, 'onSettled'>;
+  private readonly inflight = new Map<string, { job: Job<P>; controller: AbortController }>();
+  private readonly finished: Job<P>[] = [];
+  private flushing: Promise<void> | undefined;
+  private running = false;
+  private loopDone: Promise<void> | undefined;
+  private wake: AbortController = new AbortController();
+  private unlisten: (() => Promise<void>) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private idle: Promise<void> = Promise.resolve();
+  private resolveIdle: (() => void) | undefined;
+
+  constructor(
+    private readonly database: Database,
+    private readonly jobs: JobQueue,
+    options: WorkerOptions<P>,
+  ) {
+    const concurrency = options.concurrency ?? 10;
+    this.options = {
+      concurrency,
+      batchSize: options.batchSize ?? concurrency,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      retryDelayMs: options.retryDelayMs ?? defaultRetryDelay,
+      clock: options.clock ?? systemClock,
+      logger: options.logger ?? silentLogger,
+      queue: options.queue,
+      handler: options.handler,
+      onSettled: options.onSettled,
+    };
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unlisten = await this.database.listen(QUEUE_CHANNEL, (queue) => {
+      if (queue === this.options.queue) this.wake.abort();
+    });
+    const beat = Math.max(50, Math.floor(this.options.leaseMs / 3));
+    this.heartbeat = setInterval(() => void this.renewLeases(), beat);
+    this.heartbeat.unref();
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Stops claiming; waits up to `graceMs` for running jobs, then aborts and releases the rest so another
+   * worker takes them at once instead of after their lease.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake.abort();
+    await this.loopDone;
+    if (this.inflight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.idle, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    const leftover = [...this.inflight.values()];
+    for (const entry of leftover) entry.controller.abort();
+    await this.flush();
+    if (leftover.length > 0) {
+      await this.jobs.release(leftover.map((e) => e.job)).catch((err) => {
+        this.options.logger.warn(
+          { err: errorMessage(err) },
+          'could not release jobs; they return after their lease',
+        );
+      });
+    }
+    clearInterval(this.heartbeat);
+    await this.unlisten?.();
+  }
+
+  private async loop(): Promise<void> {
+    const { clock, logger, queue } = this.options;
+    while (this.running) {
+      const free = this.options.concurrency - this.inflight.size;
+      if (free <= 0) {
+        await this.waitForWake(this.options.pollIntervalMs);
+        continue;
+      }
+      let claimed: Job<P>[];
+      try {
+        // A fresh wake signal before claiming, so a NOTIFY that arrives during the claim is not lost.
+        if (this.wake.signal.aborted) this.wake = new AbortController();
+        claimed = await this.jobs.claim<P>(queue, {
+          limit: Math.min(free, this.options.batchSize),
+          leaseMs: this.options.leaseMs,
+        });
+      } catch (err) {
+        logger.error({ queue, err: errorMessage(err) }, 'claiming jobs failed; retrying in 1 s');
+        await this.waitForWake(1000);
+        continue;
+      }
+      if (claimed.length === 0) {
+        const due = await this.jobs.nextDueAt(queue).catch(() => undefined);
+        const wait = due === undefined ? this.options.pollIntervalMs : Math.max(0, due - clock.now());
+        await this.waitForWake(Math.min(wait, this.options.pollIntervalMs));
+        continue;
+      }
+      for (const job of claimed) this.run(job);
+      if (this.inflight.size >= this.options.concurrency) await this.waitForWake(this.options.pollIntervalMs);
+    }
+  }
+
+  private async waitForWake(ms: number): Promise<void> {
+    if (!this.running || this.wake.signal.aborted) return;
+    await this.options.clock.sleep(ms, this.wake.signal).catch(() => {});
+  }
+
+  private run(job: Job<P>): void {
+    const controller = new AbortController();
+    if (this.inflight.size === 0) this.idle = new Promise((resolve) => (this.resolveIdle = resolve));
+    this.inflight.set(job.id, { job, controller });
+    const started = this.options.clock.now();
+    void this.execute(job, controller.signal).then((outcome) => {
+      this.inflight.delete(job.id);
+      this.options.onSettled?.(job, outcome, this.options.clock.now() - started);
+      if (this.inflight.size === 0) this.resolveIdle?.();
+      // A slot is free: let the loop claim more.
+      this.wake.abort();
+    });
+  }
+
+  private async execute(job: Job<P>, signal: AbortSignal): Promise<'completed' | 'retry' | 'dead' | 'lost'> {
+    const { logger, queue } = this.options;
+    let outcome: JobOutcome | undefined;
+    let thrown: unknown;
+    try {
+      outcome = await this.options.handler(job, { signal });
+    } catch (err) {
+      thrown = err;
+    }
+    if (thrown === undefined && outcome === undefined) {
+      this.finished.push(job);
+      await this.scheduleFlush();
+      return 'completed';
+    }
+    if (signal.aborted && thrown !== undefined) return 'lost'; // released by stop()
+    const failure =
+      thrown !== undefined
+        ? {
+            error: errorMessage(thrown),
+            runAt: this.options.clock.now() + this.options.retryDelayMs(job, thrown),
+          }
+        : outcome && 'dead' in outcome
+          ? { error: outcome.error, dead: true }
+          : { error: outcome!.error, runAt: (outcome as { retryAt: number }).retryAt };
+    try {
+      const result = await this.jobs.fail(job, failure);
+      if (result === 'dead') logger.warn({ queue, jobId: job.id, error: failure.error }, 'job dead-lettered');
+      return result;
+    } catch (err) {
+      if (isPatchbayError(err, ErrorCode.LEASE_LOST)) return 'lost';
+      logger.error({ queue, jobId: job.id, err: errorMessage(err) }, 'recording a job failure failed');
+      return 'lost';
+    }
+  }
+
+  /** Batches completions: every job finishing in the same tick is deleted by one statement. */
+  private scheduleFlush(): Promise<void> {
+    if (!this.flushing) {
+      this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.flushing = undefined;
+        await this.flush();
+      });
+    }
+    return this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.finished.length === 0) return;
+    const batch = this.finished.splice(0);
+    try {
+      await this.jobs.complete(batch);
+    } catch (err) {
+      // The jobs ran; if recording that fails they run again after their lease (at-least-once).
+      this.options.logger.error(
+        { queue: this.options.queue, err: errorMessage(err) },
+        'completing jobs failed',
+      );
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    const entries = [...this.inflight.values()];
+    if (entries.length === 0) return;
+    try {
+      const lost = new Set(
+        await this.jobs.extend(
+          entries.map((e) => e.job),
+          this.options.leaseMs,
+        ),
+      );
+      for (const entry of entries) if (lost.has(entry.job.id)) entry.controller.abort();
+    } catch (err) {
+      this.options.logger.warn(
+        { queue: this.options.queue, err: errorMessage(err) },
+        'renewing leases failed',
+      );
+    }
+  }
+}

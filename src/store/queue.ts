@@ -1,0 +1,365 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { type Clock, systemClock } from '../core/clock.js';
+import { ErrorCode, PatchbayError, truncateBody } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { Database, Tx } from './database.js';
+import type { JobsTable } from './schema.js';
+
+/**
+ * A durable job queue on the store, with leases (visibility timeouts).
+ *
+ * A claimed job stays in its row with `available_at` pushed to the end of its lease and a fresh
+ * `lease_token`. If the worker dies, the lease simply runs out and the job is claimable again: there is
+ * no reaper to run and nothing to lose. Completing deletes the row; failing schedules a retry or moves
+ * the job to the dead letters. Every completion and failure names the lease token, so a worker whose
+ * lease ran out cannot complete a job another worker has since claimed.
+ */
+
+export interface NewJob<P = unknown> {
+  queue: string;
+  payload: P;
+  /** When it may run; defaults to now. */
+  runAt?: number;
+  /** Attempts before the job is dead-lettered. Defaults to the queue's default (25). */
+  maxAttempts?: number;
+  /** Id of the job; generated when absent. Enqueueing an id that exists is a no-op. */
+  id?: string;
+}
+
+export interface Job<P = unknown> {
+  id: string;
+  queue: string;
+  payload: P;
+  /** Attempts so far, this one included. */
+  attempts: number;
+  maxAttempts: number;
+  leaseToken: string;
+  /** When the current lease ends. */
+  leaseUntil: number;
+  lastError: string | null;
+  createdAt: number;
+}
+
+export interface DeadJob<P = unknown> {
+  id: string;
+  queue: string;
+  payload: P;
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface QueueStats {
+  queue: string;
+  /** Waiting to run (due now or later). */
+  ready: number;
+  /** Held by a live lease. */
+  claimed: number;
+  dead: number;
+}
+
+export interface ClaimOptions {
+  /** At most this many jobs. Defaults to 1. */
+  limit?: number;
+  /** Lease length in ms. Defaults to 30 s. */
+  leaseMs?: number;
+}
+
+export interface FailOptions {
+  error: string;
+  /** When to try again; defaults to now. Ignored when the job has no attempts left. */
+  runAt?: number;
+  /** Dead-letter now whatever the attempts left (a permanent failure). */
+  dead?: boolean;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 25;
+export const DEFAULT_LEASE_MS = 30_000;
+/** NOTIFY channel (PostgreSQL) / in-process channel (SQLite) that says "a queue has new work". */
+export const QUEUE_CHANNEL = 'patchbay_jobs';
+
+export class JobQueue {
+  constructor(
+    private readonly database: Database,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /**
+   * Adds jobs inside the caller's transaction (`tx`), so they exist exactly when the caller's own writes
+   * do (outbox). Workers are woken after the commit.
+   */
+  async enqueue(tx: Tx, jobs: readonly NewJob[]): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const now = this.clock.now();
+    const rows: JobsTable[] = jobs.map((job) => {
+      if (!job.queue) throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, 'job.queue is required');
+      const maxAttempts = job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+      if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+        throw new PatchbayError(
+          ErrorCode.INVALID_ARGUMENT,
+          `job.maxAttempts must be an integer ≥ 1, got ${maxAttempts}`,
+        );
+      }
+      return {
+        id: job.id ?? newId('job', now),
+        queue: job.queue,
+        payload: JSON.stringify(job.payload ?? null),
+        state: 'ready',
+        available_at: job.runAt ?? now,
+        attempts: 0,
+        max_attempts: maxAttempts,
+        lease_token: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+      };
+    });
+    // Chunked to stay under SQLite's bound-parameter limit.
+    for (let i = 0; i < rows.length; i += 500) {
+      await tx.db
+        .insertInto('jobs')
+        .values(rows.slice(i, i + 500))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    }
+    const queues = [...new Set(rows.map((r) => r.queue))];
+    if (tx.dialect === 'postgres') {
+      // Delivered by PostgreSQL at commit, to every process.
+      for (const queue of queues) await sql`select pg_notify(${QUEUE_CHANNEL}, ${queue})`.execute(tx.db);
+    } else {
+      tx.afterCommit(() => {
+        for (const queue of queues) void this.database.notify(QUEUE_CHANNEL, queue);
+      });
+    }
+    return rows.map((r) => r.id);
+  }
+
+  /** Enqueues in a transaction of its own. */
+  async add(jobs: readonly NewJob[]): Promise<string[]> {
+    return this.database.transaction((tx) => this.enqueue(tx, jobs));
+  }
+
+  /**
+   * Claims up to `limit` due jobs of `queue` under one lease. PostgreSQL skips rows other workers are
+   * claiming (`FOR UPDATE SKIP LOCKED`); SQLite serialises writers, so the same statement is exact there.
+   * A job whose lease already ran out `maxAttempts` times (it keeps killing its worker) is dead-lettered
+   * instead of being handed out again.
+   */
+  async claim<P = unknown>(queue: string, options: ClaimOptions = {}): Promise<Job<P>[]> {
+    const limit = options.limit ?? 1;
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    const now = this.clock.now();
+    const token = randomUUID();
+    const leaseUntil = now + leaseMs;
+    const lock = this.database.dialect === 'postgres' ? sql`for update skip locked` : sql``;
+    const result = await sql<JobsTable>`
+      update jobs set lease_token = ${token}, available_at = ${leaseUntil}, attempts = attempts + 1, updated_at = ${now}
+      where id in (
+        select id from jobs
+        where queue = ${queue} and state = 'ready' and available_at <= ${now}
+        order by available_at, id
+        limit ${limit}
+        ${lock}
+      )
+      returning *`.execute(this.database.db);
+    const jobs: Job<P>[] = [];
+    const exhausted: string[] = [];
+    for (const row of result.rows) {
+      if (row.attempts > row.max_attempts) exhausted.push(row.id);
+      else jobs.push(toJob<P>(row, leaseUntil));
+    }
+    if (exhausted.length > 0) {
+      await this.database.db
+        .updateTable('jobs')
+        .set({
+          state: 'dead',
+          lease_token: null,
+          last_error: 'lease expired on every attempt (the worker died or stalled each time)',
+          updated_at: now,
+        })
+        .where('id', 'in', exhausted)
+        .where('lease_token', '=', token)
+        .execute();
+    }
+    // Rows come back in no particular order from UPDATE … RETURNING: hand them out in due order.
+    return jobs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Extends the lease of jobs still held; returns the ids whose lease was lost. */
+  async extend(jobs: readonly Job[], leaseMs = DEFAULT_LEASE_MS): Promise<string[]> {
+    const lost: string[] = [];
+    const leaseUntil = this.clock.now() + leaseMs;
+    for (const [token, group] of groupByToken(jobs)) {
+      const ids = group.map((j) => j.id);
+      const updated = await this.database.db
+        .updateTable('jobs')
+        .set({ available_at: leaseUntil })
+        .where('id', 'in', ids)
+        .where('lease_token', '=', token)
+        .returning('id')
+        .execute();
+      const kept = new Set(updated.map((r) => r.id));
+      for (const job of group) {
+        if (kept.has(job.id)) job.leaseUntil = leaseUntil;
+        else lost.push(job.id);
+      }
+    }
+    return lost;
+  }
+
+  /** Removes finished jobs. Returns how many were still held by this lease (others were lost). */
+  async complete(jobs: readonly Job[], tx: Tx = this.database.autocommit): Promise<number> {
+    let done = 0;
+    for (const [token, group] of groupByToken(jobs)) {
+      for (let i = 0; i < group.length; i += 500) {
+        const ids = group.slice(i, i + 500).map((j) => j.id);
+        const result = await tx.db
+          .deleteFrom('jobs')
+          .where('id', 'in', ids)
+          .where('lease_token', '=', token)
+          .executeTakeFirst();
+        done += Number(result.numDeletedRows);
+      }
+    }
+    return done;
+  }
+
+  /**
+   * Records a failed attempt: the job runs again at `runAt`, or is dead-lettered when it has used its
+   * attempts (or `dead` is set). Throws `LEASE_LOST` if the lease was lost meanwhile.
+   */
+  async fail(job: Job, options: FailOptions, tx: Tx = this.database.autocommit): Promise<'retry' | 'dead'> {
+    const now = this.clock.now();
+    const dead = options.dead === true || job.attempts >= job.maxAttempts;
+    const result = await tx.db
+      .updateTable('jobs')
+      .set({
+        state: dead ? 'dead' : 'ready',
+        available_at: dead ? now : Math.max(options.runAt ?? now, now),
+        lease_token: null,
+        last_error: truncateBody(options.error, 4000),
+        updated_at: now,
+      })
+      .where('id', '=', job.id)
+      .where('lease_token', '=', job.leaseToken)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) {
+      throw new PatchbayError(ErrorCode.LEASE_LOST, `job ${job.id} is no longer held by this worker`);
+    }
+    return dead ? 'dead' : 'retry';
+  }
+
+  /** Gives jobs back untouched (graceful shutdown): claimable at once, the attempt not counted. */
+  async release(jobs: readonly Job[]): Promise<void> {
+    const now = this.clock.now();
+    for (const [token, group] of groupByToken(jobs)) {
+      await this.database.db
+        .updateTable('jobs')
+        .set({ available_at: now, lease_token: null, attempts: sql`attempts - 1`, updated_at: now })
+        .where(
+          'id',
+          'in',
+          group.map((j) => j.id),
+        )
+        .where('lease_token', '=', token)
+        .execute();
+    }
+  }
+
+  /** Puts dead jobs back in line with a fresh set of attempts. Returns how many were requeued. */
+  async requeueDead(queue: string, ids?: readonly string[]): Promise<number> {
+    const now = this.clock.now();
+    let query = this.database.db
+      .updateTable('jobs')
+      .set({ state: 'ready', attempts: 0, available_at: now, lease_token: null, updated_at: now })
+      .where('queue', '=', queue)
+      .where('state', '=', 'dead');
+    if (ids) {
+      if (ids.length === 0) return 0;
+      query = query.where('id', 'in', [...ids]);
+    }
+    const result = await query.executeTakeFirst();
+    const count = Number(result.numUpdatedRows);
+    if (count > 0) await this.database.notify(QUEUE_CHANNEL, queue);
+    return count;
+  }
+
+  async listDead<P = unknown>(queue: string, limit = 100): Promise<DeadJob<P>[]> {
+    const rows = await this.database.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('queue', '=', queue)
+      .where('state', '=', 'dead')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      queue: r.queue,
+      payload: JSON.parse(r.payload) as P,
+      attempts: r.attempts,
+      lastError: r.last_error,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  /** Counts by queue, for metrics and the admin API. */
+  async stats(): Promise<QueueStats[]> {
+    const now = this.clock.now();
+    const rows = await sql<{
+      queue: string;
+      ready: number | string;
+      claimed: number | string;
+      dead: number | string;
+    }>`
+      select queue,
+        sum(case when state = 'ready' and (lease_token is null or available_at <= ${now}) then 1 else 0 end) as ready,
+        sum(case when state = 'ready' and lease_token is not null and available_at > ${now} then 1 else 0 end) as claimed,
+        sum(case when state = 'dead' then 1 else 0 end) as dead
+      from jobs group by queue order by queue`.execute(this.database.db);
+    return rows.rows.map((r) => ({
+      queue: r.queue,
+      ready: Number(r.ready),
+      claimed: Number(r.claimed),
+      dead: Number(r.dead),
+    }));
+  }
+
+  /** Soonest time a ready job of `queue` becomes due, if any (lets workers sleep exactly that long). */
+  async nextDueAt(queue: string): Promise<number | undefined> {
+    const row = await this.database.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.min('available_at').as('at'))
+      .where('queue', '=', queue)
+      .where('state', '=', 'ready')
+      .executeTakeFirst();
+    return row?.at == null ? undefined : Number(row.at);
+  }
+}
+
+function toJob<P>(row: JobsTable, leaseUntil: number): Job<P> {
+  return {
+    id: row.id,
+    queue: row.queue,
+    payload: JSON.parse(row.payload) as P,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    leaseToken: row.lease_token!,
+    leaseUntil,
+    lastError: row.last_error,
+    createdAt: Number(row.created_at),
+  };
+}
+
+function groupByToken(jobs: readonly Job[]): Map<string, Job[]> {
+  const groups = new Map<string, Job[]>();
+  for (const job of jobs) {
+    let group = groups.get(job.leaseToken);
+    if (!group) groups.set(job.leaseToken, (group = []));
+    group.push(job);
+  }
+  return groups;
+}
