@@ -72,8 +72,8 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
 class Listeners {
   private readonly map = new Map<string, Set<(payload: string) => void>>();
   add(channel: string, fn: (payload: string) => void): () => void {
-    let set = this.map.get(channel);
-    if (!set) this.map.set(channel, (set = new Set()));
+    const set = this.map.get(channel) ?? new Set();
+    this.map.set(channel, set);
     set.add(fn);
     return () => set.delete(fn);
   }

@@ -357,8 +357,8 @@ function toJob<P>(row: JobsTable, leaseUntil: number): Job<P> {
 function groupByToken(jobs: readonly Job[]): Map<string, Job[]> {
   const groups = new Map<string, Job[]>();
   for (const job of jobs) {
-    let group = groups.get(job.leaseToken);
-    if (!group) groups.set(job.leaseToken, (group = []));
+    const group = groups.get(job.leaseToken) ?? [];
+    groups.set(job.leaseToken, group);
     group.push(job);
   }
   return groups;
