@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { databaseUrl } from '../../engine/index.js';
+import { openDatabase } from '../../store/database.js';
+import { migrateToLatest, migrationStatus } from '../../store/migrate.js';
+import { configFrom, type GlobalOptions } from '../lifecycle.js';
+
+export function migrateCommand(): Command {
+  return new Command('migrate')
+    .description('Apply pending database migrations (start does this too).')
+    .option('-c, --config <file>', 'config file')
+    .option('--status', 'list applied and pending migrations without applying any')
+    .action(async (options: GlobalOptions & { status?: boolean }) => {
+      const { config } = await configFrom(options);
+      const database = await openDatabase(databaseUrl(config), { sqliteSynchronous: config.database.sqliteSynchronous });
+      try {
+        if (options.status) {
+          const status = await migrationStatus(database);
+          for (const name of status.applied) process.stdout.write(`applied  ${name}\n`);
+          for (const name of status.pending) process.stdout.write(`pending  ${name}\n`);
+          return;
+        }
+        const applied = await migrateToLatest(database);
+        process.stdout.write(
+          applied.length === 0
+            ? `${database.description}: up to date\n`
+            : `${database.description}: applied ${applied.join(', ')}\n`,
+        );
+      } finally {
+        await database.close();
+      }
+    });
+}

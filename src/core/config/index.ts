@@ -1,0 +1,3 @@
+export { ConfigError, CONFIG_FILE_NAMES, formatPath, type LoadConfigOptions, type LoadedConfig, loadConfig, parseConfig } from './load.js';
+export * from './schema.js';
+export { formatDuration, parseDuration, parseSize } from './units.js';

@@ -1,0 +1,162 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ErrorCode, errorMessage, PatchbayError } from '../errors.js';
+import { type InterpolationProblem, interpolate } from './interpolate.js';
+import { configSchema, type PatchbayConfig } from './schema.js';
+
+export const CONFIG_FILE_NAMES = [
+  'patchbay.config.yaml',
+  'patchbay.config.yml',
+  'patchbay.config.json',
+  'patchbay.config.js',
+  'patchbay.config.mjs',
+];
+
+export interface LoadedConfig {
+  config: PatchbayConfig;
+  /** The file read, if any. */
+  file: string | undefined;
+}
+
+export interface LoadConfigOptions {
+  /** Explicit file; otherwise `PATCHBAY_CONFIG`, otherwise the first of CONFIG_FILE_NAMES in `cwd`. */
+  file?: string;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+}
+
+/** A config that failed validation; `problems` has one line per problem, each starting with its path. */
+export class ConfigError extends PatchbayError {
+  readonly problems: string[];
+  constructor(problems: string[], file: string | undefined) {
+    super(
+      ErrorCode.CONFIG_INVALID,
+      `invalid configuration${file ? ` in ${file}` : ''}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      { data: { problems } },
+    );
+    this.problems = problems;
+  }
+}
+
+/** `['sources', 2, 'verify', 'scheme']` → `sources[2].verify.scheme`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out || '(root)';
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((key) => `${formatPath([...issue.path, key])}: unknown key (check the spelling; see docs/configuration.md)`)
+      .join('\n');
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${formatPath(issue.path)}: is required`;
+  return `${formatPath(issue.path)}: ${issue.message}`;
+}
+
+function findFile(options: LoadConfigOptions, env: Record<string, string | undefined>): string | undefined {
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env.PATCHBAY_CONFIG;
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) throw new ConfigError([`config file ${path} does not exist`], undefined);
+    return path;
+  }
+  return CONFIG_FILE_NAMES.map((name) => resolve(cwd, name)).find((path) => existsSync(path));
+}
+
+async function readFile(file: string): Promise<unknown> {
+  const ext = extname(file).toLowerCase();
+  try {
+    if (ext === '.js' || ext === '.mjs') {
+      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+      return mod.default ?? {};
+    }
+    const text = readFileSync(file, 'utf8');
+    if (ext === '.json') return text.trim() === '' ? {} : JSON.parse(text);
+    return parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError([`cannot read ${file}: ${errorMessage(err).split('\n')[0]}`], undefined);
+  }
+}
+
+/** Environment variables that override the file (the twelve-factor way to run in a container). */
+function applyEnv(raw: Record<string, unknown>, env: Record<string, string | undefined>, problems: string[]): void {
+  const section = (name: string): Record<string, unknown> => {
+    const value = raw[name];
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    raw[name] = {};
+    return raw[name] as Record<string, unknown>;
+  };
+  if (env.PATCHBAY_PORT) {
+    const port = Number(env.PATCHBAY_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      problems.push(`PATCHBAY_PORT: must be a port number (0–65535), got ${JSON.stringify(env.PATCHBAY_PORT)}`);
+    } else section('server').port = port;
+  }
+  if (env.PATCHBAY_HOST) section('server').host = env.PATCHBAY_HOST;
+  if (env.PATCHBAY_ADMIN_TOKEN) section('server').adminToken = env.PATCHBAY_ADMIN_TOKEN;
+  if (env.PATCHBAY_DATABASE_URL) section('database').url = env.PATCHBAY_DATABASE_URL;
+  if (env.PATCHBAY_REDIS_URL) section('redis').url = env.PATCHBAY_REDIS_URL;
+  if (env.PATCHBAY_DATA_DIR) raw.dataDir = env.PATCHBAY_DATA_DIR;
+  if (env.PATCHBAY_LOG_LEVEL) section('log').level = env.PATCHBAY_LOG_LEVEL;
+}
+
+/** Checks what a schema cannot see one object at a time. */
+function crossCheck(config: PatchbayConfig): string[] {
+  const problems: string[] = [];
+  const unique = (items: { id: string }[], what: string) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, i) => {
+      const first = seen.get(item.id);
+      if (first !== undefined) problems.push(`${what}[${i}].id: "${item.id}" is already used by ${what}[${first}]`);
+      else seen.set(item.id, i);
+    });
+  };
+  unique(config.sources, 'sources');
+  unique(config.destinations, 'destinations');
+  return problems;
+}
+
+/** Validates an in-memory config object (already interpolated) the same way a file is validated. */
+export function parseConfig(raw: unknown, file?: string): PatchbayConfig {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigError(result.error.issues.flatMap((i) => formatIssue(i).split('\n')), file);
+  const problems = crossCheck(result.data);
+  if (problems.length > 0) throw new ConfigError(problems, file);
+  return result.data;
+}
+
+/**
+ * Finds, reads, interpolates and validates the configuration. Throws a `ConfigError` listing every
+ * problem at once (never only the first), each with the path of the offending value.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const file = findFile(options, env);
+  const fromFile = file ? await readFile(file) : {};
+  if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+    throw new ConfigError(['(root): the config file must hold an object (key: value pairs)'], file);
+  }
+  const problems: string[] = [];
+  const interpolationProblems: InterpolationProblem[] = [];
+  const raw = interpolate(fromFile, env, interpolationProblems) as Record<string, unknown>;
+  problems.push(...interpolationProblems.map((p) => `${formatPath(p.path)}: ${p.message}`));
+  applyEnv(raw, env, problems);
+  let config: PatchbayConfig | undefined;
+  try {
+    config = parseConfig(raw, file);
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else throw err;
+  }
+  if (problems.length > 0 || !config) throw new ConfigError(problems, file);
+  return { config, file };
+}

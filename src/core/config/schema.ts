@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.js';
+
+/**
+ * The shape of `patchbay.config.{yaml,json,js}`, validated with zod. Every section is optional: an empty
+ * file (or none) runs Patchbay on SQLite with defaults. Objects are strict so a misspelt key is reported
+ * instead of silently ignored. Secrets are written as `${ENV_VAR}` references (see `interpolate.ts`).
+ */
+
+/** An enum whose error names the bad value and the accepted ones. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: string) {
+  return z.enum(values, {
+    error: (issue) =>
+      `unknown ${what} ${JSON.stringify(issue.input)}; expected one of ${values.map((v) => `"${v}"`).join(', ')}`,
+  });
+}
+
+const duration = (what: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a duration like "500ms", "5s", "2h" or "7d", got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const size = (what: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const bytes = parseSize(value);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a size like "512kb" or "1mb", got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const id = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
+
+export const VERIFY_SCHEMES = [
+  'standard-webhooks',
+  'github',
+  'stripe',
+  'hubspot-v1',
+  'hubspot-v2',
+  'hubspot-v3',
+  'slack',
+  'msgraph',
+  'hmac-sha256',
+  'none',
+] as const;
+export type VerifyScheme = (typeof VERIFY_SCHEMES)[number];
+
+const verifySchema = z
+  .strictObject({
+    scheme: oneOf(VERIFY_SCHEMES, 'scheme'),
+    /** Signing secrets; several at once during rotation. For `msgraph`, the accepted `clientState` values. */
+    secrets: z.array(z.string().min(1, 'must not be empty')).default([]),
+    /** The URL the provider calls, as it sees it (HubSpot v2/v3 sign it). */
+    publicUrl: z.url({ error: 'must be an absolute URL' }).optional(),
+    /** Accepted clock difference for signed timestamps. Defaults to 5 min. */
+    tolerance: duration('tolerance').optional(),
+    /** `none` only: required, to say it out loud. */
+    insecure: z.boolean().optional(),
+    /** `hmac-sha256` only: the signature header. */
+    header: z.string().optional(),
+    /** `hmac-sha256` only. Defaults to hex. */
+    encoding: oneOf(['hex', 'base64'] as const, 'encoding').optional(),
+    /** `hmac-sha256` only: a prefix before the signature, e.g. `sha256=`. */
+    prefix: z.string().optional(),
+    /** `hmac-sha256` only: a header with a unix timestamp that is part of the signed content. */
+    timestampHeader: z.string().optional(),
+    /** `hmac-sha256`/`none`: header holding the sender's event id (for dedupe). */
+    idHeader: z.string().optional(),
+    /** `hmac-sha256`/`none`: dotted JSON path (or `header:<name>`) of the event type. */
+    typePath: z.string().optional(),
+  })
+  .superRefine((verify, ctx) => {
+    const need = (cond: boolean, path: string, message: string) => {
+      if (!cond) ctx.addIssue({ code: 'custom', path: [path], message });
+    };
+    if (verify.scheme === 'none') {
+      need(verify.insecure === true, 'insecure', 'scheme "none" accepts unsigned requests: set insecure: true to confirm');
+    } else {
+      need(verify.secrets.length > 0, 'secrets', `scheme "${verify.scheme}" needs at least one secret`);
+    }
+    if (verify.scheme === 'hubspot-v3' || verify.scheme === 'hubspot-v2') {
+      need(verify.publicUrl !== undefined, 'publicUrl', `scheme "${verify.scheme}" signs the URL: set publicUrl`);
+    }
+    if (verify.scheme === 'hmac-sha256') need(verify.header !== undefined, 'header', 'scheme "hmac-sha256" needs header');
+  });
+
+export const sourceSchema = z.strictObject({
+  id,
+  verify: verifySchema,
+  /** Largest accepted request body. Defaults to the server's `bodyLimit` (1 MiB). */
+  bodyLimit: size('bodyLimit').optional(),
+  /** How long dedupe keys (and events) are kept. Defaults to 7 days. */
+  retention: duration('retention').optional(),
+});
+
+const destinationSchema = z.strictObject({
+  id,
+  url: z.url({ error: 'must be an absolute URL' }),
+  /** Standard Webhooks secrets (`whsec_…`); every one signs, for rotation. */
+  secrets: z.array(z.string().min(1)).optional(),
+  secret: z.string().min(1).optional(),
+  /** Event filters on `<sourceId>.<type>`, `*` matching one segment and a trailing `.*` or `**` the rest. */
+  events: z.array(z.string().min(1)).optional(),
+  rateLimit: z
+    .strictObject({
+      perSecond: z.number().positive().optional(),
+      maxConcurrent: z.number().int().positive().optional(),
+    })
+    .optional(),
+  timeout: duration('timeout').optional(),
+  /** Deliver one at a time in event order. Defaults to false (best effort, concurrent). */
+  ordered: z.boolean().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  disabled: z.boolean().optional(),
+});
+
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      /** Interface to bind. Defaults to 127.0.0.1 (set 0.0.0.0 to serve beyond this machine, with an admin token). */
+      host: z.string().default('127.0.0.1'),
+      /** Defaults to 8080. */
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Bearer token for `/api/v1`. Required when `host` is not a loopback address. */
+      adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+      /** Largest request body. Defaults to 1 MiB. */
+      bodyLimit: size('bodyLimit').default(1024 * 1024),
+      /** Trust X-Forwarded-* from a reverse proxy. Defaults to false. */
+      trustProxy: z.boolean().default(false),
+    })
+    .prefault({}),
+  database: z
+    .strictObject({
+      /** `postgres://…` or a SQLite path. Defaults to `./.patchbay/patchbay.db`. */
+      url: z.string().min(1).optional(),
+      /** SQLite `synchronous`. Defaults to FULL (an acknowledged event survives power loss). */
+      sqliteSynchronous: oneOf(['FULL', 'NORMAL'] as const, 'sqliteSynchronous').default('FULL'),
+      /** PostgreSQL pool size. Defaults to 10. */
+      poolSize: z.number().int().positive().default(10),
+    })
+    .prefault({}),
+  redis: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
+  /** Where generated files (SQLite database, key file) go. Defaults to `./.patchbay`. */
+  dataDir: z.string().default('./.patchbay'),
+  log: z.strictObject({ level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'log level').default('info') }).prefault({}),
+  workers: z
+    .strictObject({
+      /** Jobs each queue runs at once per process. Defaults to 16. */
+      concurrency: z.number().int().positive().default(16),
+      /** Lease (visibility timeout) of a claimed job. Defaults to 60 s. */
+      lease: duration('lease').default(60_000),
+      /** Longest wait between polls when no wake-up arrives. Defaults to 1 s. */
+      pollInterval: duration('pollInterval').default(1000),
+      /** How long shutdown waits for running jobs before releasing them. Defaults to 10 s. */
+      shutdownGrace: duration('shutdownGrace').default(10_000),
+    })
+    .prefault({}),
+  sources: z.array(sourceSchema).default([]),
+  destinations: z.array(destinationSchema).default([]),
+  delivery: z
+    .strictObject({
+      /** Delays before each retry. Defaults to 5s, 5m, 30m, 2h, 5h, 10h, 10h (Svix's schedule). */
+      retrySchedule: z.array(duration('retrySchedule entry')).optional(),
+      /** CIDR networks destinations may resolve to despite the SSRF guard; plain http is allowed there. */
+      allowedNetworks: z.array(z.string()).default([]),
+      /** Per-attempt timeout. Defaults to 15 s. */
+      timeout: duration('timeout').optional(),
+      /** A destination failing continuously this long is disabled. Defaults to 5 days. */
+      disableAfter: duration('disableAfter').optional(),
+    })
+    .prefault({}),
+  events: z
+    .strictObject({
+      /** How long events (and their dedupe keys) are kept. Defaults to 7 days. */
+      retention: duration('retention').default(7 * 86_400_000),
+    })
+    .prefault({}),
+});
+
+export type PatchbayConfig = z.output<typeof configSchema>;
+export type PatchbayConfigInput = z.input<typeof configSchema>;
+export type SourceConfig = z.output<typeof sourceSchema>;
+export type DestinationConfig = z.output<typeof destinationSchema>;

@@ -1,0 +1,1 @@
+export { databaseUrl, Engine, type EngineOptions, type QueueRegistration } from './engine.js';

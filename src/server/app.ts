@@ -1,0 +1,100 @@
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { Histogram } from 'prom-client';
+import { ulid } from '../core/ids.js';
+import type { Engine } from '../engine/index.js';
+import { adminAuth } from './admin-auth.js';
+import { errorBody, handleError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { queueRoutes } from './routes/queues.js';
+
+/** A route plugin mounted under `/api/v1`, behind the admin token. */
+export type AdminRoutes = (app: FastifyInstance, engine: Engine) => Promise<void>;
+/** A route plugin mounted at the root, outside the admin API (webhook ingress, OAuth callback). */
+export type PublicRoutes = (app: FastifyInstance, engine: Engine) => Promise<void>;
+
+export interface ServerOptions {
+  /** Extra admin route plugins (each feature brings its own). */
+  adminRoutes?: AdminRoutes[];
+  /** Extra public route plugins. */
+  publicRoutes?: PublicRoutes[];
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * The Fastify app: health, metrics, OpenAPI, the admin API under `/api/v1` and, through plugins, the
+ * webhook ingress. Built from an Engine; knows nothing of concrete stores.
+ */
+export async function buildServer(engine: Engine, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const { server } = engine.config;
+  const app = Fastify({
+    loggerInstance: engine.logger as FastifyBaseLogger,
+    // One line per request at 10k req/s would cost more than the request; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: server.bodyLimit,
+    trustProxy: server.trustProxy,
+    // Callers may pass their own id to correlate; anything odd is replaced so it cannot inject log lines.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : ulid();
+    },
+    requestIdHeader: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+
+  const duration = new Histogram({
+    name: 'patchbay_http_request_duration_seconds',
+    help: 'HTTP requests served, by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [engine.registry],
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    duration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.debug({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(request, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Patchbay admin API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  await app.register(async (root) => {
+    await healthRoutes(root, engine);
+    await metricsRoutes(root, engine);
+    for (const routes of options.publicRoutes ?? []) await routes(root, engine);
+  });
+
+  await app.register(
+    async (api) => {
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      await api.register(async (secured) => {
+        secured.addHook('onRequest', adminAuth(server.adminToken));
+        await queueRoutes(secured, engine);
+        for (const routes of options.adminRoutes ?? []) await routes(secured, engine);
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,55 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, isPatchbayError } from '../core/errors.js';
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.INVALID_ARGUMENT]: 400,
+  [ErrorCode.CONFIG_INVALID]: 400,
+  [ErrorCode.PAYLOAD_INVALID]: 400,
+  [ErrorCode.UNAUTHORIZED]: 401,
+  [ErrorCode.SIGNATURE_INVALID]: 401,
+  [ErrorCode.SIGNATURE_MISSING]: 401,
+  [ErrorCode.TIMESTAMP_OUT_OF_RANGE]: 401,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.SSRF_BLOCKED]: 400,
+  [ErrorCode.INSECURE_URL]: 400,
+  [ErrorCode.STORE_UNAVAILABLE]: 503,
+};
+
+export interface ErrorBody {
+  error: { code: string; message: string; requestId: string };
+}
+
+export function errorBody(request: FastifyRequest, code: string, message: string): ErrorBody {
+  return { error: { code, message, requestId: request.id } };
+}
+
+/**
+ * One error shape for every route: `{ error: { code, message, requestId } }`. Bad input is a 4xx naming
+ * what is wrong; anything unexpected is a 500 whose details stay in the log, under the request id.
+ */
+export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (isPatchbayError(err)) {
+    const status = STATUS_BY_CODE[err.code] ?? 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    void reply.status(status).send(errorBody(request, err.code, status >= 500 ? 'internal error' : err.message));
+    return;
+  }
+  if (err.validation) {
+    const where = err.validationContext ?? 'request';
+    const message = err.validation
+      .map((v) => `${where}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}: ${v.message ?? 'is invalid'}`)
+      .join('; ');
+    void reply.status(400).send(errorBody(request, ErrorCode.INVALID_ARGUMENT, message));
+    return;
+  }
+  const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    void reply.status(status).send(errorBody(request, err.code ?? 'BAD_REQUEST', err.message));
+    return;
+  }
+  request.log.error({ err }, 'request failed');
+  void reply
+    .status(500)
+    .send(errorBody(request, ErrorCode.INTERNAL, `internal error; the log has details under request id ${request.id}`));
+}

@@ -1,0 +1,99 @@
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort, runCli, startCli, tempDir } from '../helpers/cli.js';
+
+describe('patchbay CLI', () => {
+  it('prints its version and help for every command', async () => {
+    const cwd = tempDir();
+    const version = await runCli(['--version'], { cwd });
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    for (const command of ['start', 'worker', 'migrate', 'doctor']) {
+      const help = await runCli([command, '--help'], { cwd });
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: patchbay ${command}`);
+    }
+  });
+
+  it('starts on SQLite with no setup, serves /healthz, and stops cleanly on SIGTERM', async () => {
+    const cwd = tempDir();
+    const port = await freePort();
+    const { child } = await startCli(['start'], { cwd, port, env: { PATCHBAY_PORT: String(port) } });
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('fails start-up on a malformed config with every problem by path and no stack trace', async () => {
+    const cwd = tempDir();
+    writeFileSync(
+      join(cwd, 'patchbay.config.yaml'),
+      'sources:\n  - id: a\n    verify: { scheme: githb, secrets: [x] }\n  - id: b\n    verify: { scheme: github }\n',
+    );
+    for (const command of ['start', 'doctor']) {
+      const result = await runCli([command], { cwd });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr + result.stdout).toContain('sources[0].verify.scheme: unknown scheme "githb"; expected one of');
+      expect(result.stderr + result.stdout).toContain('sources[1].verify.secrets: scheme "github" needs at least one secret');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('fails with one clear line when the database is unreachable', async () => {
+    const port = await freePort();
+    const result = await runCli(['start'], {
+      cwd: tempDir(),
+      env: { PATCHBAY_DATABASE_URL: `postgres://patchbay:secret-pw@127.0.0.1:${port}/nope` },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^patchbay: cannot connect to PostgreSQL at postgres:\/\/patchbay:\*\*\*@127\.0\.0\.1:\d+\/nope: /);
+    expect(result.stderr).not.toContain('secret-pw');
+  });
+
+  it('fails with one clear line when the port is in use', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const result = await runCli(['start'], { cwd: tempDir(), env: { PATCHBAY_PORT: String(port) } });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `patchbay: port ${port} on 127.0.0.1 is already in use; stop the other process or set PATCHBAY_PORT`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a public bind without an admin token', async () => {
+    const result = await runCli(['start', '--host', '0.0.0.0'], { cwd: tempDir() });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'patchbay: refusing to listen on 0.0.0.0 without an admin token: set PATCHBAY_ADMIN_TOKEN (16+ characters) or bind to 127.0.0.1',
+    );
+  });
+
+  it('migrates, reports status, and doctor checks the environment', async () => {
+    const cwd = tempDir();
+    const status = await runCli(['migrate', '--status'], { cwd });
+    expect(status.stdout).toContain('pending  0001-jobs');
+    const migrate = await runCli(['migrate'], { cwd });
+    expect(migrate.stdout).toMatch(/applied 0001-jobs/);
+    const again = await runCli(['migrate'], { cwd });
+    expect(again.stdout).toMatch(/up to date/);
+    const doctor = await runCli(['doctor'], { cwd });
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toContain('ok    migrations current');
+  });
+
+  it('rejects an unknown command or option with a hint', async () => {
+    const result = await runCli(['strat'], { cwd: tempDir() });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/unknown command 'strat'/);
+  });
+});

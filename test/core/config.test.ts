@@ -1,0 +1,95 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/core/config/index.js';
+
+function dirWith(name: string, content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'patchbay-config-'));
+  writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+async function problemsOf(promise: Promise<unknown>): Promise<string[]> {
+  const err = await promise.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ConfigError);
+  return (err as ConfigError).problems;
+}
+
+describe('configuration', () => {
+  it('runs with defaults when there is no file', async () => {
+    const { config, file } = await loadConfig({ cwd: mkdtempSync(join(tmpdir(), 'pb-')), env: {} });
+    expect(file).toBeUndefined();
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080, bodyLimit: 1024 * 1024 });
+    expect(config.database.sqliteSynchronous).toBe('FULL');
+    expect(config.sources).toEqual([]);
+  });
+
+  it('lists every problem with its path, including an unknown scheme with the accepted ones', async () => {
+    const cwd = dirWith(
+      'patchbay.config.yaml',
+      `
+server: { port: "eighty" , prot: 1 }
+sources:
+  - id: gh
+    verify: { scheme: github, secrets: ["\${GH_SECRET}"] }
+  - id: crm
+    verify: { scheme: hubspot-v3, secrets: [x] }
+  - id: third
+    verify: { scheme: githb, secrets: [x] }
+  - id: gh
+    verify: { scheme: none }
+delivery: { retrySchedule: [5s, soon] }
+`,
+    );
+    const problems = await problemsOf(loadConfig({ cwd, env: {} }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'sources[0].verify.secrets[0]: environment variable GH_SECRET is not set',
+        expect.stringMatching(/^server\.port: /),
+        'server.prot: unknown key (check the spelling; see docs/configuration.md)',
+        'sources[1].verify.publicUrl: scheme "hubspot-v3" signs the URL: set publicUrl',
+        expect.stringMatching(/^sources\[2\]\.verify\.scheme: unknown scheme "githb"; expected one of "standard-webhooks", "github"/),
+        'sources[3].verify.insecure: scheme "none" accepts unsigned requests: set insecure: true to confirm',
+        expect.stringMatching(/^delivery\.retrySchedule\[1\]: retrySchedule entry must be a duration/),
+      ]),
+    );
+    for (const p of problems) expect(p).not.toMatch(/\n|at .*\.ts/);
+  });
+
+  it('interpolates ${ENV} references and lets environment variables override the file', async () => {
+    const cwd = dirWith(
+      'patchbay.config.json',
+      JSON.stringify({
+        server: { port: 9000 },
+        sources: [{ id: 'gh', verify: { scheme: 'github', secrets: ['${GH_SECRET}', '${OLD:-fallback}'] } }],
+      }),
+    );
+    const { config } = await loadConfig({
+      cwd,
+      env: { GH_SECRET: 's3cret', PATCHBAY_PORT: '9100', PATCHBAY_DATABASE_URL: 'sqlite:/tmp/x.db' },
+    });
+    expect(config.sources[0]?.verify.secrets).toEqual(['s3cret', 'fallback']);
+    expect(config.server.port).toBe(9100);
+    expect(config.database.url).toBe('sqlite:/tmp/x.db');
+  });
+
+  it('reports a bad PATCHBAY_PORT and a file that is not an object', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'pb-'));
+    expect(await problemsOf(loadConfig({ cwd, env: { PATCHBAY_PORT: 'abc' } }))).toEqual([
+      'PATCHBAY_PORT: must be a port number (0–65535), got "abc"',
+    ]);
+    const list = dirWith('patchbay.config.yaml', '- a\n- b\n');
+    expect(await problemsOf(loadConfig({ cwd: list, env: {} }))).toEqual([
+      '(root): the config file must hold an object (key: value pairs)',
+    ]);
+    const broken = dirWith('patchbay.config.yaml', 'server: { port: 1\n');
+    expect((await problemsOf(loadConfig({ cwd: broken, env: {} })))[0]).toMatch(/^cannot read .*patchbay\.config\.yaml: /);
+  });
+
+  it('reads PATCHBAY_CONFIG and says when it is missing', async () => {
+    const cwd = dirWith('custom.yaml', 'server: { port: 7000 }');
+    expect((await loadConfig({ cwd, env: { PATCHBAY_CONFIG: 'custom.yaml' } })).config.server.port).toBe(7000);
+    expect((await problemsOf(loadConfig({ cwd, env: { PATCHBAY_CONFIG: 'nope.yaml' } })))[0]).toMatch(/does not exist/);
+  });
+});

@@ -1,0 +1,58 @@
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { parseConfig } from '../../src/core/config/index.js';
+import type { PatchbayConfigInput } from '../../src/core/config/schema.js';
+import { createLogger } from '../../src/core/logger.js';
+import type { Clock } from '../../src/core/clock.js';
+import { Engine } from '../../src/engine/index.js';
+import { buildServer } from '../../src/server/index.js';
+import type { DialectUnderTest, TestDatabase } from './databases.js';
+
+/** Collects every log line, to assert that none holds a secret. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.lines.push(...String(chunk).split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface TestEngine {
+  engine: Engine;
+  app: FastifyInstance;
+  logs: LogCapture;
+  testDb: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** An engine on a fresh database of `dialect`, with its Fastify app (not listening; use `app.inject`). */
+export async function openTestEngine(
+  dialect: DialectUnderTest,
+  config: PatchbayConfigInput = {},
+  options: { clock?: Clock; migrate?: boolean } = {},
+): Promise<TestEngine> {
+  const testDb = await dialect.create();
+  const logs = new LogCapture();
+  const parsed = parseConfig({ ...config, database: { ...config.database, url: testDb.url } });
+  const engine = await Engine.open({
+    config: parsed,
+    logger: createLogger({ level: 'debug', destination: logs }),
+    ...(options.clock && { clock: options.clock }),
+    ...(options.migrate !== undefined && { migrate: options.migrate }),
+  });
+  const app = await buildServer(engine);
+  return {
+    engine,
+    app,
+    logs,
+    testDb,
+    async close() {
+      await app.close();
+      await engine.stop();
+      await testDb.drop();
+    },
+  };
+}
