@@ -31,7 +31,11 @@ const targets: Target[] = [
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-'));
       const url = `sqlite:${join(dir, 'bench.db')}`;
-      return { database: await openDatabase(url), url, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        database: await openDatabase(url),
+        url,
+        drop: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
 ];
@@ -100,7 +104,11 @@ async function runPatchbay(database: Database, workers: number, batch: number): 
   await finished;
   const elapsed = performance.now() - start;
   await Promise.all(pool.map((w) => w.stop()));
-  const left = await database.db.selectFrom('jobs').select(sql<number>`count(*)`.as('n')).where('queue', '=', name).executeTakeFirst();
+  const left = await database.db
+    .selectFrom('jobs')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('queue', '=', name)
+    .executeTakeFirst();
   if (Number(left?.n) !== 0) throw new Error(`bench bug: ${left?.n} jobs left`);
   return (count / elapsed) * 1000;
 }
@@ -118,7 +126,9 @@ async function runBaseline(target: string, url: string, workers: number, batch: 
     db.transaction(() => {
       for (let i = 0; i < count; i++) insert.run(JSON.stringify({ i }));
     })();
-    const take = db.prepare('delete from plain where id in (select id from plain order by id limit ?) returning id');
+    const take = db.prepare(
+      'delete from plain where id in (select id from plain order by id limit ?) returning id',
+    );
     const start = performance.now();
     // One SQLite connection serialises writers whatever the worker count, as Patchbay's does.
     let taken = 0;
@@ -129,7 +139,10 @@ async function runBaseline(target: string, url: string, workers: number, batch: 
   }
   const pool = new pg.Pool({ connectionString: url, max: workers + 1 });
   await pool.query('create table if not exists plain (id bigserial primary key, payload text not null)');
-  await pool.query('insert into plain (payload) select json_build_object($1::text, g)::text from generate_series(1, $2) g', ['i', count]);
+  await pool.query(
+    'insert into plain (payload) select json_build_object($1::text, g)::text from generate_series(1, $2) g',
+    ['i', count],
+  );
   const start = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async () => {
@@ -164,13 +177,24 @@ for (const target of targets) {
       }
       const o = median(ours);
       const b = median(base);
-      rows.push([target.name, String(workers), String(batch), Math.round(o).toString(), Math.round(b).toString(), (o / b).toFixed(2)]);
-      console.log(`${target.name} workers=${workers} batch=${batch}: patchbay ${Math.round(o)} jobs/s, bare loop ${Math.round(b)} jobs/s`);
+      rows.push([
+        target.name,
+        String(workers),
+        String(batch),
+        Math.round(o).toString(),
+        Math.round(b).toString(),
+        (o / b).toFixed(2),
+      ]);
+      console.log(
+        `${target.name} workers=${workers} batch=${batch}: patchbay ${Math.round(o)} jobs/s, bare loop ${Math.round(b)} jobs/s`,
+      );
     }
   }
   await database.close();
   await drop();
 }
 
-console.log(`\nQueue throughput, claimed + completed (median of ${RUNS} runs; ${JOBS} jobs per run, ${jobsFor(1)} at batch 1):`);
+console.log(
+  `\nQueue throughput, claimed + completed (median of ${RUNS} runs; ${JOBS} jobs per run, ${jobsFor(1)} at batch 1):`,
+);
 printTable(['store', 'workers', 'batch', 'patchbay jobs/s', 'bare loop jobs/s', 'ratio'], rows);

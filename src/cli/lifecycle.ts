@@ -1,5 +1,5 @@
 import { loadConfig, type PatchbayConfig } from '../core/config/index.js';
-import { Engine } from '../engine/index.js';
+import type { Engine } from '../engine/index.js';
 
 export interface GlobalOptions {
   config?: string;

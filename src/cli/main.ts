@@ -7,13 +7,17 @@ import { workerCommand } from './commands/worker.js';
 import { CliError, printFailure } from './output.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
 export function buildProgram(): Command {
   const program = new Command('patchbay')
-    .description('Patchbay: a self-hosted integration engine (webhooks in and out, resilient API calls, syncs).')
+    .description(
+      'Patchbay: a self-hosted integration engine (webhooks in and out, resilient API calls, syncs).',
+    )
     .version(version(), '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

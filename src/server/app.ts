@@ -62,11 +62,16 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
       { method: request.method, route, status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    request.log.debug({ method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    request.log.debug(
+      { method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(errorBody(request, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
+    void reply
+      .status(404)
+      .send(errorBody(request, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
   await app.register(fastifySwagger, {

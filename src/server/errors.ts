@@ -32,13 +32,18 @@ export function handleError(err: FastifyError, request: FastifyRequest, reply: F
   if (isPatchbayError(err)) {
     const status = STATUS_BY_CODE[err.code] ?? 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
-    void reply.status(status).send(errorBody(request, err.code, status >= 500 ? 'internal error' : err.message));
+    void reply
+      .status(status)
+      .send(errorBody(request, err.code, status >= 500 ? 'internal error' : err.message));
     return;
   }
   if (err.validation) {
     const where = err.validationContext ?? 'request';
     const message = err.validation
-      .map((v) => `${where}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}: ${v.message ?? 'is invalid'}`)
+      .map(
+        (v) =>
+          `${where}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}: ${v.message ?? 'is invalid'}`,
+      )
       .join('; ');
     void reply.status(400).send(errorBody(request, ErrorCode.INVALID_ARGUMENT, message));
     return;
@@ -51,5 +56,11 @@ export function handleError(err: FastifyError, request: FastifyRequest, reply: F
   request.log.error({ err }, 'request failed');
   void reply
     .status(500)
-    .send(errorBody(request, ErrorCode.INTERNAL, `internal error; the log has details under request id ${request.id}`));
+    .send(
+      errorBody(
+        request,
+        ErrorCode.INTERNAL,
+        `internal error; the log has details under request id ${request.id}`,
+      ),
+    );
 }

@@ -151,8 +151,17 @@ export class QueueWorker<P = unknown> {
     }
   }
 
+  /**
+   * Sleeps until woken (NOTIFY, a finished job) or `ms` passes. A wake-up that arrived since the last wait
+   * returns at once, exactly once: the signal is replaced so the next wait sleeps again (otherwise a loop
+   * with every slot busy would spin on microtasks and starve the jobs it waits for).
+   */
   private async waitForWake(ms: number): Promise<void> {
-    if (!this.running || this.wake.signal.aborted) return;
+    if (!this.running) return;
+    if (this.wake.signal.aborted) {
+      this.wake = new AbortController();
+      return;
+    }
     await this.options.clock.sleep(ms, this.wake.signal).catch(() => {});
   }
 

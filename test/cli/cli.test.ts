@@ -37,8 +37,12 @@ describe('patchbay CLI', () => {
     for (const command of ['start', 'doctor']) {
       const result = await runCli([command], { cwd });
       expect(result.code).not.toBe(0);
-      expect(result.stderr + result.stdout).toContain('sources[0].verify.scheme: unknown scheme "githb"; expected one of');
-      expect(result.stderr + result.stdout).toContain('sources[1].verify.secrets: scheme "github" needs at least one secret');
+      expect(result.stderr + result.stdout).toContain(
+        'sources[0].verify.scheme: unknown scheme "githb"; expected one of',
+      );
+      expect(result.stderr + result.stdout).toContain(
+        'sources[1].verify.secrets: scheme "github" needs at least one secret',
+      );
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
   });
@@ -51,7 +55,9 @@ describe('patchbay CLI', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^patchbay: cannot connect to PostgreSQL at postgres:\/\/patchbay:\*\*\*@127\.0\.0\.1:\d+\/nope: /);
+    expect(result.stderr).toMatch(
+      /^patchbay: cannot connect to PostgreSQL at postgres:\/\/patchbay:\*\*\*@127\.0\.0\.1:\d+\/nope: /,
+    );
     expect(result.stderr).not.toContain('secret-pw');
   });
 

@@ -49,7 +49,9 @@ delivery: { retrySchedule: [5s, soon] }
         expect.stringMatching(/^server\.port: /),
         'server.prot: unknown key (check the spelling; see docs/configuration.md)',
         'sources[1].verify.publicUrl: scheme "hubspot-v3" signs the URL: set publicUrl',
-        expect.stringMatching(/^sources\[2\]\.verify\.scheme: unknown scheme "githb"; expected one of "standard-webhooks", "github"/),
+        expect.stringMatching(
+          /^sources\[2\]\.verify\.scheme: unknown scheme "githb"; expected one of "standard-webhooks", "github"/,
+        ),
         'sources[3].verify.insecure: scheme "none" accepts unsigned requests: set insecure: true to confirm',
         expect.stringMatching(/^delivery\.retrySchedule\[1\]: retrySchedule entry must be a duration/),
       ]),
@@ -84,12 +86,18 @@ delivery: { retrySchedule: [5s, soon] }
       '(root): the config file must hold an object (key: value pairs)',
     ]);
     const broken = dirWith('patchbay.config.yaml', 'server: { port: 1\n');
-    expect((await problemsOf(loadConfig({ cwd: broken, env: {} })))[0]).toMatch(/^cannot read .*patchbay\.config\.yaml: /);
+    expect((await problemsOf(loadConfig({ cwd: broken, env: {} })))[0]).toMatch(
+      /^cannot read .*patchbay\.config\.yaml: /,
+    );
   });
 
   it('reads PATCHBAY_CONFIG and says when it is missing', async () => {
     const cwd = dirWith('custom.yaml', 'server: { port: 7000 }');
-    expect((await loadConfig({ cwd, env: { PATCHBAY_CONFIG: 'custom.yaml' } })).config.server.port).toBe(7000);
-    expect((await problemsOf(loadConfig({ cwd, env: { PATCHBAY_CONFIG: 'nope.yaml' } })))[0]).toMatch(/does not exist/);
+    expect((await loadConfig({ cwd, env: { PATCHBAY_CONFIG: 'custom.yaml' } })).config.server.port).toBe(
+      7000,
+    );
+    expect((await problemsOf(loadConfig({ cwd, env: { PATCHBAY_CONFIG: 'nope.yaml' } })))[0]).toMatch(
+      /does not exist/,
+    );
   });
 });

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../src/core/clock.js';
 import { parseConfig } from '../../src/core/config/index.js';
 import type { PatchbayConfigInput } from '../../src/core/config/schema.js';
 import { createLogger } from '../../src/core/logger.js';
-import type { Clock } from '../../src/core/clock.js';
 import { Engine } from '../../src/engine/index.js';
 import { buildServer } from '../../src/server/index.js';
 import type { DialectUnderTest, TestDatabase } from './databases.js';

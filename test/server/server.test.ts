@@ -16,7 +16,10 @@ for (const { dialect, available } of allDialects) {
       expect((await t.app.inject('/healthz')).json()).toEqual({ status: 'ok' });
       const ready = await t.app.inject('/readyz');
       expect(ready.statusCode).toBe(200);
-      expect(ready.json()).toMatchObject({ status: 'ok', checks: { store: { ok: true }, migrations: { ok: true } } });
+      expect(ready.json()).toMatchObject({
+        status: 'ok',
+        checks: { store: { ok: true }, migrations: { ok: true } },
+      });
     });
 
     it('serves Prometheus metrics with the request histogram and queue depth', async () => {
@@ -24,7 +27,9 @@ for (const { dialect, available } of allDialects) {
       await t.app.inject('/healthz');
       const res = await t.app.inject('/metrics');
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
-      expect(res.body).toContain('patchbay_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}');
+      expect(res.body).toContain(
+        'patchbay_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}',
+      );
       expect(res.body).toContain('patchbay_queue_jobs{queue="metrics-test",state="ready"} 1');
       expect(res.body).toContain('patchbay_process_cpu_user_seconds_total');
     });
@@ -34,11 +39,16 @@ for (const { dialect, available } of allDialects) {
       const wrong = await t.app.inject({ url: '/api/v1/queues', headers: { authorization: 'Bearer nope' } });
       expect(wrong.statusCode).toBe(401);
       expect(wrong.json().error).toMatchObject({ code: 'UNAUTHORIZED' });
-      const basic = await t.app.inject({ url: '/api/v1/queues', headers: { authorization: `Basic ${TOKEN}` } });
+      const basic = await t.app.inject({
+        url: '/api/v1/queues',
+        headers: { authorization: `Basic ${TOKEN}` },
+      });
       expect(basic.statusCode).toBe(401);
       const ok = await t.app.inject({ url: '/api/v1/queues', headers: { authorization: `Bearer ${TOKEN}` } });
       expect(ok.statusCode).toBe(200);
-      expect(ok.json().data).toEqual(expect.arrayContaining([expect.objectContaining({ queue: 'metrics-test' })]));
+      expect(ok.json().data).toEqual(
+        expect.arrayContaining([expect.objectContaining({ queue: 'metrics-test' })]),
+      );
     });
 
     it('publishes an OpenAPI document of the admin API', async () => {
@@ -50,7 +60,10 @@ for (const { dialect, available } of allDialects) {
     it('echoes a sane x-request-id, replaces a hostile one, and logs it', async () => {
       const given = await t.app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
       expect(given.headers['x-request-id']).toBe('abc-123');
-      const hostile = await t.app.inject({ url: '/healthz', headers: { 'x-request-id': 'a\nb {"level":60}' } });
+      const hostile = await t.app.inject({
+        url: '/healthz',
+        headers: { 'x-request-id': 'a\nb {"level":60}' },
+      });
       expect(hostile.headers['x-request-id']).toMatch(/^[0-9A-Z]{26}$/);
       expect(t.logs.lines.some((l) => l.includes('"requestId":"abc-123"'))).toBe(true);
     });
@@ -86,7 +99,12 @@ for (const { dialect, available } of allDialects) {
       await t.engine.queue.fail(job!, { error: 'nope' });
       const dead = await t.app.inject({ url: '/api/v1/queues/dlq-test/dead', headers: auth });
       expect(dead.json().data).toMatchObject([{ id: job!.id, lastError: 'nope', payload: { a: 1 } }]);
-      const requeued = await t.app.inject({ method: 'POST', url: '/api/v1/queues/dlq-test/dead/requeue', headers: auth, payload: {} });
+      const requeued = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/queues/dlq-test/dead/requeue',
+        headers: auth,
+        payload: {},
+      });
       expect(requeued.json()).toEqual({ requeued: 1 });
     });
   });
@@ -97,7 +115,10 @@ for (const { dialect, available } of allDialects) {
       try {
         const res = await t.app.inject('/readyz');
         expect(res.statusCode).toBe(503);
-        expect(res.json().checks.migrations).toMatchObject({ ok: false, detail: expect.stringMatching(/^pending migrations: 0001-jobs/) });
+        expect(res.json().checks.migrations).toMatchObject({
+          ok: false,
+          detail: expect.stringMatching(/^pending migrations: 0001-jobs/),
+        });
       } finally {
         await t.close();
       }

@@ -55,9 +55,11 @@ for (const { dialect, available } of allDialects) {
       await waitForLine(survivor, 'drained');
       await once(survivor, 'exit');
 
-      const marks = await sql<{ job_id: string; worker: string; attempts: number }>`select * from crash_marks`.execute(
-        database.db,
-      );
+      const marks = await sql<{
+        job_id: string;
+        worker: string;
+        attempts: number;
+      }>`select * from crash_marks`.execute(database.db);
       expect(marks.rows.map((m) => m.job_id).sort()).toEqual([...ids].sort());
       expect(new Set(marks.rows.map((m) => m.worker))).toEqual(new Set(['survivor']));
       // The jobs the dead worker held were tried a second time, after its lease ran out.

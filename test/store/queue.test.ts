@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isPatchbayError } from '../../src/core/errors.js';
 import type { Database } from '../../src/store/database.js';
-import { JobQueue } from '../../src/store/queue.js';
+import { JobQueue, QUEUE_CHANNEL } from '../../src/store/queue.js';
 import { QueueWorker } from '../../src/store/queue-worker.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { allDialects, migratedDatabase } from '../helpers/databases.js';
@@ -175,6 +175,33 @@ for (const { dialect, available } of allDialects) {
       await worker.stop();
       expect([...ran].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
       expect(await realQueue.stats()).toEqual([]);
+    });
+
+    it('keeps working when a wake-up arrives while every slot is busy', async () => {
+      const realQueue = new JobQueue(database);
+      const done: number[] = [];
+      let release!: () => void;
+      const firstBlocked = new Promise<void>((r) => (release = r));
+      const worker = new QueueWorker<number>(database, realQueue, {
+        queue: 'busy',
+        concurrency: 1,
+        pollIntervalMs: 5000,
+        handler: async (job) => {
+          if (job.payload === 1) await firstBlocked;
+          done.push(job.payload);
+          return undefined;
+        },
+      });
+      await worker.start();
+      await realQueue.add([{ queue: 'busy', payload: 1 }]);
+      await waitFor(async () => worker.inflightCount === 1);
+      await realQueue.add([{ queue: 'busy', payload: 2 }]);
+      await database.notify(QUEUE_CHANNEL, 'busy');
+      await new Promise((r) => setTimeout(r, 50));
+      release();
+      await waitFor(async () => done.length === 2, 3000);
+      await worker.stop();
+      expect(done).toEqual([1, 2]);
     });
 
     it('stop() releases jobs still running after the grace period', async () => {

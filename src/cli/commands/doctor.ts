@@ -5,8 +5,8 @@ import { databaseUrl } from '../../engine/index.js';
 import { assertAdminTokenForBind } from '../../server/index.js';
 import { openDatabase } from '../../store/database.js';
 import { migrationStatus } from '../../store/migrate.js';
-import { CliError } from '../output.js';
 import { configFrom, type GlobalOptions } from '../lifecycle.js';
+import { CliError } from '../output.js';
 
 /** Checks everything `start` needs, without starting, and prints one line per check. */
 export function doctorCommand(): Command {
@@ -27,20 +27,23 @@ export function doctorCommand(): Command {
         ok(`config ${file ?? '(no file: defaults)'}`);
         try {
           assertAdminTokenForBind(config.server.host, config.server.adminToken);
-          if (!config.server.adminToken) warn(`no admin token: the admin API is open to this machine (${config.server.host})`);
+          if (!config.server.adminToken)
+            warn(`no admin token: the admin API is open to this machine (${config.server.host})`);
           else ok('admin token set');
         } catch (err) {
           fail(errorMessage(err));
         }
         for (const source of config.sources) {
-          if (source.verify.scheme === 'none') warn(`source ${source.id} accepts unsigned webhooks (scheme "none")`);
+          if (source.verify.scheme === 'none')
+            warn(`source ${source.id} accepts unsigned webhooks (scheme "none")`);
         }
         try {
           const database = await openDatabase(databaseUrl(config));
           try {
             const status = await migrationStatus(database);
             ok(`database ${database.description}`);
-            if (status.pending.length > 0) warn(`pending migrations (start applies them): ${status.pending.join(', ')}`);
+            if (status.pending.length > 0)
+              warn(`pending migrations (start applies them): ${status.pending.join(', ')}`);
             else ok('migrations current');
           } finally {
             await database.close();

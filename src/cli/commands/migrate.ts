@@ -11,7 +11,9 @@ export function migrateCommand(): Command {
     .option('--status', 'list applied and pending migrations without applying any')
     .action(async (options: GlobalOptions & { status?: boolean }) => {
       const { config } = await configFrom(options);
-      const database = await openDatabase(databaseUrl(config), { sqliteSynchronous: config.database.sqliteSynchronous });
+      const database = await openDatabase(databaseUrl(config), {
+        sqliteSynchronous: config.database.sqliteSynchronous,
+      });
       try {
         if (options.status) {
           const status = await migrationStatus(database);

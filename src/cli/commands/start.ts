@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { Engine } from '../../engine/index.js';
 import { assertAdminTokenForBind, buildServer } from '../../server/index.js';
-import { CliError } from '../output.js';
 import { configFrom, type GlobalOptions, onShutdownSignal } from '../lifecycle.js';
+import { CliError } from '../output.js';
 
 interface StartOptions extends GlobalOptions {
   port?: string;
@@ -13,7 +13,10 @@ interface StartOptions extends GlobalOptions {
 export function startCommand(): Command {
   return new Command('start')
     .description('Run the server (webhook ingress, admin API, metrics) with in-process workers.')
-    .option('-c, --config <file>', 'config file (default: PATCHBAY_CONFIG or ./patchbay.config.{yaml,json,js})')
+    .option(
+      '-c, --config <file>',
+      'config file (default: PATCHBAY_CONFIG or ./patchbay.config.{yaml,json,js})',
+    )
     .option('-p, --port <port>', 'port to listen on (default: PATCHBAY_PORT or 8080)')
     .option('--host <host>', 'interface to bind (default: 127.0.0.1)')
     .option('--no-workers', 'serve HTTP only; leave jobs to `patchbay worker` processes')
@@ -37,7 +40,11 @@ export function startCommand(): Command {
         const address = app.server.address();
         const port = typeof address === 'object' && address ? address.port : config.server.port;
         engine.logger.info(
-          { url: `http://${config.server.host}:${port}`, store: engine.database.description, config: file ?? '(defaults)' },
+          {
+            url: `http://${config.server.host}:${port}`,
+            store: engine.database.description,
+            config: file ?? '(defaults)',
+          },
           'patchbay is listening',
         );
         await onShutdownSignal(engine, async () => {

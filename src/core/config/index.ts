@@ -1,3 +1,11 @@
-export { ConfigError, CONFIG_FILE_NAMES, formatPath, type LoadConfigOptions, type LoadedConfig, loadConfig, parseConfig } from './load.js';
+export {
+  CONFIG_FILE_NAMES,
+  ConfigError,
+  formatPath,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+  parseConfig,
+} from './load.js';
 export * from './schema.js';
 export { formatDuration, parseDuration, parseSize } from './units.js';

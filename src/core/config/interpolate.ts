@@ -29,7 +29,8 @@ export function interpolate(
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, problems, [...path, i]));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, env, problems, [...path, key]);
+    for (const [key, item] of Object.entries(value))
+      out[key] = interpolate(item, env, problems, [...path, key]);
     return out;
   }
   return value;

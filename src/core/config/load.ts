@@ -54,10 +54,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function formatIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys
-      .map((key) => `${formatPath([...issue.path, key])}: unknown key (check the spelling; see docs/configuration.md)`)
+      .map(
+        (key) =>
+          `${formatPath([...issue.path, key])}: unknown key (check the spelling; see docs/configuration.md)`,
+      )
       .join('\n');
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${formatPath(issue.path)}: is required`;
+  if (issue.code === 'invalid_type' && issue.input === undefined)
+    return `${formatPath(issue.path)}: is required`;
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
 
@@ -88,17 +92,24 @@ async function readFile(file: string): Promise<unknown> {
 }
 
 /** Environment variables that override the file (the twelve-factor way to run in a container). */
-function applyEnv(raw: Record<string, unknown>, env: Record<string, string | undefined>, problems: string[]): void {
+function applyEnv(
+  raw: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+  problems: string[],
+): void {
   const section = (name: string): Record<string, unknown> => {
     const value = raw[name];
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      return value as Record<string, unknown>;
     raw[name] = {};
     return raw[name] as Record<string, unknown>;
   };
   if (env.PATCHBAY_PORT) {
     const port = Number(env.PATCHBAY_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      problems.push(`PATCHBAY_PORT: must be a port number (0–65535), got ${JSON.stringify(env.PATCHBAY_PORT)}`);
+      problems.push(
+        `PATCHBAY_PORT: must be a port number (0–65535), got ${JSON.stringify(env.PATCHBAY_PORT)}`,
+      );
     } else section('server').port = port;
   }
   if (env.PATCHBAY_HOST) section('server').host = env.PATCHBAY_HOST;
@@ -116,7 +127,8 @@ function crossCheck(config: PatchbayConfig): string[] {
     const seen = new Map<string, number>();
     items.forEach((item, i) => {
       const first = seen.get(item.id);
-      if (first !== undefined) problems.push(`${what}[${i}].id: "${item.id}" is already used by ${what}[${first}]`);
+      if (first !== undefined)
+        problems.push(`${what}[${i}].id: "${item.id}" is already used by ${what}[${first}]`);
       else seen.set(item.id, i);
     });
   };
@@ -128,7 +140,11 @@ function crossCheck(config: PatchbayConfig): string[] {
 /** Validates an in-memory config object (already interpolated) the same way a file is validated. */
 export function parseConfig(raw: unknown, file?: string): PatchbayConfig {
   const result = configSchema.safeParse(raw ?? {});
-  if (!result.success) throw new ConfigError(result.error.issues.flatMap((i) => formatIssue(i).split('\n')), file);
+  if (!result.success)
+    throw new ConfigError(
+      result.error.issues.flatMap((i) => formatIssue(i).split('\n')),
+      file,
+    );
   const problems = crossCheck(result.data);
   if (problems.length > 0) throw new ConfigError(problems, file);
   return result.data;

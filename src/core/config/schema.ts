@@ -19,7 +19,10 @@ const duration = (what: string) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a duration like "500ms", "5s", "2h" or "7d", got ${JSON.stringify(value)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be a duration like "500ms", "5s", "2h" or "7d", got ${JSON.stringify(value)}`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -29,7 +32,10 @@ const size = (what: string) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const bytes = parseSize(value);
     if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a size like "512kb" or "1mb", got ${JSON.stringify(value)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be a size like "512kb" or "1mb", got ${JSON.stringify(value)}`,
+      });
       return z.NEVER;
     }
     return bytes;
@@ -37,7 +43,10 @@ const size = (what: string) =>
 
 const id = z
   .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/,
+    'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit',
+  );
 
 export const VERIFY_SCHEMES = [
   'standard-webhooks',
@@ -82,14 +91,23 @@ const verifySchema = z
       if (!cond) ctx.addIssue({ code: 'custom', path: [path], message });
     };
     if (verify.scheme === 'none') {
-      need(verify.insecure === true, 'insecure', 'scheme "none" accepts unsigned requests: set insecure: true to confirm');
+      need(
+        verify.insecure === true,
+        'insecure',
+        'scheme "none" accepts unsigned requests: set insecure: true to confirm',
+      );
     } else {
       need(verify.secrets.length > 0, 'secrets', `scheme "${verify.scheme}" needs at least one secret`);
     }
     if (verify.scheme === 'hubspot-v3' || verify.scheme === 'hubspot-v2') {
-      need(verify.publicUrl !== undefined, 'publicUrl', `scheme "${verify.scheme}" signs the URL: set publicUrl`);
+      need(
+        verify.publicUrl !== undefined,
+        'publicUrl',
+        `scheme "${verify.scheme}" signs the URL: set publicUrl`,
+      );
     }
-    if (verify.scheme === 'hmac-sha256') need(verify.header !== undefined, 'header', 'scheme "hmac-sha256" needs header');
+    if (verify.scheme === 'hmac-sha256')
+      need(verify.header !== undefined, 'header', 'scheme "hmac-sha256" needs header');
   });
 
 export const sourceSchema = z.strictObject({
@@ -150,7 +168,14 @@ export const configSchema = z.strictObject({
   redis: z.strictObject({ url: z.string().min(1).optional() }).prefault({}),
   /** Where generated files (SQLite database, key file) go. Defaults to `./.patchbay`. */
   dataDir: z.string().default('./.patchbay'),
-  log: z.strictObject({ level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'log level').default('info') }).prefault({}),
+  log: z
+    .strictObject({
+      level: oneOf(
+        ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
+        'log level',
+      ).default('info'),
+    })
+    .prefault({}),
   workers: z
     .strictObject({
       /** Jobs each queue runs at once per process. Defaults to 16. */

@@ -45,6 +45,8 @@ export async function queueRoutes(app: FastifyInstance, engine: Engine): Promise
         },
       },
     },
-    async (request) => ({ requeued: await engine.queue.requeueDead(request.params.queue, request.body?.ids) }),
+    async (request) => ({
+      requeued: await engine.queue.requeueDead(request.params.queue, request.body?.ids),
+    }),
   );
 }
