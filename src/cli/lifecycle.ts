@@ -1,5 +1,6 @@
 import { loadConfig, type PatchbayConfig } from '../core/config/index.js';
-import type { Engine } from '../engine/index.js';
+import { createLogger } from '../core/logger.js';
+import { Engine } from '../engine/index.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -31,4 +32,22 @@ export function onShutdownSignal(engine: Engine, shutdown: () => Promise<void>):
     process.on('SIGTERM', handler);
     process.on('SIGINT', handler);
   });
+}
+
+/**
+ * Opens the engine for a one-off command (no server, no workers), runs `fn`, and closes it. Logs go to
+ * stderr at warn level so stdout stays clean for the command's own output.
+ */
+export async function withEngine<T>(options: GlobalOptions, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const { config } = await configFrom(options);
+  const logger = createLogger({
+    level: process.env.PATCHBAY_LOG_LEVEL ?? 'warn',
+    destination: process.stderr,
+  });
+  const engine = await Engine.open({ config, logger });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.stop();
+  }
 }

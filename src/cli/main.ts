@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { doctorCommand } from './commands/doctor.js';
+import { eventsCommand } from './commands/events.js';
 import { migrateCommand } from './commands/migrate.js';
 import { startCommand } from './commands/start.js';
 import { workerCommand } from './commands/worker.js';
@@ -21,7 +22,13 @@ export function buildProgram(): Command {
     .version(version(), '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [startCommand(), workerCommand(), migrateCommand(), doctorCommand()]) {
+  for (const command of [
+    startCommand(),
+    workerCommand(),
+    migrateCommand(),
+    doctorCommand(),
+    eventsCommand(),
+  ]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return program;

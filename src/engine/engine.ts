@@ -4,10 +4,12 @@ import { type Clock, systemClock } from '../core/clock.js';
 import type { PatchbayConfig } from '../core/config/index.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import type { EventPublisher } from '../core/publisher.js';
 import { type Database, openDatabase } from '../store/database.js';
 import { migrateToLatest, migrationStatus } from '../store/migrate.js';
 import { JobQueue } from '../store/queue.js';
 import { type JobHandler, QueueWorker } from '../store/queue-worker.js';
+import { EventPipeline, type PublishRequest, type PublishResult } from '../webhooks/pipeline.js';
 
 export interface EngineOptions {
   config: PatchbayConfig;
@@ -38,9 +40,12 @@ export class Engine {
   readonly registry: Registry;
   readonly database: Database;
   readonly queue: JobQueue;
+  /** The event log's front door: ingest, publish, dedupe, route. */
+  readonly pipeline: EventPipeline;
   private readonly registrations = new Map<string, QueueRegistration<never>>();
   private readonly workers: QueueWorker<unknown>[] = [];
   private stopped = false;
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   private constructor(options: EngineOptions, database: Database) {
     this.config = options.config;
@@ -49,6 +54,12 @@ export class Engine {
     this.registry = options.registry ?? new Registry();
     this.database = database;
     this.queue = new JobQueue(database, this.clock);
+    this.pipeline = new EventPipeline({
+      database,
+      clock: this.clock,
+      registry: this.registry,
+      retentionMs: this.config.events.retention,
+    });
     this.registerMetrics();
   }
 
@@ -67,6 +78,18 @@ export class Engine {
       await database.close().catch(() => {});
       throw err;
     }
+  }
+
+  /** Operational events (`connection.needs_reauth`, `delivery.exhausted`…) published as source `patchbay`. */
+  readonly operationalEvents: EventPublisher = {
+    publish: async (input) => {
+      await this.pipeline.publish({ ...input, source: 'patchbay' });
+    },
+  };
+
+  /** Publishes an event of the application's own into the pipeline (routed like any other). */
+  publish(input: PublishRequest): Promise<PublishResult> {
+    return this.pipeline.publish(input);
   }
 
   /** Declares a queue this process can work on; `startWorkers` starts one worker per declared queue. */
@@ -93,6 +116,19 @@ export class Engine {
     if (this.workers.length > 0) {
       this.logger.info({ queues: [...this.registrations.keys()] }, 'workers started');
     }
+    this.startRetention();
+  }
+
+  /** Prunes events past retention every 10 minutes (harmless when several processes do it). */
+  private startRetention(): void {
+    const prune = () =>
+      void this.pipeline
+        .prune()
+        .then((n) => n > 0 && this.logger.info({ pruned: n }, 'pruned events past retention'))
+        .catch((err) => this.logger.warn({ err: errorMessage(err) }, 'pruning events failed'));
+    prune();
+    this.pruneTimer = setInterval(prune, 10 * 60_000);
+    this.pruneTimer.unref();
   }
 
   /** Readiness: the store answers and its schema is current. Returns the failing checks. */
@@ -115,6 +151,7 @@ export class Engine {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.pruneTimer);
     await Promise.all(this.workers.map((w) => w.stop(this.config.workers.shutdownGrace)));
     await this.database.close();
   }

@@ -5,6 +5,7 @@ import { ulid } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
 import { adminAuth } from './admin-auth.js';
 import { errorBody, handleError } from './errors.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { queueRoutes } from './routes/queues.js';
@@ -95,6 +96,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
       await api.register(async (secured) => {
         secured.addHook('onRequest', adminAuth(server.adminToken));
         await queueRoutes(secured, engine);
+        await eventRoutes(secured, engine);
         for (const routes of options.adminRoutes ?? []) await routes(secured, engine);
       });
     },

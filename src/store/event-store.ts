@@ -1,0 +1,189 @@
+import { sql } from 'kysely';
+import type { Database, Tx } from './database.js';
+import type { EventsTable } from './schema.js';
+
+/** An event about to be stored. */
+export interface NewEvent {
+  id: string;
+  source: string;
+  externalId: string;
+  type: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  contentType: string | null;
+  requestId: string | null;
+  verification: string;
+  receivedAt: number;
+  occurredAt: number | null;
+}
+
+export interface StoredEvent extends NewEvent {
+  duplicates: number;
+  lastDuplicateAt: number | null;
+}
+
+/** What happened to one submitted event: stored now, or a repeat of the stored event `id`. */
+export interface InsertOutcome {
+  id: string;
+  duplicate: boolean;
+}
+
+export interface EventQuery {
+  source?: string;
+  type?: string;
+  /** Events received at or after this time (ms). */
+  since?: number;
+  /** Events with ids after this one (the page cursor). */
+  after?: string;
+  limit: number;
+}
+
+const ROWS_PER_STATEMENT = 500;
+
+/**
+ * The event log. Events are immutable once stored; a repeat of `(source, externalId)` only bumps the
+ * stored event's duplicate count. Uniqueness is a database constraint, so dedupe holds across processes.
+ */
+export class EventStore {
+  constructor(private readonly database: Database) {}
+
+  /**
+   * Stores events inside `tx`, skipping repeats. Returns, in input order, each event's stored id (the
+   * original's for a repeat) and whether it was a repeat. A repeat within the same call counts too.
+   */
+  async insertMany(tx: Tx, events: readonly NewEvent[]): Promise<InsertOutcome[]> {
+    const insertedIds = new Set<string>();
+    for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
+      const rows = await tx.db
+        .insertInto('events')
+        .values(events.slice(i, i + ROWS_PER_STATEMENT).map(toRow))
+        .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
+        .returning('id')
+        .execute();
+      for (const row of rows) insertedIds.add(row.id);
+    }
+    const repeats = events.filter((e) => !insertedIds.has(e.id));
+    const original = new Map<string, string>();
+    if (repeats.length > 0) {
+      const now = Math.max(...repeats.map((e) => e.receivedAt));
+      const bySource = new Map<string, NewEvent[]>();
+      for (const e of repeats) bySource.set(e.source, [...(bySource.get(e.source) ?? []), e]);
+      for (const [source, group] of bySource) {
+        // One increment per repeated submission, even when the same key repeats within this call.
+        const counts = new Map<string, number>();
+        for (const e of group) counts.set(e.externalId, (counts.get(e.externalId) ?? 0) + 1);
+        for (const [externalId, count] of counts) {
+          const row = await tx.db
+            .updateTable('events')
+            .set((eb) => ({ duplicates: eb('duplicates', '+', count), last_duplicate_at: now }))
+            .where('source', '=', source)
+            .where('external_id', '=', externalId)
+            .returning('id')
+            .executeTakeFirst();
+          if (row) original.set(`${source}\u0000${externalId}`, row.id);
+        }
+      }
+    }
+    return events.map((e) =>
+      insertedIds.has(e.id)
+        ? { id: e.id, duplicate: false }
+        : { id: original.get(`${e.source}\u0000${e.externalId}`) ?? e.id, duplicate: true },
+    );
+  }
+
+  async get(id: string): Promise<StoredEvent | undefined> {
+    const row = await this.database.db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async findByExternalId(source: string, externalId: string): Promise<StoredEvent | undefined> {
+    const row = await this.database.db
+      .selectFrom('events')
+      .selectAll()
+      .where('source', '=', source)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Events in id (= arrival) order, newest last; `limit + 1` rows so the caller can tell if more exist. */
+  async list(query: EventQuery): Promise<StoredEvent[]> {
+    let q = this.database.db.selectFrom('events').selectAll();
+    if (query.source !== undefined) q = q.where('source', '=', query.source);
+    if (query.type !== undefined) {
+      // `contact.*` is a prefix match; substr compares exactly in both dialects (LIKE and collations differ).
+      const prefix = query.type.slice(0, -1);
+      q = query.type.endsWith('*')
+        ? q.where(sql<boolean>`substr(type, 1, ${prefix.length}) = ${prefix}`)
+        : q.where('type', '=', query.type);
+    }
+    if (query.since !== undefined) q = q.where('received_at', '>=', query.since);
+    if (query.after !== undefined) q = q.where('id', '>', query.after);
+    const rows = await q
+      .orderBy('id')
+      .limit(query.limit + 1)
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  /** Deletes events received before `before`, at most `limit` at a time. Returns how many went. */
+  async prune(before: number, limit = 5000): Promise<number> {
+    const ids = await this.database.db
+      .selectFrom('events')
+      .select('id')
+      .where('received_at', '<', before)
+      .orderBy('received_at')
+      .limit(limit)
+      .execute();
+    if (ids.length === 0) return 0;
+    const result = await this.database.db
+      .deleteFrom('events')
+      .where(
+        'id',
+        'in',
+        ids.map((r) => r.id),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+function toRow(e: NewEvent): EventsTable {
+  return {
+    id: e.id,
+    source: e.source,
+    external_id: e.externalId,
+    type: e.type,
+    headers: JSON.stringify(e.headers),
+    body: e.body,
+    content_type: e.contentType,
+    request_id: e.requestId,
+    verification: e.verification,
+    received_at: e.receivedAt,
+    occurred_at: e.occurredAt,
+    duplicates: 0,
+    last_duplicate_at: null,
+  };
+}
+
+function fromRow(row: EventsTable): StoredEvent {
+  return {
+    id: row.id,
+    source: row.source,
+    externalId: row.external_id,
+    type: row.type,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    body: Buffer.from(row.body),
+    contentType: row.content_type,
+    requestId: row.request_id,
+    verification: row.verification,
+    receivedAt: Number(row.received_at),
+    occurredAt: row.occurred_at === null ? null : Number(row.occurred_at),
+    duplicates: Number(row.duplicates),
+    lastDuplicateAt: row.last_duplicate_at === null ? null : Number(row.last_duplicate_at),
+  };
+}

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { newId } from '../../src/core/ids.js';
+import type { Database } from '../../src/store/database.js';
+import type { NewEvent } from '../../src/store/event-store.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { EventPipeline } from '../../src/webhooks/pipeline.js';
+import { allDialects, migratedDatabase } from '../helpers/databases.js';
+
+function event(source: string, externalId: string, at: number, type = 'thing.happened'): NewEvent {
+  return {
+    id: newId('evt', at),
+    source,
+    externalId,
+    type,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ externalId })),
+    contentType: 'application/json',
+    requestId: null,
+    verification: 'github',
+    receivedAt: at,
+    occurredAt: null,
+  };
+}
+
+for (const { dialect, available } of allDialects) {
+  describe.skipIf(!available)(`event log on ${dialect.name}`, () => {
+    let database: Database;
+    let cleanup: () => Promise<void>;
+    let clock: FakeClock;
+    let pipeline: EventPipeline;
+
+    beforeAll(async () => {
+      ({ database, cleanup } = await migratedDatabase(dialect));
+    });
+    afterAll(async () => cleanup?.());
+    beforeEach(async () => {
+      await database.db.deleteFrom('events').execute();
+      clock = new FakeClock();
+      pipeline = new EventPipeline({ database, clock });
+    });
+
+    it('stores an event once however often the sender repeats it, counting the repeats', async () => {
+      const first = await pipeline.ingest([event('gh', 'delivery-1', clock.now())]);
+      expect(first).toEqual([{ id: expect.stringMatching(/^evt_/), duplicate: false }]);
+      const again = await pipeline.ingest([event('gh', 'delivery-1', clock.now())]);
+      const third = await pipeline.ingest([event('gh', 'delivery-1', clock.now())]);
+      expect(again).toEqual([{ id: first[0]!.id, duplicate: true }]);
+      expect(third[0]!.id).toBe(first[0]!.id);
+      const stored = await pipeline.store.get(first[0]!.id);
+      expect(stored?.duplicates).toBe(2);
+      expect(await pipeline.store.list({ limit: 10 })).toHaveLength(1);
+      // The same id from another source is another event.
+      expect((await pipeline.ingest([event('crm', 'delivery-1', clock.now())]))[0]!.duplicate).toBe(false);
+    });
+
+    it('dedupes concurrent repeats that land in the same group commit', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => pipeline.ingest([event('gh', `k${i % 5}`, clock.now())])),
+      );
+      const flat = results.flat();
+      expect(flat.filter((r) => !r.duplicate)).toHaveLength(5);
+      expect(new Set(flat.map((r) => r.id)).size).toBe(5);
+      const all = await pipeline.store.list({ limit: 100 });
+      expect(all).toHaveLength(5);
+      expect(all.reduce((sum, e) => sum + e.duplicates, 0)).toBe(45);
+    });
+
+    it('keeps raw bytes exactly', async () => {
+      const bytes = Buffer.from([0xff, 0x00, 0x7b, 0x22, 0xc3, 0x28]);
+      const e = { ...event('gh', 'raw', clock.now()), body: bytes };
+      await pipeline.ingest([e]);
+      expect((await pipeline.store.get(e.id))?.body.equals(bytes)).toBe(true);
+    });
+
+    it('publishes with an idempotency key returning the original event', async () => {
+      const a = await pipeline.publish({
+        type: 'order.created',
+        payload: { n: 1 },
+        idempotencyKey: 'order-1',
+      });
+      const b = await pipeline.publish({
+        type: 'order.created',
+        payload: { n: 2 },
+        idempotencyKey: 'order-1',
+      });
+      expect(b).toEqual({ id: a.id, duplicate: true });
+      const c = await pipeline.publish({ type: 'order.created', payload: { n: 3 } });
+      expect(c.duplicate).toBe(false);
+      const stored = await pipeline.store.get(a.id);
+      expect(JSON.parse(stored!.body.toString())).toEqual({ n: 1 });
+      expect(stored?.source).toBe('api');
+      await expect(pipeline.publish({ type: 'bad type!', payload: 1 })).rejects.toThrow(/type must be/);
+    });
+
+    it('lists by source, type prefix and time with cursor paging', async () => {
+      for (let i = 0; i < 7; i++) {
+        await pipeline.ingest([
+          event(i % 2 ? 'gh' : 'crm', `e${i}`, clock.now(), i < 4 ? 'contact.created' : 'deal.updated'),
+        ]);
+        await clock.advance(1000);
+      }
+      const crm = await pipeline.store.list({ source: 'crm', limit: 10 });
+      expect(crm.map((e) => e.externalId)).toEqual(['e0', 'e2', 'e4', 'e6']);
+      const contacts = await pipeline.store.list({ type: 'contact.*', limit: 10 });
+      expect(contacts.map((e) => e.externalId)).toEqual(['e0', 'e1', 'e2', 'e3']);
+      const since = await pipeline.store.list({ since: clock.now() - 2500, limit: 10 });
+      expect(since.map((e) => e.externalId)).toEqual(['e5', 'e6']);
+      const page1 = await pipeline.store.list({ limit: 3 });
+      expect(page1).toHaveLength(4);
+      const page2 = await pipeline.store.list({ limit: 3, after: page1[2]!.id });
+      expect(page2.map((e) => e.externalId)).toEqual(['e3', 'e4', 'e5', 'e6']);
+    });
+
+    it('prunes events past retention, which frees their dedupe keys', async () => {
+      const short = new EventPipeline({ database, clock, retentionMs: 60_000 });
+      await short.ingest([event('gh', 'old', clock.now())]);
+      await clock.advance(30_000);
+      await short.ingest([event('gh', 'new', clock.now())]);
+      await clock.advance(31_000);
+      expect(await short.prune()).toBe(1);
+      expect((await short.store.list({ limit: 10 })).map((e) => e.externalId)).toEqual(['new']);
+    });
+
+    it('routes only new events, inside the storing transaction', async () => {
+      const routed: string[] = [];
+      pipeline.setRouteHook(async (tx, events) => {
+        routed.push(...events.map((e) => e.externalId));
+        if (events.some((e) => e.externalId === 'explode')) throw new Error('router failed');
+        await tx.db.selectFrom('events').select('id').execute();
+      });
+      await pipeline.ingest([event('gh', 'a', clock.now()), event('gh', 'b', clock.now())]);
+      await pipeline.ingest([event('gh', 'a', clock.now())]);
+      expect(routed).toEqual(['a', 'b']);
+      await expect(pipeline.ingest([event('gh', 'explode', clock.now())])).rejects.toThrow('router failed');
+      expect(await pipeline.store.findByExternalId('gh', 'explode')).toBeUndefined();
+    });
+  });
+}
