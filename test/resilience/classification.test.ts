@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, PatchbayError } from '../../src/core/errors.js';
+import { classifyError, classifyResponse, createClassifier } from '../../src/resilience/classification.js';
+
+const response = (status: number, headers: Record<string, string> = {}, body?: unknown) => ({
+  status,
+  headers,
+  body,
+});
+
+describe('classification', () => {
+  it.each([429, 502, 503, 504, 500, 408])('treats %i as transient', (status) => {
+    expect(classifyResponse(response(status))).toBe('transient');
+  });
+
+  it.each([400, 403, 404, 405, 409, 410, 422, 501])('treats %i as permanent', (status) => {
+    expect(classifyResponse(response(status))).toBe('permanent');
+  });
+
+  it('treats 401 as an auth failure and 2xx/304 as success', () => {
+    expect(classifyResponse(response(401))).toBe('auth');
+    expect(classifyResponse(response(200))).toBe('success');
+    expect(classifyResponse(response(204))).toBe('success');
+    expect(classifyResponse(response(304))).toBe('success');
+  });
+
+  it('treats 207 and 2xx batch answers with per-item errors as partial', () => {
+    expect(classifyResponse(response(207))).toBe('partial');
+    expect(classifyResponse(response(200, {}, { results: [{ id: 1 }], errors: [{ message: 'x' }] }))).toBe(
+      'partial',
+    );
+    expect(
+      classifyResponse(
+        response(
+          200,
+          {},
+          {
+            responses: [
+              { id: '1', status: 200 },
+              { id: '2', status: 429 },
+            ],
+          },
+        ),
+      ),
+    ).toBe('partial');
+    expect(classifyResponse(response(200, {}, { results: [], errors: [] }))).toBe('success');
+  });
+
+  it('tells a GitHub rate-limit 403 from a permission 403', () => {
+    expect(classifyResponse(response(403, { 'x-ratelimit-remaining': '0' }))).toBe('transient');
+    expect(classifyResponse(response(403, { 'retry-after': '60' }))).toBe('transient');
+    expect(classifyResponse(response(403, { 'x-ratelimit-remaining': '4000' }))).toBe('permanent');
+  });
+
+  it('classifies errors by code, network cause and status', () => {
+    expect(classifyError(new PatchbayError(ErrorCode.TIMEOUT, 't'))).toBe('transient');
+    expect(classifyError(new PatchbayError(ErrorCode.NETWORK_ERROR, 'n'))).toBe('transient');
+    expect(
+      classifyError(new PatchbayError(ErrorCode.NETWORK_ERROR, 'n', { data: { transient: false } })),
+    ).toBe('permanent');
+    expect(classifyError(new PatchbayError(ErrorCode.HTTP_SERVER_ERROR, 's', { status: 503 }))).toBe(
+      'transient',
+    );
+    expect(classifyError(new PatchbayError(ErrorCode.HTTP_CLIENT_ERROR, 'c', { status: 404 }))).toBe(
+      'permanent',
+    );
+    expect(classifyError(new PatchbayError(ErrorCode.RETRIES_EXHAUSTED, 'r', { status: 503 }))).toBe(
+      'permanent',
+    );
+    expect(classifyError(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe('transient');
+    expect(
+      classifyError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'EAI_AGAIN' }) })),
+    ).toBe('transient');
+    expect(classifyError(Object.assign(new Error('no host'), { code: 'ENOTFOUND' }))).toBe('permanent');
+    expect(classifyError(new TypeError('bug'))).toBe('permanent');
+  });
+
+  it('lets a connector override statuses and decisions', () => {
+    const classifier = createClassifier({
+      statuses: { 409: 'transient' },
+      response: (o) => (o.status === 400 && o.headers['x-busy'] === '1' ? 'transient' : undefined),
+    });
+    expect(classifier.response(response(409))).toBe('transient');
+    expect(classifier.response(response(400, { 'x-busy': '1' }))).toBe('transient');
+    expect(classifier.response(response(400))).toBe('permanent');
+    expect(classifier.error(new PatchbayError(ErrorCode.HTTP_CLIENT_ERROR, 'c', { status: 409 }))).toBe(
+      'transient',
+    );
+  });
+
+  it('refuses an override that is not a classification, naming it', () => {
+    expect(() => createClassifier({ statuses: { 418: 'maybe' as never } })).toThrow(
+      /classifier\.statuses\[418\]/,
+    );
+  });
+});
