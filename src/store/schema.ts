@@ -43,7 +43,72 @@ export interface EventsTable {
   last_duplicate_at: number | null;
 }
 
+export type DestinationStatus = 'enabled' | 'disabled';
+
+export interface DestinationsTable {
+  id: string;
+  /** JSON definition for destinations made through the API (secrets encrypted); null for config ones. */
+  definition: string | null;
+  origin: 'config' | 'api' | 'handler';
+  status: DestinationStatus;
+  disabled_reason: string | null;
+  disabled_at: number | null;
+  /** Start of the current run of failures; cleared by any success. */
+  failing_since: number | null;
+  /** 1 once the operator was told of the current failure run (so its end is announced as recovered). */
+  failure_alerted: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * pending: waiting for its next attempt; succeeded: a 2xx was received; failed: dead-lettered (schedule
+ * exhausted, destination gone or disabled), replayable.
+ */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface DeliveriesTable {
+  id: string;
+  event_id: string;
+  destination_id: string;
+  status: DeliveryStatus;
+  /** Attempts over the delivery's life (numbering of the attempts log). */
+  attempts: number;
+  /** Attempts since the schedule last (re)started: a replay restarts the schedule. */
+  cycle_attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  /** 1 once `delivery.failing` was published for the current cycle. */
+  failing_notified: number;
+  /** 1 when the next attempt was asked for by hand (its attempt row says trigger=manual). */
+  manual: number;
+  created_at: number;
+  updated_at: number;
+  succeeded_at: number | null;
+}
+
+export interface DeliveryAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempt: number;
+  trigger: 'scheduled' | 'manual';
+  url: string;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  response_headers: string | null;
+  /** Cut at 20,000 bytes. */
+  response_body: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  outcome: 'succeeded' | 'failed';
+}
+
 export interface Schema {
   jobs: JobsTable;
   events: EventsTable;
+  destinations: DestinationsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }

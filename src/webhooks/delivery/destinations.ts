@@ -1,0 +1,219 @@
+import type { Clock } from '../../core/clock.js';
+import type { DestinationConfig } from '../../core/config/index.js';
+import { ErrorCode, PatchbayError } from '../../core/errors.js';
+import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
+import type { StoredEvent } from '../../store/event-store.js';
+import { compileFilters, type EventMatcher, validatePattern } from './event-filter.js';
+
+/** What an in-process handler receives. */
+export interface DeliveredEvent {
+  id: string;
+  source: string;
+  type: string;
+  receivedAt: Date;
+  /** The payload, parsed when it is JSON, else the text. */
+  payload: unknown;
+  headers: Record<string, string>;
+}
+
+export interface HandlerContext {
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborts at the attempt timeout or on shutdown. */
+  signal: AbortSignal;
+}
+
+export type EventHandler = (event: DeliveredEvent, ctx: HandlerContext) => Promise<void> | void;
+
+interface CommonDestination {
+  id: string;
+  /** The filters as written; undefined receives every event. */
+  events?: readonly string[];
+  matches: EventMatcher;
+  timeoutMs: number;
+  /** One delivery in flight at a time, in event order. */
+  ordered: boolean;
+  rateLimit?: { perSecond?: number; maxConcurrent?: number };
+}
+
+export interface HttpDestination extends CommonDestination {
+  kind: 'http';
+  url: URL;
+  /** Standard Webhooks secrets (`whsec_…`); each active one signs every delivery. */
+  secrets: readonly string[];
+  headers: Readonly<Record<string, string>>;
+}
+
+export interface HandlerDestination extends CommonDestination {
+  kind: 'handler';
+  handler: EventHandler;
+}
+
+export type Destination = HttpDestination | HandlerDestination;
+
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
+
+const RESERVED_HEADERS = new Set([
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'content-type',
+  'content-length',
+  'host',
+  'transfer-encoding',
+  'connection',
+]);
+
+/** Builds an HTTP destination from its config entry, with a clear error for anything unusable. */
+export function httpDestinationFromConfig(config: DestinationConfig, defaultTimeoutMs: number): HttpDestination {
+  const problem = (message: string) =>
+    new PatchbayError(ErrorCode.CONFIG_INVALID, `destination "${config.id}": ${message}`);
+  const url = new URL(config.url);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw problem(`url must be http(s), got ${url.protocol}`);
+  if (url.username || url.password) throw problem('url must not hold credentials; use headers or secrets');
+  for (const pattern of config.events ?? []) {
+    const invalid = validatePattern(pattern);
+    if (invalid) throw problem(invalid);
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.headers ?? {})) {
+    if (RESERVED_HEADERS.has(name.toLowerCase())) throw problem(`header "${name}" is set by Patchbay and cannot be overridden`);
+    headers[name.toLowerCase()] = value;
+  }
+  const secrets = [...(config.secrets ?? []), ...(config.secret ? [config.secret] : [])];
+  return {
+    kind: 'http',
+    id: config.id,
+    url,
+    secrets,
+    headers,
+    ...(config.events && { events: config.events }),
+    matches: compileFilters(config.events),
+    timeoutMs: config.timeout ?? defaultTimeoutMs,
+    ordered: config.ordered ?? false,
+    ...(config.rateLimit && { rateLimit: config.rateLimit }),
+  };
+}
+
+/**
+ * Every destination this process knows (from config, the admin API, and `engine.on` handlers) with its
+ * runtime state. The state lives in the store so all processes agree; the router reads a cached copy,
+ * refreshed periodically and on every change made here.
+ */
+export class DestinationRegistry {
+  private readonly definitions = new Map<string, Destination>();
+  private readonly states = new Map<string, DestinationState>();
+
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly clock: Clock,
+  ) {}
+
+  define(destination: Destination): void {
+    this.definitions.set(destination.id, destination);
+  }
+
+  undefine(id: string): void {
+    this.definitions.delete(id);
+    this.states.delete(id);
+  }
+
+  get(id: string): Destination | undefined {
+    return this.definitions.get(id);
+  }
+
+  all(): Destination[] {
+    return [...this.definitions.values()];
+  }
+
+  /** Destinations whose filters match `<source>.<type>`, with whether each is enabled. */
+  matching(name: string): { destination: Destination; enabled: boolean }[] {
+    const out: { destination: Destination; enabled: boolean }[] = [];
+    for (const destination of this.definitions.values()) {
+      if (destination.matches(name)) {
+        out.push({ destination, enabled: this.states.get(destination.id)?.status !== 'disabled' });
+      }
+    }
+    return out;
+  }
+
+  /** Creates state rows for new destinations and loads everyone's state. */
+  async sync(configDisabled: ReadonlySet<string> = new Set()): Promise<void> {
+    const now = this.clock.now();
+    for (const d of this.definitions.values()) {
+      await this.store.ensureDestination(
+        d.id,
+        d.kind === 'handler' ? 'handler' : 'config',
+        now,
+        configDisabled.has(d.id) ? 'disabled' : 'enabled',
+      );
+    }
+    await this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    for (const state of await this.store.destinations()) this.states.set(state.id, state);
+  }
+
+  /** The state as stored now (not the cache): the delivery worker decides on this. */
+  async state(id: string): Promise<DestinationState | undefined> {
+    const state = await this.store.destination(id);
+    if (state) this.states.set(id, state);
+    return state;
+  }
+
+  cachedState(id: string): DestinationState | undefined {
+    return this.states.get(id);
+  }
+
+  async enable(id: string): Promise<DestinationState> {
+    const now = this.clock.now();
+    const updated = await this.store.updateDestination(id, {
+      status: 'enabled',
+      disabled_reason: null,
+      disabled_at: null,
+      failing_since: null,
+      failure_alerted: 0,
+      updated_at: now,
+    });
+    if (updated === 0) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
+    return (await this.state(id))!;
+  }
+
+  async disable(id: string, reason: string): Promise<DestinationState> {
+    const now = this.clock.now();
+    const updated = await this.store.updateDestination(id, {
+      status: 'disabled',
+      disabled_reason: reason,
+      disabled_at: now,
+      updated_at: now,
+    });
+    if (updated === 0) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
+    return (await this.state(id))!;
+  }
+}
+
+/** The view of an event an in-process handler gets. */
+export function toDeliveredEvent(event: StoredEvent): DeliveredEvent {
+  return {
+    id: event.id,
+    source: event.source,
+    type: event.type,
+    receivedAt: new Date(event.receivedAt),
+    payload: decodePayload(event),
+    headers: event.headers,
+  };
+}
+
+export function decodePayload(event: StoredEvent): unknown {
+  const text = event.body.toString('utf8');
+  if (/json/i.test(event.contentType ?? 'application/json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}

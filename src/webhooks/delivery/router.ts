@@ -1,0 +1,61 @@
+import type { Clock } from '../../core/clock.js';
+import { newId } from '../../core/ids.js';
+import type { Tx } from '../../store/database.js';
+import type { Delivery, DeliveryStore } from '../../store/delivery-store.js';
+import type { NewEvent } from '../../store/event-store.js';
+import type { JobQueue, NewJob } from '../../store/queue.js';
+import type { RouteHook } from '../pipeline.js';
+import type { DestinationRegistry } from './destinations.js';
+
+export const DELIVERY_QUEUE = 'deliveries';
+export const ORDERED_QUEUE = 'deliveries-ordered';
+/** Jobs retry by rescheduling themselves; this only bounds a delivery that keeps crashing its worker. */
+export const DELIVERY_JOB_MAX_ATTEMPTS = 200;
+
+export function orderedJobId(destinationId: string): string {
+  return `ordered_${destinationId}`;
+}
+
+/**
+ * The router: for each new event, one delivery per matching destination, written in the transaction
+ * that stores the event (with the job that will send it). A destination that is disabled still gets
+ * its delivery, recorded as failed, so re-enabling and recovering it loses nothing.
+ */
+export function createRouter(registry: DestinationRegistry, store: DeliveryStore, queue: JobQueue, clock: Clock): RouteHook {
+  return async (tx: Tx, events: readonly NewEvent[]) => {
+    const now = clock.now();
+    const rows: Delivery[] = [];
+    const jobs: NewJob[] = [];
+    const orderedDestinations = new Set<string>();
+    for (const event of events) {
+      for (const { destination, enabled } of registry.matching(`${event.source}.${event.type}`)) {
+        const id = newId('dlv', now);
+        rows.push({
+          id,
+          event_id: event.id,
+          destination_id: destination.id,
+          status: enabled ? 'pending' : 'failed',
+          attempts: 0,
+          cycle_attempts: 0,
+          next_attempt_at: enabled ? now : null,
+          last_status: null,
+          last_error: enabled ? null : 'destination disabled',
+          failing_notified: 0,
+          manual: 0,
+          created_at: now,
+          updated_at: now,
+          succeeded_at: null,
+        });
+        if (!enabled) continue;
+        if (destination.ordered) orderedDestinations.add(destination.id);
+        else jobs.push({ id, queue: DELIVERY_QUEUE, payload: { deliveryId: id }, maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS });
+      }
+    }
+    if (rows.length === 0) return;
+    await store.insertMany(tx, rows);
+    for (const destinationId of orderedDestinations) {
+      jobs.push({ id: orderedJobId(destinationId), queue: ORDERED_QUEUE, payload: { destinationId }, maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS });
+    }
+    await queue.enqueue(tx, jobs);
+  };
+}
