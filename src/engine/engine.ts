@@ -2,14 +2,27 @@ import { resolve } from 'node:path';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { PatchbayConfig } from '../core/config/index.js';
-import { errorMessage } from '../core/errors.js';
+import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { EventPublisher } from '../core/publisher.js';
 import { type Database, openDatabase } from '../store/database.js';
+import { DeliveryStore } from '../store/delivery-store.js';
 import { migrateToLatest, migrationStatus } from '../store/migrate.js';
 import { JobQueue } from '../store/queue.js';
 import { type JobHandler, QueueWorker } from '../store/queue-worker.js';
+import { DeliveryService } from '../webhooks/delivery/delivery-service.js';
+import { DeliveryWorker } from '../webhooks/delivery/delivery-worker.js';
+import {
+  DEFAULT_DELIVERY_TIMEOUT_MS,
+  DestinationRegistry,
+  type EventHandler,
+  httpDestinationFromConfig,
+} from '../webhooks/delivery/destinations.js';
+import { compileFilters, validatePattern } from '../webhooks/delivery/event-filter.js';
+import { HttpSender } from '../webhooks/delivery/http-sender.js';
+import { createRouter, DELIVERY_QUEUE, ORDERED_QUEUE } from '../webhooks/delivery/router.js';
 import { EventPipeline, type PublishRequest, type PublishResult } from '../webhooks/pipeline.js';
+import { signStandardWebhook } from '../webhooks/sign/standard-webhooks.js';
 
 export interface EngineOptions {
   config: PatchbayConfig;
@@ -42,10 +55,18 @@ export class Engine {
   readonly queue: JobQueue;
   /** The event log's front door: ingest, publish, dedupe, route. */
   readonly pipeline: EventPipeline;
+  readonly deliveries: DeliveryStore;
+  readonly destinations: DestinationRegistry;
+  /** Replay and recovery of deliveries. */
+  readonly deliveryService: DeliveryService;
+  private readonly sender: HttpSender;
+  /** Sends deliveries; exposed for tests and tools that drive attempts by hand. */
+  readonly deliveryWorker: DeliveryWorker;
   private readonly registrations = new Map<string, QueueRegistration<never>>();
   private readonly workers: QueueWorker<unknown>[] = [];
   private stopped = false;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
 
   private constructor(options: EngineOptions, database: Database) {
     this.config = options.config;
@@ -60,7 +81,87 @@ export class Engine {
       registry: this.registry,
       retentionMs: this.config.events.retention,
     });
+    this.deliveries = new DeliveryStore(database);
+    this.destinations = new DestinationRegistry(this.deliveries, this.clock);
+    const timeout = this.config.delivery.timeout ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    for (const destination of this.config.destinations) {
+      this.destinations.define(httpDestinationFromConfig(destination, timeout));
+    }
+    this.deliveryService = new DeliveryService(
+      database,
+      this.deliveries,
+      this.destinations,
+      this.queue,
+      this.clock,
+    );
+    this.sender = new HttpSender(undefined, () => this.clock.now());
+    this.deliveryWorker = new DeliveryWorker({
+      database,
+      deliveries: this.deliveries,
+      events: this.pipeline.store,
+      registry: this.destinations,
+      sender: this.sender,
+      sign: signStandardWebhook,
+      clock: this.clock,
+      logger: this.logger.child({ component: 'delivery' }),
+      schedule: {
+        ...(this.config.delivery.retrySchedule && { schedule: this.config.delivery.retrySchedule }),
+        ...(this.config.delivery.overloadBackoff !== undefined && {
+          overloadMinimumMs: this.config.delivery.overloadBackoff,
+        }),
+        ...(this.config.delivery.jitter !== undefined && { jitter: this.config.delivery.jitter }),
+      },
+      ...(this.config.delivery.disableAfter !== undefined && {
+        disableAfterMs: this.config.delivery.disableAfter,
+      }),
+      publisher: this.operationalEvents,
+      registryMetrics: this.registry,
+    });
+    this.pipeline.setRouteHook(createRouter(this.destinations, this.deliveries, this.queue, this.clock));
+    this.handle<{ deliveryId: string }>({
+      queue: DELIVERY_QUEUE,
+      handler: (job, ctx) => this.deliveryWorker.handleDeliveryJob(job, ctx),
+    });
+    this.handle<{ destinationId: string }>({
+      queue: ORDERED_QUEUE,
+      handler: (job, ctx) => this.deliveryWorker.handleOrderedJob(job, ctx),
+    });
     this.registerMetrics();
+  }
+
+  /** Loads runtime state that construction cannot (destinations' state rows). */
+  private async init(): Promise<void> {
+    const disabled = new Set(this.config.destinations.filter((d) => d.disabled).map((d) => d.id));
+    await this.destinations.sync(disabled);
+  }
+
+  /**
+   * Subscribes an in-process handler, with the same retries, dead letters and replay as an HTTP
+   * destination. `pattern` filters on `<sourceId>.<type>` (see delivery.md). Register handlers before
+   * `startWorkers()`, in every process that runs workers.
+   */
+  async on(
+    pattern: string | string[],
+    handler: EventHandler,
+    options: { id?: string; timeoutMs?: number; ordered?: boolean } = {},
+  ): Promise<void> {
+    const patterns = Array.isArray(pattern) ? pattern : [pattern];
+    for (const p of patterns) {
+      const problem = validatePattern(p);
+      if (problem) throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, problem);
+    }
+    const id = options.id ?? `handler-${patterns.join('+').replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 64);
+    this.destinations.define({
+      kind: 'handler',
+      id,
+      events: patterns,
+      matches: compileFilters(patterns),
+      handler,
+      timeoutMs: options.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+      ordered: options.ordered ?? false,
+    });
+    await this.deliveries.ensureDestination(id, 'handler', this.clock.now());
+    await this.destinations.refresh();
   }
 
   /** Opens the store (and migrates it unless told not to). Fails with `STORE_UNAVAILABLE` when unreachable. */
@@ -73,7 +174,9 @@ export class Engine {
     });
     try {
       if (options.migrate !== false) await migrateToLatest(database);
-      return new Engine(options, database);
+      const engine = new Engine(options, database);
+      if (options.migrate !== false) await engine.init();
+      return engine;
     } catch (err) {
       await database.close().catch(() => {});
       throw err;
@@ -117,6 +220,16 @@ export class Engine {
       this.logger.info({ queues: [...this.registrations.keys()] }, 'workers started');
     }
     this.startRetention();
+    this.startMaintenance();
+  }
+
+  /** Keeps the destinations' state fresh (other processes disable and enable them) and ordered queues moving. */
+  private startMaintenance(): void {
+    this.maintenanceTimer = setInterval(() => {
+      void this.destinations.refresh().catch(() => {});
+      void this.deliveryService.sweepOrdered().catch(() => {});
+    }, 5000);
+    this.maintenanceTimer.unref();
   }
 
   /** Prunes events past retention every 10 minutes (harmless when several processes do it). */
@@ -152,7 +265,9 @@ export class Engine {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.pruneTimer);
+    clearInterval(this.maintenanceTimer);
     await Promise.all(this.workers.map((w) => w.stop(this.config.workers.shutdownGrace)));
+    await this.sender.close();
     await this.database.close();
   }
 

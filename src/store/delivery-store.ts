@@ -3,8 +3,8 @@ import type {
   DeliveriesTable,
   DeliveryAttemptsTable,
   DeliveryStatus,
-  DestinationsTable,
   DestinationStatus,
+  DestinationsTable,
 } from './schema.js';
 
 export type Delivery = DeliveriesTable;
@@ -43,7 +43,11 @@ export class DeliveryStore {
   }
 
   async get(id: string, tx?: Tx): Promise<Delivery | undefined> {
-    return (tx?.db ?? this.database.db).selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    return (tx?.db ?? this.database.db)
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   async list(query: DeliveryQuery): Promise<Delivery[]> {
@@ -53,7 +57,10 @@ export class DeliveryStore {
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.since !== undefined) q = q.where('created_at', '>=', query.since);
     if (query.after !== undefined) q = q.where('id', '>', query.after);
-    return q.orderBy('id').limit(query.limit + 1).execute();
+    return q
+      .orderBy('id')
+      .limit(query.limit + 1)
+      .execute();
   }
 
   async attempts(deliveryId: string): Promise<DeliveryAttempt[]> {
@@ -74,7 +81,12 @@ export class DeliveryStore {
   }
 
   /** Ids of a destination's deliveries in `status` created since `since`, oldest first, at most `limit`. */
-  async idsFor(destinationId: string, status: DeliveryStatus, since: number, limit: number): Promise<string[]> {
+  async idsFor(
+    destinationId: string,
+    status: DeliveryStatus,
+    since: number,
+    limit: number,
+  ): Promise<string[]> {
     const rows = await this.database.db
       .selectFrom('deliveries')
       .select('id')
@@ -102,7 +114,11 @@ export class DeliveryStore {
   // --- destinations' runtime state ---
 
   async destination(id: string, tx?: Tx): Promise<DestinationState | undefined> {
-    return (tx?.db ?? this.database.db).selectFrom('destinations').selectAll().where('id', '=', id).executeTakeFirst();
+    return (tx?.db ?? this.database.db)
+      .selectFrom('destinations')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   async destinations(): Promise<DestinationState[]> {

@@ -30,14 +30,29 @@ for (const { dialect, available } of allDialects) {
       expect(again.statusCode).toBe(200);
       expect(again.json()).toEqual({ id: first.json().id, duplicate: true });
       const shown = await t.app.inject({ url: `/api/v1/events/${first.json().id}`, headers: auth });
-      expect(shown.json()).toMatchObject({ source: 'api', type: 'order.created', payload: { total: 5 }, duplicates: 1 });
+      expect(shown.json()).toMatchObject({
+        source: 'api',
+        type: 'order.created',
+        payload: { total: 5 },
+        duplicates: 1,
+      });
     });
 
     it('rejects bad publish input with a 400 naming the field', async () => {
-      const noType = await t.app.inject({ method: 'POST', url: '/api/v1/events', headers: auth, payload: { payload: 1 } });
+      const noType = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/events',
+        headers: auth,
+        payload: { payload: 1 },
+      });
       expect(noType.statusCode).toBe(400);
       expect(noType.json().error.message).toMatch(/type/);
-      const badType = await t.app.inject({ method: 'POST', url: '/api/v1/events', headers: auth, payload: { type: 'a b' } });
+      const badType = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/events',
+        headers: auth,
+        payload: { type: 'a b' },
+      });
       expect(badType.statusCode).toBe(400);
       expect(badType.json().error.message).toMatch(/^type must be/);
     });
@@ -50,11 +65,18 @@ for (const { dialect, available } of allDialects) {
       expect(page1.json().data).toHaveLength(2);
       const cursor = page1.json().nextCursor;
       expect(cursor).toBeTypeOf('string');
-      const page2 = await t.app.inject({ url: `/api/v1/events?source=crm&limit=10&cursor=${cursor}`, headers: auth });
+      const page2 = await t.app.inject({
+        url: `/api/v1/events?source=crm&limit=10&cursor=${cursor}`,
+        headers: auth,
+      });
       expect(page2.json().data).toHaveLength(3);
       expect(page2.json().nextCursor).toBeUndefined();
       const contacts = await t.app.inject({ url: '/api/v1/events?source=crm&type=contact.*', headers: auth });
-      expect(contacts.json().data.map((e: { type: string }) => e.type)).toEqual(['contact.new', 'contact.new', 'contact.new']);
+      expect(contacts.json().data.map((e: { type: string }) => e.type)).toEqual([
+        'contact.new',
+        'contact.new',
+        'contact.new',
+      ]);
       const badSince = await t.app.inject({ url: '/api/v1/events?since=yesterday', headers: auth });
       expect(badSince.statusCode).toBe(400);
       const badCursor = await t.app.inject({ url: '/api/v1/events?cursor=%%%', headers: auth });

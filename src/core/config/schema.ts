@@ -200,6 +200,10 @@ export const configSchema = z.strictObject({
       timeout: duration('timeout').optional(),
       /** A destination failing continuously this long is disabled. Defaults to 5 days. */
       disableAfter: duration('disableAfter').optional(),
+      /** Least wait after a 429 or a timeout. Defaults to 60 s. */
+      overloadBackoff: duration('overloadBackoff').optional(),
+      /** Retry jitter as a fraction of the delay (±). Defaults to 0.2. */
+      jitter: z.number().min(0).max(1).optional(),
     })
     .prefault({}),
   events: z

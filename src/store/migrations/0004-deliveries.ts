@@ -35,8 +35,17 @@ export const deliveries: Migration = {
       .addColumn('succeeded_at', 'bigint')
       .execute();
     // Routing is exactly-once per (event, destination): the database refuses a second delivery.
-    await db.schema.createIndex('deliveries_event_destination').on('deliveries').columns(['event_id', 'destination_id']).unique().execute();
-    await db.schema.createIndex('deliveries_destination_status').on('deliveries').columns(['destination_id', 'status', 'id']).execute();
+    await db.schema
+      .createIndex('deliveries_event_destination')
+      .on('deliveries')
+      .columns(['event_id', 'destination_id'])
+      .unique()
+      .execute();
+    await db.schema
+      .createIndex('deliveries_destination_status')
+      .on('deliveries')
+      .columns(['destination_id', 'status', 'id'])
+      .execute();
     await db.schema
       .createTable('delivery_attempts')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -53,6 +62,10 @@ export const deliveries: Migration = {
       .addColumn('error_message', 'text')
       .addColumn('outcome', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('delivery_attempts_delivery').on('delivery_attempts').columns(['delivery_id', 'attempt']).execute();
+    await db.schema
+      .createIndex('delivery_attempts_delivery')
+      .on('delivery_attempts')
+      .columns(['delivery_id', 'attempt'])
+      .execute();
   },
 };

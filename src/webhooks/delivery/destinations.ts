@@ -66,11 +66,15 @@ const RESERVED_HEADERS = new Set([
 ]);
 
 /** Builds an HTTP destination from its config entry, with a clear error for anything unusable. */
-export function httpDestinationFromConfig(config: DestinationConfig, defaultTimeoutMs: number): HttpDestination {
+export function httpDestinationFromConfig(
+  config: DestinationConfig,
+  defaultTimeoutMs: number,
+): HttpDestination {
   const problem = (message: string) =>
     new PatchbayError(ErrorCode.CONFIG_INVALID, `destination "${config.id}": ${message}`);
   const url = new URL(config.url);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw problem(`url must be http(s), got ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw problem(`url must be http(s), got ${url.protocol}`);
   if (url.username || url.password) throw problem('url must not hold credentials; use headers or secrets');
   for (const pattern of config.events ?? []) {
     const invalid = validatePattern(pattern);
@@ -78,7 +82,8 @@ export function httpDestinationFromConfig(config: DestinationConfig, defaultTime
   }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(config.headers ?? {})) {
-    if (RESERVED_HEADERS.has(name.toLowerCase())) throw problem(`header "${name}" is set by Patchbay and cannot be overridden`);
+    if (RESERVED_HEADERS.has(name.toLowerCase()))
+      throw problem(`header "${name}" is set by Patchbay and cannot be overridden`);
     headers[name.toLowerCase()] = value;
   }
   const secrets = [...(config.secrets ?? []), ...(config.secret ? [config.secret] : [])];

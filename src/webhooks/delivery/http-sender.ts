@@ -1,4 +1,4 @@
-import { type Dispatcher, errors as undiciErrors, Pool } from 'undici';
+import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
 import { ErrorCode, errorMessage, isPatchbayError } from '../../core/errors.js';
 import { parseRetryAfter } from '../../resilience/retry-after.js';
 
@@ -92,7 +92,12 @@ export class HttpSender {
     try {
       responseBody = await readLimited(response.body, RESPONSE_BODY_LIMIT);
     } catch (err) {
-      if (timeout.aborted) return { ...failed(ErrorCode.TIMEOUT, `response body not read within ${request.timeoutMs} ms`, true), statusCode: response.statusCode, responseHeaders };
+      if (timeout.aborted)
+        return {
+          ...failed(ErrorCode.TIMEOUT, `response body not read within ${request.timeoutMs} ms`, true),
+          statusCode: response.statusCode,
+          responseHeaders,
+        };
       responseBody = `(body not read: ${errorMessage(err)})`;
     }
     const status = response.statusCode;
@@ -110,7 +115,11 @@ export class HttpSender {
           : status >= 500
             ? ErrorCode.HTTP_SERVER_ERROR
             : ErrorCode.HTTP_CLIENT_ERROR,
-      errorMessage: ok ? null : status >= 300 && status < 400 ? `redirect to ${responseHeaders.location ?? '(no location)'} not followed` : `HTTP ${status}`,
+      errorMessage: ok
+        ? null
+        : status >= 300 && status < 400
+          ? `redirect to ${responseHeaders.location ?? '(no location)'} not followed`
+          : `HTTP ${status}`,
       durationMs: this.now() - started,
       ...(retryAfterMs !== undefined && { retryAfterMs }),
       overloaded: status === 429,

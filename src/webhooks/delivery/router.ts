@@ -21,7 +21,12 @@ export function orderedJobId(destinationId: string): string {
  * that stores the event (with the job that will send it). A destination that is disabled still gets
  * its delivery, recorded as failed, so re-enabling and recovering it loses nothing.
  */
-export function createRouter(registry: DestinationRegistry, store: DeliveryStore, queue: JobQueue, clock: Clock): RouteHook {
+export function createRouter(
+  registry: DestinationRegistry,
+  store: DeliveryStore,
+  queue: JobQueue,
+  clock: Clock,
+): RouteHook {
   return async (tx: Tx, events: readonly NewEvent[]) => {
     const now = clock.now();
     const rows: Delivery[] = [];
@@ -48,13 +53,24 @@ export function createRouter(registry: DestinationRegistry, store: DeliveryStore
         });
         if (!enabled) continue;
         if (destination.ordered) orderedDestinations.add(destination.id);
-        else jobs.push({ id, queue: DELIVERY_QUEUE, payload: { deliveryId: id }, maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS });
+        else
+          jobs.push({
+            id,
+            queue: DELIVERY_QUEUE,
+            payload: { deliveryId: id },
+            maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
+          });
       }
     }
     if (rows.length === 0) return;
     await store.insertMany(tx, rows);
     for (const destinationId of orderedDestinations) {
-      jobs.push({ id: orderedJobId(destinationId), queue: ORDERED_QUEUE, payload: { destinationId }, maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS });
+      jobs.push({
+        id: orderedJobId(destinationId),
+        queue: ORDERED_QUEUE,
+        payload: { destinationId },
+        maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
+      });
     }
     await queue.enqueue(tx, jobs);
   };

@@ -1,0 +1,128 @@
+import type { Clock } from '../../core/clock.js';
+import { ErrorCode, PatchbayError } from '../../core/errors.js';
+import type { Database } from '../../store/database.js';
+import type { Delivery, DeliveryStore } from '../../store/delivery-store.js';
+import type { JobQueue } from '../../store/queue.js';
+import type { DestinationRegistry } from './destinations.js';
+import { DELIVERY_JOB_MAX_ATTEMPTS, DELIVERY_QUEUE, ORDERED_QUEUE, orderedJobId } from './router.js';
+
+/** Recovery reaches back at most this far (Svix: 14 days). */
+export const MAX_RECOVER_WINDOW_MS = 14 * 86_400_000;
+/** …and replays at most this many deliveries per call. */
+export const MAX_RECOVER_COUNT = 10_000;
+
+export interface RecoverOptions {
+  /** Failed deliveries created at or after this time (ms). */
+  since: number;
+  /** At most this many; defaults to and is capped at MAX_RECOVER_COUNT. */
+  limit?: number;
+  /** Called after each chunk with how many are done of how many. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Operator actions on deliveries: replay one, recover a destination's failures since a time. A replay
+ * restarts the delivery's retry schedule; its first attempt is logged with trigger `manual`.
+ */
+export class DeliveryService {
+  constructor(
+    private readonly database: Database,
+    private readonly store: DeliveryStore,
+    private readonly registry: DestinationRegistry,
+    private readonly queue: JobQueue,
+    private readonly clock: Clock,
+  ) {}
+
+  async replay(deliveryId: string): Promise<Delivery> {
+    const delivery = await this.store.get(deliveryId);
+    if (!delivery) throw new PatchbayError(ErrorCode.NOT_FOUND, `no delivery ${deliveryId}`);
+    await this.replayMany([delivery]);
+    return (await this.store.get(deliveryId))!;
+  }
+
+  /** Replays a destination's failed deliveries created since `since` (bounded in time and count). */
+  async recover(destinationId: string, options: RecoverOptions): Promise<{ replayed: number }> {
+    if (!this.registry.get(destinationId) && !(await this.store.destination(destinationId))) {
+      throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${destinationId}`);
+    }
+    const now = this.clock.now();
+    if (!Number.isFinite(options.since) || options.since < now - MAX_RECOVER_WINDOW_MS) {
+      throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, 'since must be within the last 14 days');
+    }
+    const limit = Math.min(options.limit ?? MAX_RECOVER_COUNT, MAX_RECOVER_COUNT);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, `limit must be 1–${MAX_RECOVER_COUNT}`);
+    const ids = await this.store.idsFor(destinationId, 'failed', options.since, limit);
+    let done = 0;
+    for (let i = 0; i < ids.length; i += 200) {
+      const chunk = ids.slice(i, i + 200);
+      const rows = await this.store.db
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('id', 'in', chunk)
+        .execute();
+      await this.replayMany(rows);
+      done += chunk.length;
+      options.onProgress?.(done, ids.length);
+    }
+    return { replayed: ids.length };
+  }
+
+  private async replayMany(deliveries: readonly Delivery[]): Promise<void> {
+    const now = this.clock.now();
+    await this.database.transaction(async (tx) => {
+      for (const d of deliveries) {
+        await this.store.update(tx, d.id, {
+          status: 'pending',
+          cycle_attempts: 0,
+          failing_notified: 0,
+          manual: 1,
+          next_attempt_at: now,
+          updated_at: now,
+        });
+      }
+      const ordered = new Set<string>();
+      const ids: string[] = [];
+      for (const d of deliveries) {
+        if (this.registry.get(d.destination_id)?.ordered) ordered.add(d.destination_id);
+        else ids.push(d.id);
+      }
+      // A job dead-lettered by the queue itself (it crashed its worker) must not block the replay.
+      if (ids.length > 0)
+        await tx.db.deleteFrom('jobs').where('id', 'in', ids).where('state', '=', 'dead').execute();
+      await this.queue.enqueue(tx, [
+        ...ids.map((id) => ({
+          id,
+          queue: DELIVERY_QUEUE,
+          payload: { deliveryId: id },
+          maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
+        })),
+        ...[...ordered].map((destinationId) => ({
+          id: orderedJobId(destinationId),
+          queue: ORDERED_QUEUE,
+          payload: { destinationId },
+          maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
+        })),
+      ]);
+    });
+  }
+
+  /**
+   * Makes sure every ordered destination with pending deliveries has its drain job (a delivery routed
+   * while the drain job was finishing could otherwise wait unattended). Run periodically.
+   */
+  async sweepOrdered(): Promise<void> {
+    const ordered = this.registry.all().filter((d) => d.ordered);
+    for (const destination of ordered) {
+      if (!(await this.store.oldestPending(destination.id))) continue;
+      await this.queue.add([
+        {
+          id: orderedJobId(destination.id),
+          queue: ORDERED_QUEUE,
+          payload: { destinationId: destination.id },
+          maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
+        },
+      ]);
+    }
+  }
+}
