@@ -46,7 +46,7 @@ export class EventPipeline {
   private readonly eventsTotal?: Counter<'source' | 'outcome'>;
   private readonly batchSize?: Histogram;
 
-  constructor(private readonly options: PipelineOptions) {
+  constructor(options: PipelineOptions) {
     this.clock = options.clock ?? systemClock;
     this.store = new EventStore(options.database);
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;

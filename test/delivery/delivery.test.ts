@@ -286,7 +286,7 @@ for (const { dialect, available } of allDialects) {
       const event = await t!.engine.publish({ source: 'shop', type: 'order.paid', payload: { n: 1 } });
       await t!.engine.publish({ source: 'shop', type: 'refund.issued', payload: {} });
       const [delivery] = await t!.engine.deliveries.list({ eventId: event.id, limit: 5 });
-      const outcome = (await attempt(delivery!.id)) as { retryAt: number };
+      const outcome = (await attempt(delivery!.id)) as { retryAt: number; error: string };
       expect(outcome.error).toBe('database is down');
       const [failed] = await t!.engine.deliveries.attempts(delivery!.id);
       expect(failed).toMatchObject({ error_code: 'HANDLER_ERROR', error_message: 'database is down' });

@@ -10,7 +10,7 @@ export interface Received {
   webhookId: string;
 }
 
-export type Behaviour = (req: Received, res: ServerResponse) => void | 'handled';
+export type Behaviour = (req: Received, res: ServerResponse) => unknown;
 
 /**
  * A webhook receiver on 127.0.0.1 that verifies every request with the independent `standardwebhooks`

@@ -138,7 +138,7 @@ export class DeliveryWorker {
   async attempt(deliveryId: string, signal: AbortSignal): Promise<JobOutcome> {
     const { deliveries, registry, clock, logger } = this.options;
     const delivery = await deliveries.get(deliveryId);
-    if (!delivery || delivery.status !== 'pending') return undefined;
+    if (delivery?.status !== 'pending') return undefined;
     const now = clock.now();
     if (delivery.next_attempt_at !== null && delivery.next_attempt_at > now) {
       return { retryAt: delivery.next_attempt_at, error: 'not due yet' };
