@@ -5,6 +5,7 @@ import { ulid } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
 import { adminAuth } from './admin-auth.js';
 import { errorBody, handleError } from './errors.js';
+import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -97,6 +98,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
         secured.addHook('onRequest', adminAuth(server.adminToken));
         await queueRoutes(secured, engine);
         await eventRoutes(secured, engine);
+        await deliveryRoutes(secured, engine);
         for (const routes of options.adminRoutes ?? []) await routes(secured, engine);
       });
     },

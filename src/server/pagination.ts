@@ -32,3 +32,16 @@ export function toPage<T extends { id: string }>(rows: T[], limit: number): Page
   const data = rows.slice(0, limit);
   return { data, nextCursor: encodeCursor(data[data.length - 1]!.id) };
 }
+
+/** `since` as an ISO date/time or epoch milliseconds. */
+export function parseSince(since: string | undefined): number | undefined {
+  if (since === undefined || since === '') return undefined;
+  const ms = /^\d+$/.test(since) ? Number(since) : Date.parse(since);
+  if (!Number.isFinite(ms)) {
+    throw new PatchbayError(
+      ErrorCode.INVALID_ARGUMENT,
+      `since must be an ISO date-time or epoch milliseconds, got ${JSON.stringify(since)}`,
+    );
+  }
+  return ms;
+}

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import { decodeCursor, encodeCursor } from '../../server/pagination.js';
-import { eventDetail, eventSummary, parseSince } from '../../server/routes/events.js';
+import { decodeCursor, encodeCursor, parseSince } from '../../server/pagination.js';
+import { eventDetail, eventSummary } from '../../server/views.js';
 import { type GlobalOptions, withEngine } from '../lifecycle.js';
 import { CliError } from '../output.js';
 import { formatTable } from '../table.js';

@@ -1,60 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import type { Engine } from '../../engine/index.js';
-import type { StoredEvent } from '../../store/event-store.js';
-import { decodeCursor, pageQuerySchema, toPage } from '../pagination.js';
-
-/** The list view of an event: metadata only. */
-export function eventSummary(e: StoredEvent) {
-  return {
-    id: e.id,
-    source: e.source,
-    externalId: e.externalId,
-    type: e.type,
-    receivedAt: new Date(e.receivedAt).toISOString(),
-    occurredAt: e.occurredAt === null ? null : new Date(e.occurredAt).toISOString(),
-    duplicates: e.duplicates,
-    verification: e.verification,
-    size: e.body.length,
-  };
-}
-
-/** The full view: headers (secrets were stripped at ingest) and the payload, parsed when it is JSON. */
-export function eventDetail(e: StoredEvent) {
-  let payload: unknown;
-  let bodyBase64: string | undefined;
-  const text = e.body.toString('utf8');
-  const isUtf8 = Buffer.from(text, 'utf8').equals(e.body);
-  if (isUtf8 && /json/i.test(e.contentType ?? 'json')) {
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      payload = text;
-    }
-  } else if (isUtf8) payload = text;
-  else bodyBase64 = e.body.toString('base64');
-  return {
-    ...eventSummary(e),
-    requestId: e.requestId,
-    contentType: e.contentType,
-    headers: e.headers,
-    lastDuplicateAt: e.lastDuplicateAt === null ? null : new Date(e.lastDuplicateAt).toISOString(),
-    ...(bodyBase64 === undefined ? { payload } : { bodyBase64 }),
-  };
-}
-
-/** `since` as an ISO date/time or epoch milliseconds. */
-export function parseSince(since: string | undefined): number | undefined {
-  if (since === undefined || since === '') return undefined;
-  const ms = /^\d+$/.test(since) ? Number(since) : Date.parse(since);
-  if (!Number.isFinite(ms)) {
-    throw new PatchbayError(
-      ErrorCode.INVALID_ARGUMENT,
-      `since must be an ISO date-time or epoch milliseconds, got ${JSON.stringify(since)}`,
-    );
-  }
-  return ms;
-}
+import { decodeCursor, pageQuerySchema, parseSince, toPage } from '../pagination.js';
+import { deliveryView, eventDetail, eventSummary } from '../views.js';
 
 interface ListQuery {
   source?: string;
@@ -103,14 +51,15 @@ export async function eventRoutes(app: FastifyInstance, engine: Engine): Promise
     {
       schema: {
         tags: ['events'],
-        summary: 'One event with its headers and payload.',
+        summary: 'One event with its headers, payload and deliveries.',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] },
       },
     },
     async (request) => {
       const event = await engine.pipeline.store.get(request.params.id);
       if (!event) throw new PatchbayError(ErrorCode.NOT_FOUND, `no event ${request.params.id}`);
-      return eventDetail(event);
+      const deliveries = await engine.deliveries.list({ eventId: event.id, limit: 500 });
+      return { ...eventDetail(event), deliveries: deliveries.map(deliveryView) };
     },
   );
 

@@ -1,0 +1,42 @@
+import { SingleBar } from 'cli-progress';
+
+/**
+ * A progress bar on stderr for long work (replays, backfills, key rotation). On a non-TTY stderr
+ * (CI, pipes) it prints a plain line every 10% instead of redrawing.
+ */
+export function progressBar(label: string): { update(done: number, total: number): void; stop(): void } {
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({
+      format: `${label} [{bar}] {percentage}% | {value}/{total}`,
+      stream: process.stderr,
+      hideCursor: true,
+    });
+    let started = false;
+    return {
+      update(done, total) {
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.setTotal(total);
+        bar.update(done);
+      },
+      stop() {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let lastDecile = -1;
+  return {
+    update(done, total) {
+      const decile = total === 0 ? 10 : Math.floor((done / total) * 10);
+      if (decile !== lastDecile) {
+        lastDecile = decile;
+        process.stderr.write(
+          `${label}: ${done}/${total} (${total === 0 ? 100 : Math.round((done / total) * 100)}%)\n`,
+        );
+      }
+    },
+    stop() {},
+  };
+}
