@@ -98,7 +98,6 @@ export class Engine {
     this.deliveryWorker = new DeliveryWorker({
       database,
       deliveries: this.deliveries,
-      events: this.pipeline.store,
       registry: this.destinations,
       sender: this.sender,
       sign: signStandardWebhook,

@@ -106,6 +106,28 @@ function runCallbacks(callbacks: (() => void)[]): void {
   }
 }
 
+/**
+ * Kysely's SQLite driver prepares every statement anew; preparing costs as much as running a small
+ * statement. A cache of prepared statements by SQL text (LRU) removes that from every query.
+ */
+function withStatementCache(raw: SqliteDatabase.Database, size = 500) {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(text: string): SqliteDatabase.Statement {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = raw.prepare(text);
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
+}
+
 function openSqlite(location: string, options: DatabaseOptions): Database {
   const path = location === ':memory:' ? location : resolve(location);
   let raw: SqliteDatabase.Database;
@@ -125,7 +147,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
       },
     );
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   const listeners = new Listeners();
   return {
     dialect: 'sqlite',

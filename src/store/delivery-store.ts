@@ -1,4 +1,5 @@
 import type { Database, Tx } from './database.js';
+import type { StoredEvent } from './event-store.js';
 import type {
   DeliveriesTable,
   DeliveryAttemptsTable,
@@ -10,6 +11,26 @@ import type {
 export type Delivery = DeliveriesTable;
 export type DeliveryAttempt = DeliveryAttemptsTable;
 export type DestinationState = DestinationsTable;
+
+export interface AttemptContext {
+  delivery: Delivery;
+  event: StoredEvent;
+  destination:
+    | { status: DestinationStatus; origin: DestinationState['origin']; disabledReason: string | null }
+    | undefined;
+}
+
+/** A destination's failure run, as the delivery worker tracks it while recording a batch. */
+export interface FailureClock {
+  /** Start of the current run of failures, or null when the last attempt succeeded. */
+  failingSince: number | null;
+  /** The operator was told of this run (delivery.failing / exhausted), so its end is announced. */
+  alerted: boolean;
+  status: DestinationStatus;
+  /** Set when the batch disables the destination. */
+  disabledReason?: string;
+  changed: boolean;
+}
 
 export interface DeliveryQuery {
   destinationId?: string;
@@ -40,6 +61,41 @@ export class DeliveryStore {
         .onConflict((oc) => oc.columns(['event_id', 'destination_id']).doNothing())
         .execute();
     }
+  }
+
+  /**
+   * Everything one attempt needs in one query: the delivery, its event, and its destination's state
+   * (absent when the destination has no state row).
+   */
+  async loadForAttempt(ids: readonly string[]): Promise<Map<string, AttemptContext>> {
+    const out = new Map<string, AttemptContext>();
+    if (ids.length === 0) return out;
+    const rows = await this.database.db
+      .selectFrom('deliveries as d')
+      .innerJoin('events as e', 'e.id', 'd.event_id')
+      .leftJoin('destinations as s', 's.id', 'd.destination_id')
+      .selectAll('d')
+      .select([
+        'e.source as e_source',
+        'e.external_id as e_external_id',
+        'e.type as e_type',
+        'e.headers as e_headers',
+        'e.body as e_body',
+        'e.content_type as e_content_type',
+        'e.request_id as e_request_id',
+        'e.verification as e_verification',
+        'e.received_at as e_received_at',
+        'e.occurred_at as e_occurred_at',
+        'e.duplicates as e_duplicates',
+        'e.last_duplicate_at as e_last_duplicate_at',
+        's.status as s_status',
+        's.origin as s_origin',
+        's.disabled_reason as s_disabled_reason',
+      ])
+      .where('d.id', 'in', [...ids])
+      .execute();
+    for (const row of rows) out.set(row.id, toAttemptContext(row));
+    return out;
   }
 
   async get(id: string, tx?: Tx): Promise<Delivery | undefined> {
@@ -76,8 +132,13 @@ export class DeliveryStore {
     await tx.db.updateTable('deliveries').set(changes).where('id', '=', id).execute();
   }
 
-  async addAttempt(tx: Tx, attempt: DeliveryAttempt): Promise<void> {
-    await tx.db.insertInto('delivery_attempts').values(attempt).execute();
+  async addAttempts(tx: Tx, attempts: readonly DeliveryAttempt[]): Promise<void> {
+    for (let i = 0; i < attempts.length; i += 500) {
+      await tx.db
+        .insertInto('delivery_attempts')
+        .values(attempts.slice(i, i + 500))
+        .execute();
+    }
   }
 
   /** Ids of a destination's deliveries in `status` created since `since`, oldest first, at most `limit`. */
@@ -151,6 +212,48 @@ export class DeliveryStore {
       .execute();
   }
 
+  /** Destinations' failure clocks, read once per batch of attempt records. */
+  async failureClocks(tx: Tx, ids: readonly string[]): Promise<Map<string, FailureClock>> {
+    const clocks = new Map<string, FailureClock>();
+    if (ids.length === 0) return clocks;
+    const rows = await tx.db
+      .selectFrom('destinations')
+      .select(['id', 'failing_since', 'failure_alerted', 'status', 'disabled_reason'])
+      .where('id', 'in', [...ids])
+      .execute();
+    for (const row of rows) {
+      clocks.set(row.id, {
+        failingSince: row.failing_since === null ? null : Number(row.failing_since),
+        alerted: Number(row.failure_alerted) === 1,
+        status: row.status,
+        changed: false,
+      });
+    }
+    return clocks;
+  }
+
+  /** Writes back the clocks a batch changed (a disabled status included). */
+  async saveFailureClocks(tx: Tx, clocks: Map<string, FailureClock>, now: number): Promise<void> {
+    for (const [id, clock] of clocks) {
+      if (!clock.changed) continue;
+      await tx.db
+        .updateTable('destinations')
+        .set({
+          failing_since: clock.failingSince,
+          failure_alerted: clock.alerted ? 1 : 0,
+          updated_at: now,
+          ...(clock.status === 'disabled' &&
+            clock.disabledReason !== undefined && {
+              status: 'disabled' as const,
+              disabled_reason: clock.disabledReason,
+              disabled_at: now,
+            }),
+        })
+        .where('id', '=', id)
+        .execute();
+    }
+  }
+
   async updateDestination(id: string, changes: Partial<DestinationState>, tx?: Tx): Promise<number> {
     const result = await (tx?.db ?? this.database.db)
       .updateTable('destinations')
@@ -174,4 +277,65 @@ export class DeliveryStore {
       .execute();
     return rows.map((r) => ({ ...r, n: Number(r.n) }));
   }
+}
+
+type AttemptRow = Delivery & {
+  e_source: string;
+  e_external_id: string;
+  e_type: string;
+  e_headers: string;
+  e_body: Buffer;
+  e_content_type: string | null;
+  e_request_id: string | null;
+  e_verification: string;
+  e_received_at: number;
+  e_occurred_at: number | null;
+  e_duplicates: number;
+  e_last_duplicate_at: number | null;
+  s_status: DestinationStatus | null;
+  s_origin: DestinationState['origin'] | null;
+  s_disabled_reason: string | null;
+};
+
+function toAttemptContext(row: AttemptRow): AttemptContext {
+  const {
+    e_source,
+    e_external_id,
+    e_type,
+    e_headers,
+    e_body,
+    e_content_type,
+    e_request_id,
+    e_verification,
+    e_received_at,
+    e_occurred_at,
+    e_duplicates,
+    e_last_duplicate_at,
+    s_status,
+    s_origin,
+    s_disabled_reason,
+    ...delivery
+  } = row;
+  return {
+    delivery: delivery as Delivery,
+    event: {
+      id: delivery.event_id,
+      source: e_source,
+      externalId: e_external_id,
+      type: e_type,
+      headers: JSON.parse(e_headers) as Record<string, string>,
+      body: Buffer.from(e_body),
+      contentType: e_content_type,
+      requestId: e_request_id,
+      verification: e_verification,
+      receivedAt: Number(e_received_at),
+      occurredAt: e_occurred_at === null ? null : Number(e_occurred_at),
+      duplicates: Number(e_duplicates),
+      lastDuplicateAt: e_last_duplicate_at === null ? null : Number(e_last_duplicate_at),
+    },
+    destination:
+      s_status === null
+        ? undefined
+        : { status: s_status, origin: s_origin!, disabledReason: s_disabled_reason },
+  };
 }

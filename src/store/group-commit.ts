@@ -29,12 +29,16 @@ export class GroupCommitter<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (!this.writing) void this.drain();
+      if (!this.writing) {
+        this.writing = true;
+        // Wait for the end of this event-loop turn: every request or response handled in the same turn
+        // joins the batch. Without it a synchronous driver (better-sqlite3) would commit each item alone.
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.writing = true;
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, this.maxBatch);

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../core/clock.js';
-import { ErrorCode, errorMessage, isPatchbayError } from '../core/errors.js';
+import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type { Database } from './database.js';
 import { DEFAULT_LEASE_MS, type Job, type JobQueue, QUEUE_CHANNEL } from './queue.js';
@@ -33,6 +33,9 @@ export interface WorkerOptions<P> {
   onSettled?: (job: Job<P>, outcome: 'completed' | 'retry' | 'dead' | 'lost', durationMs: number) => void;
 }
 
+/** The reason a wake-up aborts the idle sleep with: one shared object, so waking allocates nothing. */
+const WAKE = new PatchbayError(ErrorCode.ABORTED, 'worker woken');
+
 const defaultRetryDelay = (job: Job<unknown>) => Math.min(300_000, 1000 * 2 ** Math.max(0, job.attempts - 1));
 
 /**
@@ -45,7 +48,7 @@ export class QueueWorker<P = unknown> {
     Pick<WorkerOptions<P>, 'onSettled'>;
   private readonly inflight = new Map<string, { job: Job<P>; controller: AbortController }>();
   private readonly finished: Job<P>[] = [];
-  private flushing: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
   private running = false;
   private loopDone: Promise<void> | undefined;
   private wake: AbortController = new AbortController();
@@ -82,7 +85,7 @@ export class QueueWorker<P = unknown> {
     if (this.running) return;
     this.running = true;
     this.unlisten = await this.database.listen(QUEUE_CHANNEL, (queue) => {
-      if (queue === this.options.queue) this.wake.abort();
+      if (queue === this.options.queue) this.wake.abort(WAKE);
     });
     const beat = Math.max(50, Math.floor(this.options.leaseMs / 3));
     this.heartbeat = setInterval(() => void this.renewLeases(), beat);
@@ -97,7 +100,7 @@ export class QueueWorker<P = unknown> {
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wake.abort();
+    this.wake.abort(WAKE);
     await this.loopDone;
     if (this.inflight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -106,6 +109,8 @@ export class QueueWorker<P = unknown> {
     }
     const leftover = [...this.inflight.values()];
     for (const entry of leftover) entry.controller.abort();
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     await this.flush();
     if (leftover.length > 0) {
       await this.jobs.release(leftover.map((e) => e.job)).catch((err) => {
@@ -120,34 +125,42 @@ export class QueueWorker<P = unknown> {
   }
 
   private async loop(): Promise<void> {
-    const { clock, logger, queue } = this.options;
+    const { clock, logger, queue, concurrency, batchSize } = this.options;
+    // Refill when half a batch of slots is free (or nothing runs): claiming one job per freed slot would
+    // cost a commit per job.
+    const refillAt = Math.max(1, Math.min(concurrency, Math.floor(batchSize / 2)));
     while (this.running) {
-      const free = this.options.concurrency - this.inflight.size;
-      if (free <= 0) {
+      const free = concurrency - this.inflight.size;
+      if (free < refillAt && this.inflight.size > 0) {
         await this.waitForWake(this.options.pollIntervalMs);
         continue;
       }
       let claimed: Job<P>[];
+      const finished = this.finished.splice(0);
       try {
         // A fresh wake signal before claiming, so a NOTIFY that arrives during the claim is not lost.
         if (this.wake.signal.aborted) this.wake = new AbortController();
-        claimed = await this.jobs.claim<P>(queue, {
-          limit: Math.min(free, this.options.batchSize),
+        claimed = await this.jobs.completeAndClaim<P>(finished, queue, {
+          limit: Math.min(free, batchSize),
           leaseMs: this.options.leaseMs,
         });
       } catch (err) {
+        // The finished jobs were not recorded: they run again after their lease (at-least-once).
         logger.error({ queue, err: errorMessage(err) }, 'claiming jobs failed; retrying in 1 s');
         await this.waitForWake(1000);
         continue;
       }
       if (claimed.length === 0) {
+        if (this.inflight.size > 0) {
+          await this.waitForWake(this.options.pollIntervalMs);
+          continue;
+        }
         const due = await this.jobs.nextDueAt(queue).catch(() => undefined);
         const wait = due === undefined ? this.options.pollIntervalMs : Math.max(0, due - clock.now());
         await this.waitForWake(Math.min(wait, this.options.pollIntervalMs));
         continue;
       }
       for (const job of claimed) this.run(job);
-      if (this.inflight.size >= this.options.concurrency) await this.waitForWake(this.options.pollIntervalMs);
     }
   }
 
@@ -175,7 +188,7 @@ export class QueueWorker<P = unknown> {
       this.options.onSettled?.(job, outcome, this.options.clock.now() - started);
       if (this.inflight.size === 0) this.resolveIdle?.();
       // A slot is free: let the loop claim more.
-      this.wake.abort();
+      this.wake.abort(WAKE);
     });
   }
 
@@ -190,7 +203,7 @@ export class QueueWorker<P = unknown> {
     }
     if (thrown === undefined && outcome === undefined) {
       this.finished.push(job);
-      await this.scheduleFlush();
+      this.scheduleFlush();
       return 'completed';
     }
     if (signal.aborted && thrown !== undefined) return 'lost'; // released by stop()
@@ -214,15 +227,16 @@ export class QueueWorker<P = unknown> {
     }
   }
 
-  /** Batches completions: every job finishing in the same tick is deleted by one statement. */
-  private scheduleFlush(): Promise<void> {
-    if (!this.flushing) {
-      this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        this.flushing = undefined;
-        await this.flush();
-      });
-    }
-    return this.flushing;
+  /**
+   * Finished jobs are deleted together: with the next claim when the worker is busy, else by this timer
+   * a few milliseconds later. Until then their lease keeps them from running again.
+   */
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, 5);
   }
 
   private async flush(): Promise<void> {

@@ -147,7 +147,11 @@ export class JobQueue {
    * A job whose lease already ran out `maxAttempts` times (it keeps killing its worker) is dead-lettered
    * instead of being handed out again.
    */
-  async claim<P = unknown>(queue: string, options: ClaimOptions = {}): Promise<Job<P>[]> {
+  async claim<P = unknown>(
+    queue: string,
+    options: ClaimOptions = {},
+    tx: Tx = this.database.autocommit,
+  ): Promise<Job<P>[]> {
     const limit = options.limit ?? 1;
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     const now = this.clock.now();
@@ -163,7 +167,7 @@ export class JobQueue {
         limit ${limit}
         ${lock}
       )
-      returning *`.execute(this.database.db);
+      returning *`.execute(tx.db);
     const jobs: Job<P>[] = [];
     const exhausted: string[] = [];
     for (const row of result.rows) {
@@ -171,7 +175,7 @@ export class JobQueue {
       else jobs.push(toJob<P>(row, leaseUntil));
     }
     if (exhausted.length > 0) {
-      await this.database.db
+      await tx.db
         .updateTable('jobs')
         .set({
           state: 'dead',
@@ -185,6 +189,22 @@ export class JobQueue {
     }
     // Rows come back in no particular order from UPDATE … RETURNING: hand them out in due order.
     return jobs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * Records finished jobs and claims the next ones in one transaction: a busy worker pays one commit per
+   * round instead of two.
+   */
+  async completeAndClaim<P = unknown>(
+    finished: readonly Job[],
+    queue: string,
+    options: ClaimOptions = {},
+  ): Promise<Job<P>[]> {
+    if (finished.length === 0) return this.claim<P>(queue, options);
+    return this.database.transaction(async (tx) => {
+      await this.complete(finished, tx);
+      return this.claim<P>(queue, options, tx);
+    });
   }
 
   /** Extends the lease of jobs still held; returns the ids whose lease was lost. */

@@ -4,9 +4,11 @@ import { ErrorCode, errorMessage, truncateBody } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../../core/publisher.js';
-import type { Database } from '../../store/database.js';
-import type { Delivery, DeliveryStore, DestinationState } from '../../store/delivery-store.js';
-import type { EventStore, StoredEvent } from '../../store/event-store.js';
+import { TickBatcher } from '../../core/tick-batcher.js';
+import type { Database, Tx } from '../../store/database.js';
+import type { AttemptContext, Delivery, DeliveryStore, FailureClock } from '../../store/delivery-store.js';
+import type { StoredEvent } from '../../store/event-store.js';
+import { GroupCommitter } from '../../store/group-commit.js';
 import type { Job } from '../../store/queue.js';
 import type { JobContext, JobOutcome } from '../../store/queue-worker.js';
 import {
@@ -51,7 +53,6 @@ export const openGuard: DeliveryGuard = {
 export interface DeliveryWorkerOptions {
   database: Database;
   deliveries: DeliveryStore;
-  events: EventStore;
   registry: DestinationRegistry;
   sender: HttpSender;
   sign: DeliverySigner;
@@ -71,6 +72,25 @@ export interface DeliveryWorkerOptions {
 
 export const OPERATIONAL_SOURCE = 'patchbay';
 
+interface Announcement {
+  type: string;
+  key: string;
+  payload: Record<string, unknown>;
+}
+
+interface RecordInput {
+  delivery: Delivery;
+  destination: Destination;
+  result: AttemptResult;
+  /** The event is itself operational (source `patchbay`). */
+  operational: boolean;
+}
+
+interface RecordOutput {
+  next: number | undefined;
+  announcements: Announcement[];
+}
+
 /**
  * Sends deliveries and applies the delivery rules: only 2xx succeeds; failures follow the retry schedule
  * (with jitter, a longer minimum after 429/timeouts, bounded `Retry-After`); an exhausted schedule
@@ -87,6 +107,10 @@ export class DeliveryWorker {
   private readonly userAgent: string;
   private readonly attemptsTotal?: Counter<'destination' | 'outcome'>;
   private readonly attemptDuration?: Histogram<'destination'>;
+  /** Attempts starting together load their delivery, event and destination state in one query. */
+  private readonly loader: TickBatcher<string, AttemptContext>;
+  /** Attempts finishing together are recorded in one transaction (one fsync), like ingest. */
+  private readonly recorder: GroupCommitter<RecordInput, RecordOutput>;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.publisher = options.publisher ?? nullPublisher;
@@ -95,6 +119,8 @@ export class DeliveryWorker {
     this.disableAfterMs = options.disableAfterMs ?? 5 * 86_400_000;
     this.failingAfter = options.failingAfter ?? 4;
     this.userAgent = options.userAgent ?? 'Patchbay-Webhooks/1';
+    this.loader = new TickBatcher((ids) => options.deliveries.loadForAttempt(ids));
+    this.recorder = new GroupCommitter(options.database, (tx, items) => this.recordBatch(tx, items));
     if (options.registryMetrics) {
       this.attemptsTotal = new Counter({
         name: 'patchbay_delivery_attempts_total',
@@ -137,8 +163,15 @@ export class DeliveryWorker {
   /** One attempt of a delivery, if it is due; returns when to come back, if ever. */
   async attempt(deliveryId: string, signal: AbortSignal): Promise<JobOutcome> {
     const { deliveries, registry, clock, logger } = this.options;
-    const delivery = await deliveries.get(deliveryId);
-    if (delivery?.status !== 'pending') return undefined;
+    const context = await this.loader.load(deliveryId);
+    if (!context) {
+      const orphan = await deliveries.get(deliveryId);
+      if (orphan?.status === 'pending')
+        await this.deadLetter(orphan, 'event no longer in the log (past retention)');
+      return undefined;
+    }
+    const { delivery, event, destination: state } = context;
+    if (delivery.status !== 'pending') return undefined;
     const now = clock.now();
     if (delivery.next_attempt_at !== null && delivery.next_attempt_at > now) {
       return { retryAt: delivery.next_attempt_at, error: 'not due yet' };
@@ -146,20 +179,13 @@ export class DeliveryWorker {
     const destination = registry.get(delivery.destination_id);
     if (!destination) {
       // A handler registered in another process: leave the delivery to it, without counting an attempt.
-      const state = await registry.state(delivery.destination_id);
       if (state?.origin === 'handler')
         return { retryAt: now + 5000, error: 'handler not registered in this process' };
       await this.deadLetter(delivery, 'destination no longer exists');
       return undefined;
     }
-    const state = await registry.state(destination.id);
     if (state?.status === 'disabled') {
-      await this.deadLetter(delivery, `destination disabled: ${state.disabled_reason ?? 'by an operator'}`);
-      return undefined;
-    }
-    const event = await this.options.events.get(delivery.event_id);
-    if (!event) {
-      await this.deadLetter(delivery, 'event no longer in the log (past retention)');
+      await this.deadLetter(delivery, `destination disabled: ${state.disabledReason ?? 'by an operator'}`);
       return undefined;
     }
     const permit = await this.guard.acquire(destination, signal);
@@ -176,7 +202,13 @@ export class DeliveryWorker {
     }
     this.attemptsTotal?.inc({ destination: destination.id, outcome: result.outcome });
     this.attemptDuration?.observe({ destination: destination.id }, result.durationMs / 1000);
-    const next = await this.record(delivery, destination, state, result, event.source === OPERATIONAL_SOURCE);
+    const { next, announcements } = await this.recorder.submit({
+      delivery,
+      destination,
+      result,
+      operational: event.source === OPERATIONAL_SOURCE,
+    });
+    for (const announce of announcements) await this.announce(announce.type, announce.key, announce.payload);
     if (next !== undefined) {
       logger.debug(
         { deliveryId, destination: destination.id, status: result.statusCode, error: result.errorCode },
@@ -193,15 +225,7 @@ export class DeliveryWorker {
     signal: AbortSignal,
   ): Promise<AttemptResult> {
     const now = this.options.clock.now();
-    const body = Buffer.from(
-      JSON.stringify({
-        id: event.id,
-        source: event.source,
-        type: event.type,
-        timestamp: new Date(event.receivedAt).toISOString(),
-        data: decodePayload(event),
-      }),
-    );
+    const body = envelope(event);
     const signature = this.options.sign({
       id: event.id,
       timestamp: Math.floor(now / 1000),
@@ -270,26 +294,22 @@ export class DeliveryWorker {
     }
   }
 
-  /** Writes the attempt and the delivery's next state together; returns the next attempt time if any. */
-  private async record(
-    delivery: Delivery,
-    destination: Destination,
-    state: DestinationState | undefined,
-    result: AttemptResult,
-    operational: boolean,
-  ): Promise<number | undefined> {
-    const { database, deliveries, clock } = this.options;
+  /**
+   * Writes the attempts and the deliveries' next states of every attempt that finished together, in one
+   * transaction (group commit). Each destination's failure clock is read once and written once per batch.
+   * Returns, per attempt, the next attempt time (if any) and the operational events to publish once
+   * committed.
+   */
+  private async recordBatch(tx: Tx, items: readonly RecordInput[]): Promise<RecordOutput[]> {
+    const { deliveries, clock } = this.options;
     const now = clock.now();
-    const attempt = delivery.attempts + 1;
-    const cycle = delivery.cycle_attempts + 1;
-    const announcements: (() => Promise<void>)[] = [];
-    let next: number | undefined;
-    await database.transaction(async (tx) => {
-      await deliveries.addAttempt(tx, {
+    await deliveries.addAttempts(
+      tx,
+      items.map(({ delivery, destination, result }) => ({
         id: newId('att', now),
         delivery_id: delivery.id,
-        attempt,
-        trigger: delivery.manual ? 'manual' : 'scheduled',
+        attempt: delivery.attempts + 1,
+        trigger: delivery.manual ? ('manual' as const) : ('scheduled' as const),
         url: destination.kind === 'http' ? redactUrlForLog(destination.url) : `handler:${destination.id}`,
         started_at: now - result.durationMs,
         duration_ms: Math.round(result.durationMs),
@@ -299,134 +319,137 @@ export class DeliveryWorker {
         error_code: result.errorCode,
         error_message: result.errorMessage,
         outcome: result.outcome,
-      });
-      const common = {
-        attempts: attempt,
-        cycle_attempts: cycle,
-        last_status: result.statusCode,
-        manual: 0,
-        updated_at: now,
-      };
-      const fresh = await deliveries.destination(destination.id, tx);
-      if (result.outcome === 'succeeded') {
-        await deliveries.update(tx, delivery.id, {
-          ...common,
-          status: 'succeeded',
-          succeeded_at: now,
-          next_attempt_at: null,
-          last_error: null,
-        });
-        if (fresh?.failing_since != null) {
-          await deliveries.updateDestination(
-            destination.id,
-            { failing_since: null, failure_alerted: 0, updated_at: now },
-            tx,
-          );
-          if (fresh.failure_alerted) {
-            announcements.push(() =>
-              this.announce(
-                'destination.recovered',
-                `destination.recovered:${destination.id}:${fresh.failing_since}`,
-                { destinationId: destination.id, failingSince: iso(fresh.failing_since!) },
-              ),
-            );
-          }
-        }
-        return;
-      }
-      const failingSince = fresh?.failing_since ?? now;
-      if (fresh?.failing_since == null)
-        await deliveries.updateDestination(destination.id, { failing_since: now, updated_at: now }, tx);
-      const errorText = result.errorMessage ?? `HTTP ${result.statusCode}`;
-      // Failures delivering operational events are not announced again: that could loop forever.
-      const payload = {
-        deliveryId: delivery.id,
-        eventId: delivery.event_id,
-        destinationId: destination.id,
-        attempts: attempt,
-        lastStatus: result.statusCode,
-        lastError: errorText,
-      };
-      if (result.gone) {
-        await deliveries.update(tx, delivery.id, {
-          ...common,
-          status: 'failed',
-          next_attempt_at: null,
-          last_error: `${errorText}: the receiver says the endpoint is gone`,
-        });
-        await deliveries.updateDestination(
-          destination.id,
-          {
-            status: 'disabled',
-            disabled_reason: 'receiver answered 410 Gone',
-            disabled_at: now,
-            updated_at: now,
-          },
-          tx,
-        );
-        announcements.push(() =>
-          this.announce('destination.disabled', `destination.disabled:${destination.id}:${now}`, {
-            destinationId: destination.id,
-            reason: 'receiver answered 410 Gone',
-          }),
-        );
-        return;
-      }
-      const delay = nextRetryDelay(
-        cycle,
-        {
-          overloaded: result.overloaded,
-          ...(result.retryAfterMs !== undefined && { retryAfterMs: result.retryAfterMs }),
-        },
-        this.options.schedule,
-        this.random,
-      );
-      if (delay === undefined) {
-        await deliveries.update(tx, delivery.id, {
-          ...common,
-          status: 'failed',
-          next_attempt_at: null,
-          last_error: errorText,
-        });
-        await deliveries.updateDestination(destination.id, { failure_alerted: 1, updated_at: now }, tx);
-        if (!operational)
-          announcements.push(() =>
-            this.announce('delivery.exhausted', `delivery.exhausted:${delivery.id}:${attempt}`, payload),
-          );
-        if (now - failingSince >= this.disableAfterMs && state?.status !== 'disabled') {
-          const reason = `failing continuously since ${iso(failingSince)}`;
-          await deliveries.updateDestination(
-            destination.id,
-            { status: 'disabled', disabled_reason: reason, disabled_at: now, updated_at: now },
-            tx,
-          );
-          announcements.push(() =>
-            this.announce('destination.disabled', `destination.disabled:${destination.id}:${now}`, {
-              destinationId: destination.id,
-              reason,
-            }),
-          );
-        }
-        return;
-      }
-      next = now + delay;
-      const notify = cycle >= this.failingAfter && !delivery.failing_notified;
+      })),
+    );
+    const clocks = await deliveries.failureClocks(tx, [...new Set(items.map((i) => i.destination.id))]);
+    const out: RecordOutput[] = [];
+    for (const item of items) out.push(await this.recordOne(tx, item, now, clocks));
+    await deliveries.saveFailureClocks(tx, clocks, now);
+    return out;
+  }
+
+  private async recordOne(
+    tx: Tx,
+    input: RecordInput,
+    now: number,
+    clocks: Map<string, FailureClock>,
+  ): Promise<RecordOutput> {
+    const { delivery, destination, result, operational } = input;
+    const { deliveries } = this.options;
+    const attempt = delivery.attempts + 1;
+    const cycle = delivery.cycle_attempts + 1;
+    const announcements: Announcement[] = [];
+    const failure = clocks.get(destination.id) ?? {
+      failingSince: null,
+      alerted: false,
+      status: 'enabled',
+      changed: false,
+    };
+    clocks.set(destination.id, failure);
+    const common = {
+      attempts: attempt,
+      cycle_attempts: cycle,
+      last_status: result.statusCode,
+      manual: 0,
+      updated_at: now,
+    };
+    if (result.outcome === 'succeeded') {
       await deliveries.update(tx, delivery.id, {
         ...common,
-        next_attempt_at: next,
-        last_error: errorText,
-        ...(notify && { failing_notified: 1 }),
+        status: 'succeeded',
+        succeeded_at: now,
+        next_attempt_at: null,
+        last_error: null,
       });
-      if (notify) {
-        await deliveries.updateDestination(destination.id, { failure_alerted: 1, updated_at: now }, tx);
-        if (!operational)
-          announcements.push(() =>
-            this.announce('delivery.failing', `delivery.failing:${delivery.id}:${attempt}`, payload),
-          );
+      if (failure.failingSince !== null) {
+        if (failure.alerted) {
+          announcements.push({
+            type: 'destination.recovered',
+            key: `destination.recovered:${destination.id}:${failure.failingSince}`,
+            payload: { destinationId: destination.id, failingSince: iso(failure.failingSince) },
+          });
+        }
+        Object.assign(failure, { failingSince: null, alerted: false, changed: true });
       }
+      return { next: undefined, announcements };
+    }
+    if (failure.failingSince === null) Object.assign(failure, { failingSince: now, changed: true });
+    const failingSince = failure.failingSince!;
+    const alert = () => Object.assign(failure, { alerted: true, changed: true });
+    const errorText = result.errorMessage ?? `HTTP ${result.statusCode}`;
+    const payload = {
+      deliveryId: delivery.id,
+      eventId: delivery.event_id,
+      destinationId: destination.id,
+      attempts: attempt,
+      lastStatus: result.statusCode,
+      lastError: errorText,
+    };
+    const disable = (reason: string) => {
+      if (failure.status === 'disabled') return;
+      Object.assign(failure, { status: 'disabled', disabledReason: reason, changed: true });
+      announcements.push({
+        type: 'destination.disabled',
+        key: `destination.disabled:${destination.id}:${now}`,
+        payload: { destinationId: destination.id, reason },
+      });
+    };
+    if (result.gone) {
+      await deliveries.update(tx, delivery.id, {
+        ...common,
+        status: 'failed',
+        next_attempt_at: null,
+        last_error: `${errorText}: the receiver says the endpoint is gone`,
+      });
+      disable('receiver answered 410 Gone');
+      return { next: undefined, announcements };
+    }
+    const delay = nextRetryDelay(
+      cycle,
+      {
+        overloaded: result.overloaded,
+        ...(result.retryAfterMs !== undefined && { retryAfterMs: result.retryAfterMs }),
+      },
+      this.options.schedule,
+      this.random,
+    );
+    // Failures delivering operational events are not announced again: that could loop forever.
+    if (delay === undefined) {
+      await deliveries.update(tx, delivery.id, {
+        ...common,
+        status: 'failed',
+        next_attempt_at: null,
+        last_error: errorText,
+      });
+      alert();
+      if (!operational)
+        announcements.push({
+          type: 'delivery.exhausted',
+          key: `delivery.exhausted:${delivery.id}:${attempt}`,
+          payload,
+        });
+      if (now - failingSince >= this.disableAfterMs)
+        disable(`failing continuously since ${iso(failingSince)}`);
+      return { next: undefined, announcements };
+    }
+    const next = now + delay;
+    const notify = cycle >= this.failingAfter && !delivery.failing_notified;
+    await deliveries.update(tx, delivery.id, {
+      ...common,
+      next_attempt_at: next,
+      last_error: errorText,
+      ...(notify && { failing_notified: 1 }),
     });
-    for (const announce of announcements) await announce();
-    return next;
+    if (notify) {
+      alert();
+      if (!operational)
+        announcements.push({
+          type: 'delivery.failing',
+          key: `delivery.failing:${delivery.id}:${attempt}`,
+          payload,
+        });
+    }
+    return { next, announcements };
   }
 
   private async deadLetter(delivery: Delivery, reason: string): Promise<void> {
@@ -448,6 +471,23 @@ export class DeliveryWorker {
       this.options.logger.warn({ type, err: errorMessage(err) }, 'could not publish an operational event');
     }
   }
+}
+
+/**
+ * The body sent to HTTP destinations: `{ id, source, type, timestamp, data }`. A JSON event is spliced in
+ * as stored — it was parsed when it was ingested or published — instead of being parsed and re-serialised
+ * on every attempt.
+ */
+export function envelope(event: StoredEvent): Buffer {
+  const head = JSON.stringify({
+    id: event.id,
+    source: event.source,
+    type: event.type,
+    timestamp: new Date(event.receivedAt).toISOString(),
+  });
+  const isJson = /json/i.test(event.contentType ?? 'application/json');
+  const data = isJson ? event.body : Buffer.from(JSON.stringify(decodePayload(event)));
+  return Buffer.concat([Buffer.from(`${head.slice(0, -1)},"data":`), data, Buffer.from('}')]);
 }
 
 function iso(ms: number): string {

@@ -49,8 +49,6 @@ export class HttpSender {
 
   async send(request: SendRequest): Promise<AttemptResult> {
     const started = this.now();
-    const timeout = AbortSignal.timeout(request.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     const failed = (errorCode: string, message: string, overloaded = false): AttemptResult => ({
       outcome: 'failed',
       statusCode: null,
@@ -69,12 +67,14 @@ export class HttpSender {
         path: `${request.url.pathname}${request.url.search}`,
         headers: { ...request.headers, host: request.url.host },
         body: request.body,
-        signal,
+        // undici's own timers bound each phase (response headers, then each body chunk): no per-request
+        // AbortSignal.timeout to allocate.
+        ...(request.signal && { signal: request.signal }),
         headersTimeout: request.timeoutMs,
         bodyTimeout: request.timeoutMs,
       });
     } catch (err) {
-      if (timeout.aborted || err instanceof undiciErrors.HeadersTimeoutError) {
+      if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
         return failed(ErrorCode.TIMEOUT, `no response within ${request.timeoutMs} ms`, true);
       }
       if (request.signal?.aborted) return failed(ErrorCode.ABORTED, 'aborted (shutting down)');
@@ -92,12 +92,13 @@ export class HttpSender {
     try {
       responseBody = await readLimited(response.body, RESPONSE_BODY_LIMIT);
     } catch (err) {
-      if (timeout.aborted)
+      if (err instanceof undiciErrors.BodyTimeoutError) {
         return {
-          ...failed(ErrorCode.TIMEOUT, `response body not read within ${request.timeoutMs} ms`, true),
+          ...failed(ErrorCode.TIMEOUT, `response body stalled for ${request.timeoutMs} ms`, true),
           statusCode: response.statusCode,
           responseHeaders,
         };
+      }
       responseBody = `(body not read: ${errorMessage(err)})`;
     }
     const status = response.statusCode;

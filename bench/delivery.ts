@@ -1,0 +1,140 @@
+/**
+ * Delivery throughput: deliveries/s from Patchbay's delivery worker (Standard Webhooks signing, an attempt
+ * record written durably for each, SQLite synchronous=FULL) to a local receiver, beside a bare undici Pool
+ * posting the same bodies to the same receiver — the transport ceiling on this machine.
+ *
+ *   npx tsx bench/delivery.ts            # DELIVERIES=20000 RUNS=3 CONNECTIONS=64
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { Pool } from 'undici';
+import { parseConfig } from '../src/core/config/index.js';
+import { newId } from '../src/core/ids.js';
+import { createLogger } from '../src/core/logger.js';
+import { Engine } from '../src/engine/index.js';
+import type { NewEvent } from '../src/store/event-store.js';
+import { generateWebhookSecret } from '../src/webhooks/sign/standard-webhooks.js';
+import { median, printTable } from './util.js';
+
+const N = Number(process.env.DELIVERIES ?? 20_000);
+const RUNS = Number(process.env.RUNS ?? 3);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 64);
+
+/** The receiver runs in its own process so it does not share the event loop with either sender. */
+async function startReceiver(): Promise<{ url: string; stop(): void }> {
+  const child = fork(new URL('./receiver-process.ts', import.meta.url).pathname, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(Number(m))));
+  return { url: `http://127.0.0.1:${port}/hooks`, stop: () => child.kill() };
+}
+
+function body(i: number): Buffer {
+  return Buffer.from(
+    JSON.stringify({ order: i, total: 1234, currency: 'EUR', lines: [{ sku: 'A-1', qty: 2 }] }),
+  );
+}
+
+async function bare(url: string): Promise<number> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: CONNECTIONS });
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (next < N) {
+        const i = next++;
+        const res = await pool.request({
+          method: 'POST',
+          path: target.pathname,
+          headers: { 'content-type': 'application/json' },
+          body: body(i),
+        });
+        await res.body.dump();
+        if (res.statusCode !== 204) throw new Error(`receiver answered ${res.statusCode}`);
+      }
+    }),
+  );
+  const elapsed = performance.now() - start;
+  await pool.close();
+  return (N / elapsed) * 1000;
+}
+
+async function patchbay(url: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-delivery-'));
+  const config = parseConfig({
+    database: { url: `sqlite:${join(dir, 'bench.db')}` },
+    workers: { concurrency: CONNECTIONS, pollInterval: '50ms' },
+    destinations: [{ id: 'app', url, secrets: [generateWebhookSecret()] }],
+    delivery: { allowedNetworks: ['127.0.0.0/8'] },
+  });
+  const engine = await Engine.open({ config, logger: createLogger({ level: 'warn' }) });
+  // Events go in through the pipeline (routing creates the deliveries and their jobs) before the clock starts.
+  const now = Date.now();
+  for (let i = 0; i < N; i += 1000) {
+    const batch: NewEvent[] = [];
+    for (let j = i; j < Math.min(N, i + 1000); j++) {
+      batch.push({
+        id: newId('evt', now),
+        source: 'shop',
+        externalId: `order-${j}`,
+        type: 'order.created',
+        headers: {},
+        body: body(j),
+        contentType: 'application/json',
+        requestId: null,
+        verification: 'api',
+        receivedAt: now,
+        occurredAt: null,
+      });
+    }
+    await engine.pipeline.ingest(batch);
+  }
+  const start = performance.now();
+  await engine.startWorkers();
+  for (;;) {
+    const row = await sql<{
+      n: number;
+    }>`select count(*) as n from deliveries where status = 'succeeded'`.execute(engine.database.db);
+    if (Number(row.rows[0]!.n) >= N) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const elapsed = performance.now() - start;
+  const attempts = await sql<{ n: number }>`select count(*) as n from delivery_attempts`.execute(
+    engine.database.db,
+  );
+  if (Number(attempts.rows[0]!.n) !== N)
+    throw new Error(`expected ${N} attempt records, found ${attempts.rows[0]!.n}`);
+  await engine.stop();
+  rmSync(dir, { recursive: true, force: true });
+  return (N / elapsed) * 1000;
+}
+
+const receiver = await startReceiver();
+const ours: number[] = [];
+const base: number[] = [];
+for (let run = 0; run < RUNS; run++) {
+  if (!process.env.ONLY_PATCHBAY) base.push(await bare(receiver.url));
+  else base.push(1);
+  ours.push(await patchbay(receiver.url));
+  console.log(
+    `run ${run + 1}: bare undici ${Math.round(base.at(-1)!)} req/s, patchbay ${Math.round(ours.at(-1)!)} deliveries/s`,
+  );
+}
+receiver.stop();
+const o = median(ours);
+const b = median(base);
+console.log(
+  `\nDelivery throughput (median of ${RUNS} runs of ${N}, ${CONNECTIONS} connections, SQLite synchronous=FULL):`,
+);
+printTable(
+  ['sender', 'per second', 'ratio'],
+  [
+    ['bare undici Pool', String(Math.round(b)), '1.00'],
+    ['patchbay (signed, durable attempt log)', String(Math.round(o)), (o / b).toFixed(2)],
+  ],
+);
