@@ -13,7 +13,10 @@ export class RequestHeaders {
     if (input === null || typeof input !== 'object') {
       throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, `headers must be an object, got ${typeof input}`);
     }
-    if (typeof (input as { forEach(cb: (value: string, name: string) => void): void }).forEach((value, name) => {
+    const iterable = input as { forEach?: (cb: (value: string, name: string) => void) => void };
+    if (typeof iterable.forEach === 'function' && !Array.isArray(input)) {
+      // A fetch Headers object has already joined repeats with ", ": nothing more to detect here.
+      iterable.forEach((value, name) => {
         this.add(name, value);
       });
       return;
