@@ -58,7 +58,9 @@ function dial(
   protocol = 'https:',
 ): Promise<Error & { code?: string }> {
   return new Promise((resolve) => {
-    connector({ hostname, host: `${hostname}:443`, protocol, port: '443' }, (...args) => resolve(args[0] as Error));
+    connector({ hostname, host: `${hostname}:443`, protocol, port: '443' }, (...args) =>
+      resolve(args[0] as Error),
+    );
   });
 }
 
