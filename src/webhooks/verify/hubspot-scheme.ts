@@ -1,4 +1,4 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { decodeBase64, decodeHex, equalBytes } from './constant-time.js';
 import { hmacSha256, requireSecrets, utf8Keys } from './keys.js';
 import { isRecord, normalizeExternalId, normalizeType, parseJson } from './payload.js';
@@ -71,7 +71,7 @@ function verifyHash(
   throw invalid('X-HubSpot-Signature does not match a configured secret');
 }
 
-function verifyV3(keys: readonly KeyObject[], ctx: VerifyContext, publicUrl: string | undefined) {
+function verifyV3(keys: readonly Buffer[], ctx: VerifyContext, publicUrl: string | undefined) {
   const { body, headers, url, method, now, toleranceMs } = ctx;
   const header = headers.single('x-hubspot-signature-v3', 'X-HubSpot-Signature-v3');
   const ts = headers.single('x-hubspot-request-timestamp', 'X-HubSpot-Request-Timestamp');

@@ -7,7 +7,10 @@ import type { HeaderInput } from './types.js';
  * instead of one copy silently winning (a classic way to smuggle a second signature past a verifier).
  */
 export class RequestHeaders {
-  private readonly values = new Map<string, string[]>();
+  /** Lower-case name → value (repeats joined with ", "). */
+  private readonly values = new Map<string, string>();
+  /** Names seen more than once; most requests have none, so the set is made on demand. */
+  private repeated: Set<string> | undefined;
 
   constructor(input: HeaderInput) {
     if (input === null || typeof input !== 'object') {
@@ -21,21 +24,24 @@ export class RequestHeaders {
       });
       return;
     }
-    for (const [name, value] of Object.entries(input as Record<string, unknown>)) {
-      if (value === undefined || value === null) continue;
-      if (Array.isArray(value)) {
-        for (const v of value) this.add(name, String(v));
-      } else {
-        this.add(name, String(value));
-      }
+    const record = input as Record<string, unknown>;
+    for (const name of Object.keys(record)) {
+      const value = record[name];
+      if (typeof value === 'string') this.add(name, value);
+      else if (Array.isArray(value)) for (const v of value) this.add(name, String(v));
+      else if (value !== undefined && value !== null) this.add(name, String(value));
     }
   }
 
   private add(name: string, value: string): void {
     const key = name.toLowerCase();
-    const list = this.values.get(key);
-    if (list) list.push(value);
-    else this.values.set(key, [value]);
+    const seen = this.values.get(key);
+    if (seen === undefined) {
+      this.values.set(key, value);
+    } else {
+      this.values.set(key, `${seen}, ${value}`);
+      (this.repeated ??= new Set()).add(key);
+    }
   }
 
   /**
@@ -44,11 +50,11 @@ export class RequestHeaders {
    * how the reason names the header (e.g. `X-Hub-Signature-256`).
    */
   single(name: string, label = name, rejectAs: (reason: string) => Rejection = invalid): string | undefined {
-    const list = this.values.get(name);
-    if (!list || list.length === 0) return undefined;
-    if (list.length > 1) throw rejectAs(`${label} header is repeated`);
-    const value = list[0]!.trim();
-    return value === '' ? undefined : value;
+    const value = this.values.get(name);
+    if (value === undefined) return undefined;
+    if (this.repeated?.has(name)) throw rejectAs(`${label} header is repeated`);
+    const trimmed = value.trim();
+    return trimmed === '' ? undefined : trimmed;
   }
 
   /** Whether the header is present at all (even empty or repeated). */
@@ -59,8 +65,8 @@ export class RequestHeaders {
   /** One string per lower-case name (repeats joined with ", "), leaving out `exclude`. */
   entries(exclude: ReadonlySet<string> = new Set()): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [name, list] of this.values) {
-      if (!exclude.has(name)) out[name] = list.join(', ');
+    for (const [name, value] of this.values) {
+      if (!exclude.has(name)) out[name] = value;
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { createPublicKey, createSecretKey, type KeyObject, verify as verifySignature } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify as verifySignature } from 'node:crypto';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import { decodeBase64, matchIndex } from './constant-time.js';
 import { hmacAll, requireSecrets } from './keys.js';
@@ -13,7 +13,7 @@ const MAX_SIGNATURES = 32;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 interface Keys {
-  hmac: Array<{ key: KeyObject; index: number }>;
+  hmac: Array<{ key: Buffer; index: number }>;
   ed25519: Array<{ key: KeyObject; index: number }>;
 }
 
@@ -161,9 +161,9 @@ function headerNames(headers: RequestHeaders) {
   return { id: `${prefix}id`, timestamp: `${prefix}timestamp`, signature: `${prefix}signature` };
 }
 
-function createSecretKeyFrom(raw: Buffer, index: number): KeyObject {
+function createSecretKeyFrom(raw: Buffer, index: number): Buffer {
   if (raw.length === 0) {
     throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, `secrets[${index}] decodes to an empty key`);
   }
-  return createSecretKey(raw);
+  return raw;
 }
