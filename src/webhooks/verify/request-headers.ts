@@ -40,7 +40,8 @@ export class RequestHeaders {
       this.values.set(key, value);
     } else {
       this.values.set(key, `${seen}, ${value}`);
-      (this.repeated ??= new Set()).add(key);
+      this.repeated ??= new Set();
+      this.repeated.add(key);
     }
   }
 
