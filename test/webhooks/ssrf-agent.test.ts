@@ -16,6 +16,7 @@ import {
   createGuardedDispatcherFactory,
   type ResolvedAddress,
   type Resolver,
+  systemResolver,
 } from '../../src/webhooks/ssrf/index.js';
 
 /** A resolver from a table; records every lookup. Nothing here ever asks real DNS. */
@@ -221,6 +222,19 @@ describe('the guarded agent against real servers on 127.0.0.1', () => {
     });
     await expect(request(`http://2130706433:${port}/`, { dispatcher: agent })).rejects.toMatchObject({
       code: 'SSRF_BLOCKED',
+    });
+    await agent.close();
+    expect(connections.length).toBe(before);
+  });
+
+  it('with the default (system) resolver, refuses localhost without connecting', async () => {
+    const addresses = await systemResolver('localhost', new AbortController().signal);
+    expect(addresses.length).toBeGreaterThan(0);
+    const before = connections.length;
+    const agent = createGuardedAgent();
+    await expect(request(`http://localhost:${port}/`, { dispatcher: agent })).rejects.toMatchObject({
+      code: 'SSRF_BLOCKED',
+      message: expect.stringMatching(/^localhost resolves to (127\.0\.0\.1|::1), which is blocked: loopback$/),
     });
     await agent.close();
     expect(connections.length).toBe(before);
