@@ -234,7 +234,9 @@ describe('the guarded agent against real servers on 127.0.0.1', () => {
     const agent = createGuardedAgent();
     await expect(request(`http://localhost:${port}/`, { dispatcher: agent })).rejects.toMatchObject({
       code: 'SSRF_BLOCKED',
-      message: expect.stringMatching(/^localhost resolves to (127\.0\.0\.1|::1), which is blocked: loopback$/),
+      message: expect.stringMatching(
+        /^localhost resolves to (127\.0\.0\.1|::1), which is blocked: loopback$/,
+      ),
     });
     await agent.close();
     expect(connections.length).toBe(before);
