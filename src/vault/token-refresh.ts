@@ -151,9 +151,7 @@ export class TokenRefreshManager {
       const state = await this.connections.load(id);
       const { connection, credentials } = state;
       if (!OAUTH_SCHEMES.has(connection.scheme)) return this.remember(state);
-      if (force && connection.version > seenVersion) return this.remember(state);
-      const hasToken = credentials !== undefined && credentials.accessToken !== '';
-      if (!force && hasToken && this.fresh(connection)) return this.remember(state);
+      // Its grant was refused: even an unexpired access token belongs to a revoked grant.
       if (connection.status === 'needs_reauth') {
         throw new PatchbayError(
           ErrorCode.NEEDS_REAUTH,
@@ -161,6 +159,9 @@ export class TokenRefreshManager {
           { data: { connectionId: id } },
         );
       }
+      if (force && connection.version > seenVersion) return this.remember(state);
+      const hasToken = credentials !== undefined && credentials.accessToken !== '';
+      if (!force && hasToken && this.fresh(connection)) return this.remember(state);
       const canRefresh =
         connection.scheme === 'oauth2-client-credentials' || credentials?.refreshToken !== undefined;
       if (!canRefresh) {
