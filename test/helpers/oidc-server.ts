@@ -47,7 +47,9 @@ export interface OidcServer {
 }
 
 function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
 }
 
 export async function startOidcServer(options: OidcServerOptions): Promise<OidcServer> {
@@ -102,13 +104,22 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
   const grants: GrantRecord[] = [];
   const grantErrors: OidcServer['grantErrors'] = [];
   provider.on('grant.success', (ctx) => {
-    const token = ctx.oidc.entities.AccessToken ?? ctx.oidc.entities.ClientCredentials;
-    grants.push({
+    const record: GrantRecord = {
       grantType: String(ctx.oidc.params?.grant_type),
       clientId: ctx.oidc.client?.clientId ?? '',
       at: Date.now(),
-      ...(token?.exp !== undefined && { accessTokenExp: token.exp * 1000 }),
-    });
+    };
+    grants.push(record);
+    // The issued token's own expiry (whole seconds since the epoch), as the server will enforce it.
+    const value = (ctx as unknown as { body?: { access_token?: string } }).body?.access_token;
+    if (value) {
+      void Promise.all([provider.AccessToken.find(value), provider.ClientCredentials.find(value)]).then(
+        ([at, cc]) => {
+          const exp = (at ?? cc)?.exp;
+          if (exp !== undefined) record.accessTokenExp = exp * 1000;
+        },
+      );
+    }
   });
   provider.on('grant.error', (ctx, error) => {
     grantErrors.push({
@@ -130,7 +141,10 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
       : undefined;
     if (!token || token.isExpired) {
       resourceCalls.unauthorized++;
-      res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"', 'content-type': 'application/json' });
+      res.writeHead(401, {
+        'www-authenticate': 'Bearer error="invalid_token"',
+        'content-type': 'application/json',
+      });
       res.end('{"error":"invalid_token"}');
       return;
     }
@@ -171,7 +185,8 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
         continue;
       }
       const html = await res.text();
-      if (res.status !== 200) throw new Error(`authorization step ${url} answered ${res.status}: ${html.slice(0, 300)}`);
+      if (res.status !== 200)
+        throw new Error(`authorization step ${url} answered ${res.status}: ${html.slice(0, 300)}`);
       const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
       const prompt = /name="prompt" value="([^"]+)"/.exec(html)?.[1];
       if (!action || !prompt) throw new Error(`no form on ${url}: ${html.slice(0, 300)}`);
@@ -217,10 +232,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
     async close() {
       httpServer.closeAllConnections();
       resource.closeAllConnections();
-      await Promise.all([
-        new Promise((r) => httpServer.close(r)),
-        new Promise((r) => resource.close(r)),
-      ]);
+      await Promise.all([new Promise((r) => httpServer.close(r)), new Promise((r) => resource.close(r))]);
     },
   };
 }

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import type { Clock } from '../../src/core/clock.js';
 import type { PublishInput } from '../../src/core/publisher.js';
 import type { Database } from '../../src/store/database.js';
-import { formatKey, generateKey, openVault, type VaultServices, type VaultSettings } from '../../src/vault/index.js';
+import {
+  formatKey,
+  generateKey,
+  openVault,
+  type VaultServices,
+  type VaultSettings,
+} from '../../src/vault/index.js';
 
 /** A fresh key written the way `PATCHBAY_ENCRYPTION_KEY` takes it. */
 export function newKeyText(): string {

@@ -23,7 +23,11 @@ for (const { dialect, available } of allDialects) {
     let t: TestVault;
 
     beforeAll(async () => {
-      server = await startOidcServer({ redirectUris: [REDIRECT], accessTokenTtl: 60, clientCredentialsTtl: 60 });
+      server = await startOidcServer({
+        redirectUris: [REDIRECT],
+        accessTokenTtl: 60,
+        clientCredentialsTtl: 60,
+      });
       ({ database, cleanup } = await migratedDatabase(dialect));
     });
     afterAll(async () => {
@@ -41,7 +45,11 @@ for (const { dialect, available } of allDialects) {
     });
 
     async function storedCredentials(id: string): Promise<StoredCredentials> {
-      const row = await database.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await database.db
+        .selectFrom('connections')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       return t.vault.openJson(row.credentials!, columnContext('connections', id, 'credentials'));
     }
 
@@ -77,7 +85,8 @@ for (const { dialect, available } of allDialects) {
       const first = await auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} });
       expect(first.headers?.authorization).toMatch(/^Bearer .+/);
       expect((await call(server, first.headers)).status).toBe(200);
-      for (let i = 0; i < 10; i++) await auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} });
+      for (let i = 0; i < 10; i++)
+        await auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} });
       expect(server.grants.map((g) => g.grantType)).toEqual(['client_credentials']);
       await clock.advance(54_000); // 6 s before expiry, past the 5 s skew? not yet: 60 - 54 = 6 > 5
       await auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} });
@@ -101,15 +110,17 @@ for (const { dialect, available } of allDialects) {
         },
       });
       const auth = await t.resolver.authProvider('graph');
-      const error = await auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} }).catch((e) => e);
+      const error = await auth
+        .authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} })
+        .catch((e) => e);
       expect(isPatchbayError(error, ErrorCode.NEEDS_REAUTH)).toBe(true);
       expect(error.message).toContain('invalid_client');
       const connection = await t.connections.require('graph');
       expect(connection.status).toBe('needs_reauth');
       expect(connection.statusReason).toMatch(/invalid_client/);
-      await expect(auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} })).rejects.toThrow(
-        /needs re-authorization/,
-      );
+      await expect(
+        auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} }),
+      ).rejects.toThrow(/needs re-authorization/);
       expect(t.publisher.types()).toEqual(['connection.needs_reauth']);
       // Fixing the secret recovers it.
       await t.connections.update('graph', { auth: { clientSecret: server.clients.service.secret } });
@@ -144,7 +155,8 @@ for (const { dialect, available } of allDialects) {
       const stored = await storedCredentials('crm');
       expect(stored.refreshToken).toBeTruthy();
       const auth = await t.resolver.authProvider('crm');
-      const headers = (await auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} })).headers!;
+      const headers = (await auth.authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} }))
+        .headers!;
       expect((await call(server, headers)).body.client).toBe(server.clients.web.id);
       // A first authorization is not a recovery.
       expect(t.publisher.types()).toEqual([]);
@@ -158,7 +170,12 @@ for (const { dialect, available } of allDialects) {
       await expect(t.authorization.complete(forged)).rejects.toThrow(/unknown or already used state/);
       const started = await t.authorization.start('crm', { redirectUri: REDIRECT });
       const state = new URL(started.url).searchParams.get('state')!;
-      const denied = new URLSearchParams({ error: 'access_denied', error_description: 'user said no', state, iss: server.issuer });
+      const denied = new URLSearchParams({
+        error: 'access_denied',
+        error_description: 'user said no',
+        state,
+        iss: server.issuer,
+      });
       const error = await t.authorization.complete(denied).catch((e) => e);
       expect(isPatchbayError(error, ErrorCode.OAUTH_ERROR)).toBe(true);
       expect(error.message).toMatch(/access_denied/);
@@ -186,7 +203,10 @@ for (const { dialect, available } of allDialects) {
           'content-type': 'application/x-www-form-urlencoded',
           authorization: `Basic ${Buffer.from(`${server.clients.web.id}:${server.clients.web.secret}`).toString('base64')}`,
         },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before.refreshToken! }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: before.refreshToken!,
+        }).toString(),
       });
       expect(replay.status).toBe(400);
       expect(((await replay.json()) as { error: string }).error).toBe('invalid_grant');
@@ -240,7 +260,10 @@ for (const { dialect, available } of allDialects) {
     });
 
     it('refuses plain-http token endpoints unless loopback testing is allowed, and never off loopback', async () => {
-      const strict = await openTestVault(database, { key: t.key, settings: { allowInsecureLoopback: false } });
+      const strict = await openTestVault(database, {
+        key: t.key,
+        settings: { allowInsecureLoopback: false },
+      });
       await strict.connections.create({
         id: 'strict',
         auth: {
