@@ -73,12 +73,12 @@ export class EncryptionKeyStore {
     });
   }
 
-  /** Makes `id` the primary key; the previous primary stays usable for decryption (`active`). */
+  /** Makes `id` the primary key; the former primary becomes `previous` (it holds data until re-encrypted). */
   async promote(id: string, now: number): Promise<void> {
     await this.database.transaction(async (tx) => {
       await tx.db
         .updateTable('encryption_keys')
-        .set({ status: 'active', updated_at: now })
+        .set({ status: 'previous', updated_at: now })
         .where('status', '=', 'primary')
         .where('id', '<>', id)
         .execute();
@@ -90,7 +90,7 @@ export class EncryptionKeyStore {
     });
   }
 
-  /** Marks keys as holding no data any more. */
+  /** Marks keys as holding no data any more (after a rotation re-encrypted everything). */
   async retire(ids: readonly string[], now: number): Promise<void> {
     if (ids.length === 0) return;
     await this.database.db

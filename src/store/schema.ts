@@ -156,8 +156,12 @@ export interface EncryptionKeysTable {
   id: string;
   /** A known value encrypted with the key: proves at start-up that a configured key is the right one. */
   check_value: string;
-  /** `primary` encrypts new data; `active` only decrypts (during a rotation); `retired` holds no data. */
-  status: 'primary' | 'active' | 'retired';
+  /**
+   * `primary` encrypts new data; `previous` was primary and may still hold data until the rotation
+   * ends; `standby` is configured somewhere but never encrypted anything; `retired` holds no data.
+   * Start-up requires the `primary` and `previous` keys.
+   */
+  status: 'primary' | 'previous' | 'standby' | 'retired';
   created_at: number;
   updated_at: number;
 }

@@ -15,7 +15,8 @@ export interface RotationProgress {
 }
 
 export interface RotateOptions {
-  onProgress?: (progress: RotationProgress) => void;
+  /** Called after each batch; a returned promise is awaited (back-pressure for slow displays). */
+  onProgress?: (progress: RotationProgress) => void | Promise<void>;
   signal?: AbortSignal;
   /** Rows read per query. Defaults to 200. */
   batchSize?: number;
@@ -63,7 +64,7 @@ export class KeyRotation {
     let target: string;
     if (vault.source.kind === 'generated') {
       const rows = await vault.keys.all();
-      const unfinished = rows.some((r) => r.status === 'active' && vault.keyring.has(r.id));
+      const unfinished = rows.some((r) => r.status === 'previous' && vault.keyring.has(r.id));
       // An interrupted rotation is resumed rather than starting a third key.
       target = unfinished ? current : await this.addGeneratedKey();
     } else {
@@ -71,7 +72,7 @@ export class KeyRotation {
       target = first.id;
       if (target === current) {
         const rows = await vault.keys.all();
-        if (!rows.some((r) => r.status === 'active')) {
+        if (!rows.some((r) => r.status === 'previous')) {
           throw new PatchbayError(
             ErrorCode.INVALID_ARGUMENT,
             `nothing to rotate to: "${current}" is already the primary key. Put a new key first in ` +
@@ -86,7 +87,7 @@ export class KeyRotation {
         {
           id: target,
           check_value: vault.checkValue(target),
-          status: 'active',
+          status: 'standby',
           created_at: vault.clock.now(),
           updated_at: vault.clock.now(),
         },
@@ -110,7 +111,7 @@ export class KeyRotation {
     let total = 0;
     let done = 0;
     for (const column of columns) total += await vault.keys.countOther(column, prefix);
-    o.onProgress?.({ done, total, column: '' });
+    await o.onProgress?.({ done, total, column: '' });
     for (;;) {
       const passStart = vault.clock.now();
       let found = 0;
@@ -129,7 +130,7 @@ export class KeyRotation {
           done += page.length;
           total = Math.max(total, done);
           after = page[page.length - 1]!.id;
-          o.onProgress?.({ done, total, column: name });
+          await o.onProgress?.({ done, total, column: name });
         }
       }
       if (found === 0 && passStart >= settledAt) break;
@@ -138,14 +139,14 @@ export class KeyRotation {
     // Every value is under the primary now: the other keys hold nothing. They stay in the generated
     // key file only when asked (to read old backups); operator keys are theirs to remove.
     const rows = await vault.keys.all();
-    const old = rows.filter((r) => r.status === 'active').map((r) => r.id);
+    const old = rows.filter((r) => r.status === 'previous').map((r) => r.id);
     await vault.keys.retire(old, vault.clock.now());
     result.retired = old;
     if (!o.keepOldKeys && vault.source.kind === 'generated' && vault.source.path) {
       const keep = vault.source.read().filter((k) => k.id === target);
       writeKeyFile(vault.source.path, keep);
     }
-    o.onProgress?.({ done, total, column: '' });
+    await o.onProgress?.({ done, total, column: '' });
     return result;
   }
 

@@ -125,7 +125,7 @@ export class Vault {
     let source = findKeySource({ env, ...(options.dataDir !== undefined && { dataDir: options.dataDir }) });
     if (!source) {
       if (rows.length > 0) {
-        const live = rows.filter((r) => r.status !== 'retired').map((r) => r.id);
+        const live = rows.filter((r) => r.status === 'primary' || r.status === 'previous').map((r) => r.id);
         throw new PatchbayError(
           ErrorCode.ENCRYPTION_KEY_INVALID,
           `no encryption key is configured, but this database holds secrets encrypted with key ${keyList(live)}: ` +
@@ -155,7 +155,9 @@ export class Vault {
     for (const entry of entries) verifyKey(entry, rows, keyring, source);
     const primaryRow = rows.find((r) => r.status === 'primary');
     if (primaryRow) {
-      const missing = rows.filter((r) => r.status !== 'retired' && !keyring.has(r.id)).map((r) => r.id);
+      const missing = rows
+        .filter((r) => (r.status === 'primary' || r.status === 'previous') && !keyring.has(r.id))
+        .map((r) => r.id);
       if (missing.length > 0) {
         const what = missing.includes(primaryRow.id)
           ? 'encrypted'
@@ -178,7 +180,7 @@ export class Vault {
     });
     if (!primaryRow) await store.registerFirstPrimary(fresh(entries[0]!, 'primary'));
     const unknown = entries.filter((e) => !rows.some((r) => r.id === e.id));
-    await store.register(unknown.map((e) => fresh(e, 'active')));
+    await store.register(unknown.map((e) => fresh(e, 'standby')));
     rows = await store.all();
     // Another process may have set up this database at the same moment with another key.
     for (const entry of entries) verifyKey(entry, rows, keyring, source);
