@@ -112,6 +112,15 @@ export class EncryptionKeyStore {
     return Number(result.rows[0]?.n ?? 0);
   }
 
+  /** How many values of `column` were made under the key whose ciphertexts start with `prefix`. */
+  async countWith(column: CiphertextColumn, prefix: string): Promise<number> {
+    const { table, column: col } = column;
+    const result = await sql<{ n: number | string }>`
+      select count(*) as n from ${sql.table(table)}
+      where substr(${sql.ref(col)}, 1, ${prefix.length}) = ${prefix}`.execute(this.database.db);
+    return Number(result.rows[0]?.n ?? 0);
+  }
+
   /** The next page (by id) of values not made under the key with ciphertext prefix `prefix`. */
   async pageOther(
     column: CiphertextColumn,
