@@ -156,7 +156,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
 
   async function authorize(authorizationUrl: string, account = 'alice'): Promise<URLSearchParams> {
     const cookies = new Map<string, string>();
-    const redirectPrefixes = options.redirectUris;
+    const redirectPrefixes = options.redirectUris.map((r) => new URL(r).href);
     let url = authorizationUrl;
     let method = 'GET';
     let body: string | undefined;

@@ -150,7 +150,7 @@ export const authSchema = z.discriminatedUnion(
   {
     error: (issue) =>
       issue.code === 'invalid_union'
-        ? `scheme must be one of ${AUTH_SCHEMES.map((s) => `"${s}"`).join(', ')}`
+        ? `must be one of ${AUTH_SCHEMES.map((s) => `"${s}"`).join(', ')}`
         : undefined,
   },
 );
