@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { InjectOptions } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allDialects } from '../helpers/databases.js';
@@ -34,7 +35,7 @@ for (const { dialect, available } of allDialects) {
       await server?.close();
     });
 
-    async function inject(options: Parameters<TestEngine['app']['inject']>[0]) {
+    async function inject(options: InjectOptions) {
       const res = await t.app.inject(options);
       responses.push(res.body, JSON.stringify(res.headers));
       return res;
