@@ -83,7 +83,7 @@ export class ConnectionService {
 
   /** Validates raw input (API body, CLI flags) into a definition; errors name the field, never a value. */
   parse(input: unknown): ConnectionDefinition {
-    return parseWith(connectionSchema, input, 'connection');
+    return parseWith(connectionSchema, input, '');
   }
 
   async create(
@@ -442,12 +442,16 @@ function stableJson(value: unknown): string {
   );
 }
 
-/** Parses with a zod schema; the error lists each problem by path and never echoes a value. */
+/**
+ * Parses with a zod schema; the error lists each problem by path (under `what`, e.g. `auth.token`) and
+ * never echoes a value.
+ */
 export function parseWith<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? formatPath(issue.path) : what;
+    const full = what ? [what, ...issue.path] : issue.path;
+    const path = full.length > 0 ? formatPath(full) : 'connection';
     if (issue.code === 'unrecognized_keys')
       return `${path}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: is required`;

@@ -288,6 +288,13 @@ function toPatchbayError(what: string, err: unknown): PatchbayError {
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new PatchbayError(ErrorCode.TIMEOUT, `${what} timed out or was aborted`, { cause: err });
   }
+  if (err instanceof oauth.OperationProcessingError && err.cause instanceof Response) {
+    // An answer that is neither tokens nor an OAuth error (a 5xx page, a gateway timeout): transient.
+    return new PatchbayError(ErrorCode.OAUTH_ERROR, `${what} failed with HTTP ${err.cause.status}`, {
+      cause: err,
+      status: err.cause.status,
+    });
+  }
   if (err instanceof oauth.OperationProcessingError) {
     return new PatchbayError(ErrorCode.OAUTH_ERROR, `${what}: ${truncateBody(err.message, 300)}`, {
       cause: err,

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
@@ -52,6 +53,13 @@ function listen(server: Server): Promise<number> {
   );
 }
 
+/** One RSA key for ID tokens, made once per test process (2048-bit generation takes a moment). */
+const signingKey = {
+  ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+  use: 'sig',
+  alg: 'RS256',
+};
+
 export async function startOidcServer(options: OidcServerOptions): Promise<OidcServer> {
   const httpServer = createServer();
   const port = await listen(httpServer);
@@ -99,6 +107,7 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
       Grant: 24 * 3600,
     },
     cookies: { keys: ['test-cookie-key-0123456789abcdef'] },
+    jwks: { keys: [signingKey] },
     findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
   });
   const grants: GrantRecord[] = [];
