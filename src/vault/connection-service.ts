@@ -131,7 +131,9 @@ export class ConnectionService {
         });
       }
       if (!sameSettings || !sameSecrets) {
-        await this.writeAuth(current, def.auth);
+        // Tokens in the config seed a new connection only: later ones came from refreshes (and rotation).
+        const { accessToken: _a, refreshToken: _r, ...auth } = def.auth as Record<string, unknown>;
+        await this.writeAuth(current, auth as AuthInput);
       }
     }
   }

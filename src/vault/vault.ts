@@ -13,6 +13,7 @@ import type { KeyEntry } from './key-material.js';
 import {
   createGeneratedKeyFile,
   findKeySource,
+  generatedKeyPath,
   isWorldReadable,
   KEY_ENV,
   KEY_FILE_ENV,
@@ -52,6 +53,11 @@ export interface VaultOptions {
   logger?: Logger;
   clock?: Clock;
   random?: RandomBytes;
+  /**
+   * Only check the keys against the store: never generate a key file, never register a key. Defaults
+   * to false (`patchbay doctor` sets it).
+   */
+  checkOnly?: boolean;
   /**
    * How long a process trusts its idea of the primary key before reading it from the store again, in
    * ms. A rotation waits this long before its last pass, so no process still encrypts with an old key.
@@ -132,6 +138,14 @@ export class Vault {
             `set ${KEY_ENV} or ${KEY_FILE_ENV} to that key (or restore the key file it was generated in)`,
         );
       }
+      if (options.checkOnly) {
+        throw new PatchbayError(
+          ErrorCode.ENCRYPTION_KEY_INVALID,
+          `no encryption key is configured: start will generate ${generatedKeyPath(options.dataDir)} ` +
+            `(or set ${KEY_ENV} or ${KEY_FILE_ENV})`,
+          { data: { generate: true } },
+        );
+      }
       const generated = createGeneratedKeyFile(options.dataDir, random);
       source = generated.source;
       if (generated.created) {
@@ -178,6 +192,10 @@ export class Vault {
       created_at: now,
       updated_at: now,
     });
+    if (options.checkOnly) {
+      const primary = primaryRow?.id ?? entries[0]!.id;
+      return new Vault(keyring, store, source, primary, { ...merged, clock, logger });
+    }
     if (!primaryRow) await store.registerFirstPrimary(fresh(entries[0]!, 'primary'));
     const unknown = entries.filter((e) => !rows.some((r) => r.id === e.id));
     await store.register(unknown.map((e) => fresh(e, 'standby')));
