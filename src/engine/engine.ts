@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { PatchbayConfig } from '../core/config/index.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
@@ -142,7 +142,24 @@ export class Engine {
     const disabled = new Set(this.config.destinations.filter((d) => d.disabled).map((d) => d.id));
     await this.destinations.sync(disabled);
     const v = this.config.vault;
+    const grants = new Counter({
+      name: 'patchbay_oauth_token_requests_total',
+      help: 'Token requests to OAuth servers, by connection, grant type and outcome (ok, refused, failed).',
+      labelNames: ['connection', 'grant', 'outcome'] as const,
+      registers: [this.registry],
+    });
+    const grantSeconds = new Histogram({
+      name: 'patchbay_oauth_token_request_duration_seconds',
+      help: 'Duration of token requests to OAuth servers.',
+      labelNames: ['grant'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
     this.vaultServices = await openVault({
+      onGrant: (e) => {
+        grants.inc({ connection: e.connectionId, grant: e.grantType, outcome: e.outcome });
+        grantSeconds.observe({ grant: e.grantType }, e.durationMs / 1000);
+      },
       database: this.database,
       env: this.env,
       dataDir: this.config.dataDir,

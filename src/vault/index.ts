@@ -49,7 +49,7 @@ export {
   type TokenSet,
 } from './oauth-client.js';
 export { type OpenVaultOptions, openVault, type VaultServices, type VaultSettings } from './open-vault.js';
-export { TokenRefreshManager, type TokenRefreshOptions } from './token-refresh.js';
+export { type GrantEvent, TokenRefreshManager, type TokenRefreshOptions } from './token-refresh.js';
 export {
   columnContext,
   type EncryptedColumn,

@@ -8,7 +8,7 @@ import { VaultAuthResolver } from './connection-auth.js';
 import { ConnectionService } from './connection-service.js';
 import { KeyRotation } from './key-rotation.js';
 import { OAuthClient } from './oauth-client.js';
-import { TokenRefreshManager } from './token-refresh.js';
+import { type GrantEvent, TokenRefreshManager } from './token-refresh.js';
 import { Vault } from './vault.js';
 
 /** Tunables of the vault; the config file's `vault:` section maps onto them one to one. */
@@ -44,6 +44,8 @@ export interface OpenVaultOptions {
   connections?: readonly ConnectionDefinition[];
   /** Fetch for token endpoints (tests). Defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** Told of every token request (the engine counts them in Prometheus). */
+  onGrant?: (event: GrantEvent) => void;
 }
 
 /** Everything the vault offers, built once per process by the engine. */
@@ -96,6 +98,7 @@ export async function openVault(options: OpenVaultOptions): Promise<VaultService
     logger,
     ...(settings.refreshSkewMs !== undefined && { refreshSkewMs: settings.refreshSkewMs }),
     ...(settings.lockTimeoutMs !== undefined && { lockTimeoutMs: settings.lockTimeoutMs }),
+    ...(options.onGrant && { onGrant: options.onGrant }),
   });
   const authorization = new AuthorizationFlow({
     connections,

@@ -31,6 +31,17 @@ export interface TokenRefreshOptions {
   staticCacheMs?: number;
   /** This process's name in refresh locks. Defaults to `<host>:<pid>:<random>`. */
   owner?: string;
+  /** Told of every token request this process makes (for metrics). */
+  onGrant?: (event: GrantEvent) => void;
+}
+
+/** One token request: which connection, which grant, how it ended, how long it took. */
+export interface GrantEvent {
+  connectionId: string;
+  grantType: 'client_credentials' | 'refresh_token';
+  /** `ok`; `refused` (invalid_grant, invalid_client: needs re-authorization); `failed` (network, 5xx). */
+  outcome: 'ok' | 'refused' | 'failed';
+  durationMs: number;
 }
 
 const DEFAULTS = { refreshSkewMs: 60_000, lockTimeoutMs: 30_000, lockPollMs: 25, staticCacheMs: 30_000 };
@@ -62,6 +73,7 @@ export class TokenRefreshManager {
   private readonly logger: Logger;
   private readonly options: typeof DEFAULTS;
   readonly owner: string;
+  private readonly onGrant: ((event: GrantEvent) => void) | undefined;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly flights = new Map<string, Promise<ConnectionState>>();
   /** Token grants made by this process (for metrics and tests). */
@@ -84,6 +96,7 @@ export class TokenRefreshManager {
       }
       this.options[key] = value;
     }
+    this.onGrant = options.onGrant;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.connections.onChange((id) => this.cache.delete(id));
   }
@@ -214,14 +227,27 @@ export class TokenRefreshManager {
   ): Promise<ConnectionState | undefined> {
     const { connection, credentials, secrets } = state;
     let tokens: TokenSet;
+    const grantType =
+      connection.scheme === 'oauth2-client-credentials' ? 'client_credentials' : 'refresh_token';
+    const started = this.clock.now();
+    const report = (outcome: GrantEvent['outcome']) =>
+      this.onGrant?.({
+        connectionId: connection.id,
+        grantType,
+        outcome,
+        durationMs: this.clock.now() - started,
+      });
     try {
       this.grants++;
       const config = connection.settings as unknown as OAuthServerConfig;
       tokens =
-        connection.scheme === 'oauth2-client-credentials'
+        grantType === 'client_credentials'
           ? await this.oauth.clientCredentials(config, secrets.clientSecret, signal)
           : await this.oauth.refresh(config, secrets.clientSecret, credentials!.refreshToken!, signal);
+      report('ok');
     } catch (err) {
+      const code = oauthErrorOf(err);
+      report(code && REAUTH_ERRORS.has(code) ? 'refused' : 'failed');
       return this.refreshFailed(state, force, err);
     }
     const version = await this.connections.saveTokens(state, tokens);

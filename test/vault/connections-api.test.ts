@@ -169,6 +169,10 @@ for (const { dialect, available } of allDialects) {
         headers: auth,
       });
       expect(refreshed.json().credentials.version).toBe(2);
+      const metrics = await t.app.inject({ url: '/metrics' });
+      expect(metrics.body).toContain(
+        'patchbay_oauth_token_requests_total{connection="crm",grant="refresh_token",outcome="ok"} 1',
+      );
       // With returnTo, the callback sends the browser on, and redirect=true sends it to the provider directly.
       const redirect = await t.app.inject({
         url: '/api/v1/connections/crm/authorize?redirect=true&returnTo=https://app.example.com/done',
