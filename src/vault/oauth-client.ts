@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, errorMessage, PatchbayError, truncateBody } from '../core/errors.js';
+import { scrubSecrets } from '../core/redact.js';
 
 /** What the vault needs to know about an authorization server, from a connection's auth settings. */
 export interface OAuthServerConfig {
@@ -124,7 +125,7 @@ export class OAuthClient {
         this.requestOptions(new URL(as.token_endpoint!), signal),
       );
       return this.tokenSet(await oauth.processClientCredentialsResponse(as, client(config), response));
-    });
+    }, [clientSecret]);
   }
 
   /** The URL to send a user to, with PKCE (S256) and `state`. */
@@ -176,7 +177,7 @@ export class OAuthClient {
         },
       );
       return this.tokenSet(await oauth.processAuthorizationCodeResponse(as, client(config), response));
-    });
+    }, [clientSecret, input.codeVerifier, input.callback.get('code') ?? undefined]);
   }
 
   async refresh(
@@ -198,7 +199,7 @@ export class OAuthClient {
         },
       );
       return this.tokenSet(await oauth.processRefreshTokenResponse(as, client(config), response));
-    });
+    }, [clientSecret, refreshToken]);
   }
 
   private tokenSet(response: oauth.TokenEndpointResponse): TokenSet {
@@ -243,11 +244,23 @@ export class OAuthClient {
     };
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs one protocol step; the error's message is scrubbed of the secrets the step used. */
+  private async call<T>(
+    what: string,
+    fn: () => Promise<T>,
+    secrets: (string | undefined)[] = [],
+  ): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw toPatchbayError(what, err);
+      const error = toPatchbayError(what, err);
+      const known = secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+      const scrubbed = scrubSecrets(error.message, known);
+      if (scrubbed === error.message) throw error;
+      throw new PatchbayError(error.code, scrubbed, {
+        ...(error.status !== undefined && { status: error.status }),
+        ...(error.data !== undefined && { data: error.data }),
+      });
     }
   }
 }

@@ -29,7 +29,13 @@ class TokenEndpoint {
           res.writeHead(this.status, { 'content-type': 'application/json' });
           res.end(
             JSON.stringify(
-              this.status === 400 ? { error: 'invalid_grant' } : { error: 'temporarily_unavailable' },
+              this.status === 400
+                ? // Some servers echo the refused token in the description.
+                  {
+                    error: 'invalid_grant',
+                    error_description: `refresh token ${params.get('refresh_token')} is expired`,
+                  }
+                : { error: 'temporarily_unavailable' },
             ),
           );
           return;
@@ -228,6 +234,24 @@ for (const { dialect, available } of allDialects) {
       expect(back.credentials?.accessToken).toBe('access-2');
       expect((await t.connections.require('svc')).status).toBe('active');
       expect(t.publisher.types()).toEqual(['connection.recovered']);
+    });
+
+    it('a refused refresh token is never repeated in the error, the status reason or the event', async () => {
+      await imported('secret-refresh-token-9a8b7c');
+      endpoint.status = 400;
+      const error = await t.refresh.current('crm').catch((e) => e);
+      expect(error.code).toBe(ErrorCode.NEEDS_REAUTH);
+      const connection = await t.connections.require('crm');
+      expect(connection.status).toBe('needs_reauth');
+      const everything = JSON.stringify([
+        error.message,
+        error.cause?.message,
+        connection,
+        t.publisher.events,
+      ]);
+      expect(everything).toContain('invalid_grant');
+      expect(everything).toContain('[redacted]');
+      expect(everything).not.toContain('secret-refresh-token-9a8b7c');
     });
 
     it('an access token imported alone is used until it is refused, with nothing to refresh', async () => {
