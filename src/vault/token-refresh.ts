@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Clock, systemClock } from '../core/clock.js';
+import { abortError, type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type { Connection } from './connection-model.js';
@@ -66,6 +66,26 @@ const OAUTH_SCHEMES = new Set(['oauth2-client-credentials', 'oauth2-authorizatio
  * - a refresh refused with `invalid_grant` (or `invalid_client`) marks the connection `needs_reauth`
  *   and publishes `connection.needs_reauth`; a later success publishes `connection.recovered`.
  */
+/** Resolves or rejects with `promise`, or rejects with `ABORTED` as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 export class TokenRefreshManager {
   private readonly connections: ConnectionService;
   private readonly oauth: OAuthClient;
@@ -110,7 +130,10 @@ export class TokenRefreshManager {
   async current(id: string, signal?: AbortSignal): Promise<ConnectionState> {
     const entry = this.cache.get(id);
     if (entry && this.usable(entry)) return entry.state;
-    return this.flight(id, () => this.resolve(id, undefined, signal));
+    return untilAborted(
+      this.flight(id, () => this.resolve(id, undefined)),
+      signal,
+    );
   }
 
   /**
@@ -118,10 +141,18 @@ export class TokenRefreshManager {
    * process refreshed since). Resolves true when newer credentials are available for one retry.
    */
   async forceRefresh(id: string, seenVersion: number, signal?: AbortSignal): Promise<boolean> {
-    const state = await this.flight(`${id}#${seenVersion}`, () => this.resolve(id, seenVersion, signal));
+    const state = await untilAborted(
+      this.flight(`${id}#${seenVersion}`, () => this.resolve(id, seenVersion)),
+      signal,
+    );
     return state.connection.version > seenVersion;
   }
 
+  /**
+   * A refresh shared by concurrent callers runs without any one caller's signal (one caller giving up
+   * must not fail the others); it is bounded by the token timeout and the lock timeout instead, and
+   * each caller stops waiting when its own signal aborts.
+   */
   private flight(key: string, fn: () => Promise<ConnectionState>): Promise<ConnectionState> {
     const running = this.flights.get(key);
     if (running) return running;
@@ -152,11 +183,7 @@ export class TokenRefreshManager {
     return state;
   }
 
-  private async resolve(
-    id: string,
-    seenVersion: number | undefined,
-    signal?: AbortSignal,
-  ): Promise<ConnectionState> {
+  private async resolve(id: string, seenVersion: number | undefined): Promise<ConnectionState> {
     const force = seenVersion !== undefined;
     let pollMs = Math.max(1, this.options.lockPollMs);
     const deadline = this.clock.now() + 2 * this.options.lockTimeoutMs;
@@ -209,22 +236,18 @@ export class TokenRefreshManager {
             `gave up waiting for another process to refresh connection ${id} after ${2 * this.options.lockTimeoutMs} ms`,
           );
         }
-        await this.clock.sleep(pollMs, signal);
+        await this.clock.sleep(pollMs);
         pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
         continue;
       }
-      const refreshed = await this.refreshLocked(state, force, signal);
+      const refreshed = await this.refreshLocked(state, force);
       if (refreshed) return this.remember(refreshed);
       // Lost the compare-and-swap (our lock had expired and someone else wrote): read again.
     }
   }
 
   /** Holding the lock: asks the token endpoint, persists the result, returns the new state (or undefined to re-read). */
-  private async refreshLocked(
-    state: ConnectionState,
-    force: boolean,
-    signal: AbortSignal | undefined,
-  ): Promise<ConnectionState | undefined> {
+  private async refreshLocked(state: ConnectionState, force: boolean): Promise<ConnectionState | undefined> {
     const { connection, credentials, secrets } = state;
     let tokens: TokenSet;
     const grantType =
@@ -242,8 +265,8 @@ export class TokenRefreshManager {
       const config = connection.settings as unknown as OAuthServerConfig;
       tokens =
         grantType === 'client_credentials'
-          ? await this.oauth.clientCredentials(config, secrets.clientSecret, signal)
-          : await this.oauth.refresh(config, secrets.clientSecret, credentials!.refreshToken!, signal);
+          ? await this.oauth.clientCredentials(config, secrets.clientSecret)
+          : await this.oauth.refresh(config, secrets.clientSecret, credentials!.refreshToken!);
       report('ok');
     } catch (err) {
       const code = oauthErrorOf(err);

@@ -15,6 +15,8 @@ class TokenEndpoint {
   next = 0;
   rotate = true;
   expiresIn: number | undefined = 3600;
+  /** While set, answers wait for it (a slow provider the test releases by hand). */
+  hold: Promise<void> | undefined;
   private server!: Server;
   url = '';
 
@@ -22,7 +24,8 @@ class TokenEndpoint {
     this.server = createServer((req, res) => {
       let body = '';
       req.on('data', (d) => (body += d));
-      req.on('end', () => {
+      req.on('end', async () => {
+        await this.hold;
         const params = new URLSearchParams(body);
         this.requests.push(params);
         if (this.status !== 200) {
@@ -101,6 +104,7 @@ for (const { dialect, available } of allDialects) {
       endpoint.status = 200;
       endpoint.rotate = true;
       endpoint.expiresIn = 3600;
+      endpoint.hold = undefined;
       clock = new FakeClock();
       t = await openTestVault(database, {
         clock,
@@ -141,6 +145,24 @@ for (const { dialect, available } of allDialects) {
       expect(endpoint.requests[0]!.get('grant_type')).toBe('client_credentials');
       expect(new Set(states.map((s) => s.credentials?.accessToken))).toEqual(new Set(['access-1']));
       expect(t.refresh.grants).toBe(1);
+    });
+
+    it('a caller that gives up does not fail the others sharing its refresh', async () => {
+      await clientCredentials();
+      let release!: () => void;
+      endpoint.hold = new Promise((r) => {
+        release = r;
+      });
+      const impatient = new AbortController();
+      const first = t.refresh.current('svc', impatient.signal);
+      const others = Array.from({ length: 5 }, () => t.refresh.current('svc'));
+      await flushMicrotasks();
+      impatient.abort();
+      await expect(first).rejects.toMatchObject({ code: ErrorCode.ABORTED });
+      release();
+      const states = await Promise.all(others);
+      expect(states.map((s) => s.credentials?.accessToken)).toEqual(Array(5).fill('access-1'));
+      expect(endpoint.requests).toHaveLength(1);
     });
 
     it('refreshes an imported refresh token before first use and persists the rotated one', async () => {
