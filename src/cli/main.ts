@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { connectionsCommand } from './commands/connections.js';
 import { deliveriesCommand, destinationsCommand } from './commands/deliveries.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
+import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { startCommand } from './commands/start.js';
 import { workerCommand } from './commands/worker.js';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
     migrateCommand(),
     doctorCommand(),
     eventsCommand(),
+    connectionsCommand(),
+    keysCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { PatchbayConfig } from '../core/config/index.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
@@ -10,6 +10,7 @@ import { DeliveryStore } from '../store/delivery-store.js';
 import { migrateToLatest, migrationStatus } from '../store/migrate.js';
 import { JobQueue } from '../store/queue.js';
 import { type JobHandler, QueueWorker } from '../store/queue-worker.js';
+import { openVault, type VaultServices } from '../vault/index.js';
 import { DeliveryService } from '../webhooks/delivery/delivery-service.js';
 import { DeliveryWorker } from '../webhooks/delivery/delivery-worker.js';
 import {
@@ -32,6 +33,8 @@ export interface EngineOptions {
   registry?: Registry;
   /** Apply pending migrations on open. Defaults to true. */
   migrate?: boolean;
+  /** Where `PATCHBAY_ENCRYPTION_KEY` / `PATCHBAY_ENCRYPTION_KEY_FILE` are read. Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface QueueRegistration<P = unknown> {
@@ -62,6 +65,8 @@ export class Engine {
   private readonly sender: HttpSender;
   /** Sends deliveries; exposed for tests and tools that drive attempts by hand. */
   readonly deliveryWorker: DeliveryWorker;
+  private vaultServices: VaultServices | undefined;
+  private readonly env: Record<string, string | undefined>;
   private readonly registrations = new Map<string, QueueRegistration<never>>();
   private readonly workers: QueueWorker<unknown>[] = [];
   private stopped = false;
@@ -74,6 +79,7 @@ export class Engine {
     this.logger = options.logger ?? createLogger({ level: options.config.log.level });
     this.registry = options.registry ?? new Registry();
     this.database = database;
+    this.env = options.env ?? process.env;
     this.queue = new JobQueue(database, this.clock);
     this.pipeline = new EventPipeline({
       database,
@@ -128,10 +134,62 @@ export class Engine {
     this.registerMetrics();
   }
 
-  /** Loads runtime state that construction cannot (destinations' state rows). */
+  /**
+   * Loads runtime state that construction cannot (destinations' state rows), and opens the vault: a
+   * wrong or missing encryption key stops start-up here with one `ENCRYPTION_KEY_INVALID` message.
+   */
   private async init(): Promise<void> {
     const disabled = new Set(this.config.destinations.filter((d) => d.disabled).map((d) => d.id));
     await this.destinations.sync(disabled);
+    const v = this.config.vault;
+    const grants = new Counter({
+      name: 'patchbay_oauth_token_requests_total',
+      help: 'Token requests to OAuth servers, by connection, grant type and outcome (ok, refused, failed).',
+      labelNames: ['connection', 'grant', 'outcome'] as const,
+      registers: [this.registry],
+    });
+    const grantSeconds = new Histogram({
+      name: 'patchbay_oauth_token_request_duration_seconds',
+      help: 'Duration of token requests to OAuth servers.',
+      labelNames: ['grant'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [this.registry],
+    });
+    this.vaultServices = await openVault({
+      onGrant: (e) => {
+        grants.inc({ connection: e.connectionId, grant: e.grantType, outcome: e.outcome });
+        grantSeconds.observe({ grant: e.grantType }, e.durationMs / 1000);
+      },
+      database: this.database,
+      env: this.env,
+      dataDir: this.config.dataDir,
+      logger: this.logger.child({ component: 'vault' }),
+      clock: this.clock,
+      publisher: this.operationalEvents,
+      connections: this.config.connections,
+      settings: {
+        refreshSkewMs: v.refreshSkew,
+        tokenTimeoutMs: v.tokenTimeout,
+        lockTimeoutMs: v.lockTimeout,
+        stateTtlMs: v.stateTtl,
+        allowInsecureLoopback: v.allowInsecureLoopback,
+        ...(v.oauthRedirectUrl !== undefined && { redirectUrl: v.oauthRedirectUrl }),
+      },
+    });
+  }
+
+  /**
+   * Credentials: the keyring, connections, OAuth flows, token refresh, and the resolver the HTTP client
+   * takes (`createHttpClient({ connection: 'crm', connections: engine.vault.resolver })`).
+   */
+  get vault(): VaultServices {
+    if (!this.vaultServices) {
+      throw new PatchbayError(
+        ErrorCode.STORE_UNAVAILABLE,
+        'the vault is not open: the engine was opened without migrating the store',
+      );
+    }
+    return this.vaultServices;
   }
 
   /**

@@ -5,10 +5,12 @@ import { ulid } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
 import { adminAuth } from './admin-auth.js';
 import { errorBody, handleError } from './errors.js';
+import { connectionRoutes } from './routes/connections.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { queueRoutes } from './routes/queues.js';
 
 /** A route plugin mounted under `/api/v1`, behind the admin token. */
@@ -88,6 +90,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
   await app.register(async (root) => {
     await healthRoutes(root, engine);
     await metricsRoutes(root, engine);
+    await oauthRoutes(root, engine);
     for (const routes of options.publicRoutes ?? []) await routes(root, engine);
   });
 
@@ -99,6 +102,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
         await queueRoutes(secured, engine);
         await eventRoutes(secured, engine);
         await deliveryRoutes(secured, engine);
+        await connectionRoutes(secured, engine);
         for (const routes of options.adminRoutes ?? []) await routes(secured, engine);
       });
     },

@@ -14,7 +14,18 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.SSRF_BLOCKED]: 400,
   [ErrorCode.INSECURE_URL]: 400,
   [ErrorCode.STORE_UNAVAILABLE]: 503,
+  [ErrorCode.NEEDS_REAUTH]: 409,
+  [ErrorCode.OAUTH_ERROR]: 502,
+  [ErrorCode.NETWORK_ERROR]: 502,
+  [ErrorCode.TIMEOUT]: 504,
 };
+
+/** Failures of a provider Patchbay called: their messages help the caller and hold no secret. */
+const UPSTREAM_CODES = new Set<ErrorCode>([
+  ErrorCode.OAUTH_ERROR,
+  ErrorCode.NETWORK_ERROR,
+  ErrorCode.TIMEOUT,
+]);
 
 export interface ErrorBody {
   error: { code: string; message: string; requestId: string };
@@ -31,10 +42,11 @@ export function errorBody(request: FastifyRequest, code: string, message: string
 export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (isPatchbayError(err)) {
     const status = STATUS_BY_CODE[err.code] ?? 500;
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    const upstream = UPSTREAM_CODES.has(err.code);
+    if (status >= 500 && !upstream) request.log.error({ err }, 'request failed');
     void reply
       .status(status)
-      .send(errorBody(request, err.code, status >= 500 ? 'internal error' : err.message));
+      .send(errorBody(request, err.code, status >= 500 && !upstream ? 'internal error' : err.message));
     return;
   }
   if (err.validation) {

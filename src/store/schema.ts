@@ -105,10 +105,74 @@ export interface DeliveryAttemptsTable {
   outcome: 'succeeded' | 'failed';
 }
 
+/** `active`: usable; `needs_reauth`: an operator or user must authorize again; `error`: failing, see the reason. */
+export type ConnectionStatus = 'active' | 'needs_reauth' | 'error';
+
+export interface ConnectionsTable {
+  id: string;
+  /** `custom` or a known provider's name (`hubspot`, `msgraph`…). */
+  provider: string;
+  base_url: string | null;
+  /** `bearer`, `api-key`, `basic`, `oauth2-client-credentials`, `oauth2-authorization-code`. */
+  auth_scheme: string;
+  /** The scheme's settings that are not secret, as JSON (header name, token URL, client id, scopes…). */
+  auth_config: string;
+  /** Vault ciphertext of the scheme's secrets (token, key, password, client secret) as JSON. */
+  secrets: string | null;
+  /** Vault ciphertext of the current token set (access and refresh tokens) as JSON. */
+  credentials: string | null;
+  /** When the current access token expires (ms), if it does. */
+  expires_at: number | null;
+  /** Bumped by every change of `credentials` or `secrets`; refreshes compare-and-swap on it. */
+  credential_version: number;
+  /** Owner of the cross-process refresh lock, while one process refreshes. */
+  refresh_lock: string | null;
+  refresh_lock_until: number | null;
+  status: ConnectionStatus;
+  status_reason: string | null;
+  /** Free-form JSON the user attaches (never secret). */
+  metadata: string;
+  origin: 'config' | 'api';
+  created_at: number;
+  updated_at: number;
+  refreshed_at: number | null;
+}
+
+export interface OauthStatesTable {
+  /** SHA-256 (hex) of the `state` parameter. */
+  id: string;
+  connection_id: string;
+  /** Vault ciphertext of `{ codeVerifier }`. */
+  secrets: string;
+  redirect_uri: string;
+  /** Where the callback sends the browser afterwards, chosen by the operator who started the flow. */
+  return_to: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface EncryptionKeysTable {
+  /** The key id recorded in every ciphertext it made. */
+  id: string;
+  /** A known value encrypted with the key: proves at start-up that a configured key is the right one. */
+  check_value: string;
+  /**
+   * `primary` encrypts new data; `previous` was primary and may still hold data until the rotation
+   * ends; `standby` is configured somewhere but never encrypted anything; `retired` holds no data.
+   * Start-up requires the `primary` and `previous` keys.
+   */
+  status: 'primary' | 'previous' | 'standby' | 'retired';
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
   events: EventsTable;
   destinations: DestinationsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  connections: ConnectionsTable;
+  oauth_states: OauthStatesTable;
+  encryption_keys: EncryptionKeysTable;
 }

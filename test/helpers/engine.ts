@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../src/core/clock.js';
@@ -6,6 +9,7 @@ import type { PatchbayConfigInput } from '../../src/core/config/schema.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Engine } from '../../src/engine/index.js';
 import { buildServer } from '../../src/server/index.js';
+import { formatKey, generateKey } from '../../src/vault/index.js';
 import type { DialectUnderTest, TestDatabase } from './databases.js';
 
 /** Collects every log line, to assert that none holds a secret. */
@@ -32,13 +36,19 @@ export interface TestEngine {
 export async function openTestEngine(
   dialect: DialectUnderTest,
   config: PatchbayConfigInput = {},
-  options: { clock?: Clock; migrate?: boolean } = {},
+  options: { clock?: Clock; migrate?: boolean; env?: Record<string, string | undefined> } = {},
 ): Promise<TestEngine> {
   const testDb = await dialect.create();
   const logs = new LogCapture();
-  const parsed = parseConfig({ ...config, database: { ...config.database, url: testDb.url } });
+  const parsed = parseConfig({
+    dataDir: mkdtempSync(join(tmpdir(), 'patchbay-data-')),
+    ...config,
+    database: { ...config.database, url: testDb.url },
+  });
   const engine = await Engine.open({
     config: parsed,
+    // A fresh encryption key per engine, never the developer's environment.
+    env: options.env ?? { PATCHBAY_ENCRYPTION_KEY: formatKey(generateKey()) },
     logger: createLogger({ level: 'debug', destination: logs }),
     ...(options.clock && { clock: options.clock }),
     ...(options.migrate !== undefined && { migrate: options.migrate }),

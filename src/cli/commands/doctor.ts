@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { ConfigError } from '../../core/config/index.js';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage, isPatchbayError } from '../../core/errors.js';
 import { databaseUrl } from '../../engine/index.js';
 import { assertAdminTokenForBind } from '../../server/index.js';
 import { openDatabase } from '../../store/database.js';
 import { migrationStatus } from '../../store/migrate.js';
+import { Vault } from '../../vault/index.js';
 import { configFrom, type GlobalOptions } from '../lifecycle.js';
 import { CliError } from '../output.js';
 
@@ -44,7 +45,16 @@ export function doctorCommand(): Command {
             ok(`database ${database.description}`);
             if (status.pending.length > 0)
               warn(`pending migrations (start applies them): ${status.pending.join(', ')}`);
-            else ok('migrations current');
+            else {
+              ok('migrations current');
+              try {
+                const vault = await Vault.open({ database, dataDir: config.dataDir, checkOnly: true });
+                ok(`encryption key from ${vault.source.description} (primary ${await vault.primaryKeyId()})`);
+              } catch (err) {
+                if (isPatchbayError(err) && err.data?.generate === true) warn(errorMessage(err));
+                else fail(errorMessage(err));
+              }
+            }
           } finally {
             await database.close();
           }

@@ -134,6 +134,7 @@ function crossCheck(config: PatchbayConfig): string[] {
   };
   unique(config.sources, 'sources');
   unique(config.destinations, 'destinations');
+  unique(config.connections, 'connections');
   return problems;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { connectionSchema } from './connections.js';
 import { parseDuration, parseSize } from './units.js';
 
 /**
@@ -212,9 +213,29 @@ export const configSchema = z.strictObject({
       retention: duration('retention').default(7 * 86_400_000),
     })
     .prefault({}),
+  /** Connections to third-party APIs and their credentials (secrets as `${ENV}` references). */
+  connections: z.array(connectionSchema).default([]),
+  vault: z
+    .strictObject({
+      /** Refresh OAuth access tokens this long before they expire. Defaults to 60 s. */
+      refreshSkew: duration('refreshSkew').default(60_000),
+      /** Longest wait for a token endpoint. Defaults to 10 s. */
+      tokenTimeout: duration('tokenTimeout').default(10_000),
+      /** How long a process may hold a connection's refresh lock before others take over. Defaults to 30 s. */
+      lockTimeout: duration('lockTimeout').default(30_000),
+      /** How long an authorization link (its `state`) stays valid. Defaults to 10 min. */
+      stateTtl: duration('stateTtl').default(600_000),
+      /** Public URL of `/oauth/callback`, as registered with providers. Defaults to the server's own address. */
+      oauthRedirectUrl: z.url({ error: 'must be an absolute URL' }).optional(),
+      /** Allow plain-http OAuth endpoints on loopback addresses (local test servers only). Defaults to false. */
+      allowInsecureLoopback: z.boolean().default(false),
+    })
+    .prefault({}),
 });
 
 export type PatchbayConfig = z.output<typeof configSchema>;
 export type PatchbayConfigInput = z.input<typeof configSchema>;
 export type SourceConfig = z.output<typeof sourceSchema>;
 export type DestinationConfig = z.output<typeof destinationSchema>;
+export type VaultConfig = PatchbayConfig['vault'];
+export * from './connections.js';

@@ -1,0 +1,122 @@
+import { type Clock, systemClock } from '../core/clock.js';
+import type { ConnectionDefinition } from '../core/config/connections.js';
+import { type Logger, silentLogger } from '../core/logger.js';
+import { type EventPublisher, nullPublisher } from '../core/publisher.js';
+import type { Database } from '../store/database.js';
+import { AuthorizationFlow } from './authorization-flow.js';
+import { VaultAuthResolver } from './connection-auth.js';
+import { ConnectionService } from './connection-service.js';
+import { KeyRotation } from './key-rotation.js';
+import { OAuthClient } from './oauth-client.js';
+import { type GrantEvent, TokenRefreshManager } from './token-refresh.js';
+import { Vault } from './vault.js';
+
+/** Tunables of the vault; the config file's `vault:` section maps onto them one to one. */
+export interface VaultSettings {
+  /** Refresh access tokens this long before they expire, in ms. Defaults to 60 s. */
+  refreshSkewMs?: number;
+  /** Longest wait for a token endpoint, in ms. Defaults to 10 s. */
+  tokenTimeoutMs?: number;
+  /** Refresh lock lease, in ms. Defaults to 30 s. */
+  lockTimeoutMs?: number;
+  /** Authorization link lifetime, in ms. Defaults to 10 min. */
+  stateTtlMs?: number;
+  /** Public URL of `/oauth/callback`. Defaults to none (the server passes its own address). */
+  redirectUrl?: string;
+  /** Allow plain-http OAuth endpoints on loopback addresses (tests). Defaults to false. */
+  allowInsecureLoopback?: boolean;
+  /** How often a process re-reads which key is primary, in ms. Defaults to 5 s. */
+  primaryRefreshMs?: number;
+}
+
+export interface OpenVaultOptions {
+  database: Database;
+  /** Where the encryption key variables are read. Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Data directory for the generated key file. Defaults to `./.patchbay`. */
+  dataDir?: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** Where `connection.needs_reauth` / `connection.recovered` go. Defaults to nowhere. */
+  publisher?: EventPublisher;
+  settings?: VaultSettings;
+  /** Connections declared in the config file, written to the store at open. */
+  connections?: readonly ConnectionDefinition[];
+  /** Fetch for token endpoints (tests). Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  /** Told of every token request (the engine counts them in Prometheus). */
+  onGrant?: (event: GrantEvent) => void;
+}
+
+/** Everything the vault offers, built once per process by the engine. */
+export interface VaultServices {
+  vault: Vault;
+  connections: ConnectionService;
+  oauth: OAuthClient;
+  refresh: TokenRefreshManager;
+  authorization: AuthorizationFlow;
+  /** For `createHttpClient({ connection, connections: resolver })`. */
+  resolver: VaultAuthResolver;
+  rotation: KeyRotation;
+}
+
+/**
+ * Opens the vault on a migrated database: loads and checks the encryption keys (throwing one clear
+ * `ENCRYPTION_KEY_INVALID` error when they are wrong or missing), then builds the connection services.
+ */
+export async function openVault(options: OpenVaultOptions): Promise<VaultServices> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const settings = options.settings ?? {};
+  const vault = await Vault.open({
+    database: options.database,
+    clock,
+    logger,
+    ...(options.env && { env: options.env }),
+    ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+    ...(settings.primaryRefreshMs !== undefined && { primaryRefreshMs: settings.primaryRefreshMs }),
+  });
+  const connections = new ConnectionService({
+    database: options.database,
+    vault,
+    clock,
+    logger,
+    publisher: options.publisher ?? nullPublisher,
+  });
+  const oauth = new OAuthClient({
+    clock,
+    ...(settings.allowInsecureLoopback !== undefined && {
+      allowInsecureLoopback: settings.allowInsecureLoopback,
+    }),
+    ...(settings.tokenTimeoutMs !== undefined && { timeoutMs: settings.tokenTimeoutMs }),
+    ...(options.fetch && { fetch: options.fetch }),
+  });
+  const refresh = new TokenRefreshManager({
+    connections,
+    oauth,
+    clock,
+    logger,
+    ...(settings.refreshSkewMs !== undefined && { refreshSkewMs: settings.refreshSkewMs }),
+    ...(settings.lockTimeoutMs !== undefined && { lockTimeoutMs: settings.lockTimeoutMs }),
+    ...(options.onGrant && { onGrant: options.onGrant }),
+  });
+  const authorization = new AuthorizationFlow({
+    connections,
+    oauth,
+    vault,
+    clock,
+    logger,
+    ...(settings.stateTtlMs !== undefined && { stateTtlMs: settings.stateTtlMs }),
+    ...(settings.redirectUrl !== undefined && { redirectUrl: settings.redirectUrl }),
+  });
+  if (options.connections?.length) await connections.syncFromConfig(options.connections);
+  return {
+    vault,
+    connections,
+    oauth,
+    refresh,
+    authorization,
+    resolver: new VaultAuthResolver(connections, refresh),
+    rotation: new KeyRotation(vault),
+  };
+}
