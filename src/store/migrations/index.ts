@@ -1,7 +1,8 @@
 import { jobs } from './0001-jobs.js';
+import { rateLimits } from './0002-rate-limits.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
-export const migrations: readonly Migration[] = [jobs];
+export const migrations: readonly Migration[] = [jobs, rateLimits];
