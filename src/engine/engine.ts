@@ -24,6 +24,7 @@ import { HttpSender } from '../webhooks/delivery/http-sender.js';
 import { createRouter, DELIVERY_QUEUE, ORDERED_QUEUE } from '../webhooks/delivery/router.js';
 import { EventPipeline, type PublishRequest, type PublishResult } from '../webhooks/pipeline.js';
 import { signStandardWebhook } from '../webhooks/sign/standard-webhooks.js';
+import { createGuardedDispatcherFactory } from '../webhooks/ssrf/index.js';
 
 export interface EngineOptions {
   config: PatchbayConfig;
@@ -100,7 +101,12 @@ export class Engine {
       this.queue,
       this.clock,
     );
-    this.sender = new HttpSender(undefined, () => this.clock.now());
+    // Every delivery connects through the SSRF guard: https only, and the resolved address (the one
+    // connected to) outside private ranges unless `delivery.allowedNetworks` permits it.
+    this.sender = new HttpSender(
+      createGuardedDispatcherFactory({ allowedNetworks: this.config.delivery.allowedNetworks }),
+      () => this.clock.now(),
+    );
     this.deliveryWorker = new DeliveryWorker({
       database,
       deliveries: this.deliveries,

@@ -166,6 +166,36 @@ export interface EncryptionKeysTable {
   updated_at: number;
 }
 
+/** `n` rate-limit slots taken at `at` under a limiter key (sliding log). */
+export interface RateLimitSlotsTable {
+  key: string;
+  at: number;
+  n: number;
+}
+
+export interface RateLimitStateTable {
+  key: string;
+  /** GCRA theoretical arrival time; null until the key is used as a token bucket. */
+  tat: number | null;
+  /** No grant before this instant (0 = none). */
+  blocked_until: number;
+}
+
+export interface RateLimitLeasesTable {
+  key: string;
+  token: string;
+  expires_at: number;
+}
+
+export interface CircuitBreakersTable {
+  key: string;
+  /** A `BreakerSnapshot` as JSON. */
+  snapshot: string;
+  /** Bumped on every write: the compare-and-set token. */
+  version: number;
+  updated_at: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
   events: EventsTable;
@@ -175,4 +205,8 @@ export interface Schema {
   connections: ConnectionsTable;
   oauth_states: OauthStatesTable;
   encryption_keys: EncryptionKeysTable;
+  rate_limit_slots: RateLimitSlotsTable;
+  rate_limit_state: RateLimitStateTable;
+  rate_limit_leases: RateLimitLeasesTable;
+  circuit_breakers: CircuitBreakersTable;
 }
