@@ -22,6 +22,7 @@ import {
 import { compileFilters, validatePattern } from '../webhooks/delivery/event-filter.js';
 import { HttpSender } from '../webhooks/delivery/http-sender.js';
 import { createRouter, DELIVERY_QUEUE, ORDERED_QUEUE } from '../webhooks/delivery/router.js';
+import { WebhookIngress } from '../webhooks/ingress.js';
 import { EventPipeline, type PublishRequest, type PublishResult } from '../webhooks/pipeline.js';
 import { signStandardWebhook } from '../webhooks/sign/standard-webhooks.js';
 import { createGuardedDispatcherFactory } from '../webhooks/ssrf/index.js';
@@ -59,6 +60,8 @@ export class Engine {
   readonly queue: JobQueue;
   /** The event log's front door: ingest, publish, dedupe, route. */
   readonly pipeline: EventPipeline;
+  /** Webhook sources and `POST /webhooks/:sourceId` minus the HTTP server. */
+  readonly ingress: WebhookIngress;
   readonly deliveries: DeliveryStore;
   readonly destinations: DestinationRegistry;
   /** Replay and recovery of deliveries. */
@@ -87,6 +90,18 @@ export class Engine {
       clock: this.clock,
       registry: this.registry,
       retentionMs: this.config.events.retention,
+      retentionBySource: new Map(
+        this.config.sources.flatMap((s) => (s.retention === undefined ? [] : [[s.id, s.retention]])),
+      ),
+    });
+    this.ingress = new WebhookIngress({
+      sources: this.config.sources,
+      pipeline: this.pipeline,
+      defaultBodyLimit: this.config.server.bodyLimit,
+      defaultRetentionMs: this.config.events.retention,
+      clock: this.clock,
+      registry: this.registry,
+      logger: this.logger.child({ component: 'ingress' }),
     });
     this.deliveries = new DeliveryStore(database);
     this.destinations = new DestinationRegistry(this.deliveries, this.clock);

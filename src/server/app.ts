@@ -12,6 +12,8 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { queueRoutes } from './routes/queues.js';
+import { sourceRoutes } from './routes/sources.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 /** A route plugin mounted under `/api/v1`, behind the admin token. */
 export type AdminRoutes = (app: FastifyInstance, engine: Engine) => Promise<void>;
@@ -91,6 +93,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
     await healthRoutes(root, engine);
     await metricsRoutes(root, engine);
     await oauthRoutes(root, engine);
+    await webhookRoutes(root, engine);
     for (const routes of options.publicRoutes ?? []) await routes(root, engine);
   });
 
@@ -103,6 +106,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
         await eventRoutes(secured, engine);
         await deliveryRoutes(secured, engine);
         await connectionRoutes(secured, engine);
+        await sourceRoutes(secured, engine);
         for (const routes of options.adminRoutes ?? []) await routes(secured, engine);
       });
     },

@@ -28,6 +28,11 @@ export interface InsertOutcome {
   duplicate: boolean;
 }
 
+export interface PruneScope {
+  source?: string;
+  exceptSources?: readonly string[];
+}
+
 export interface EventQuery {
   source?: string;
   type?: string;
@@ -130,12 +135,15 @@ export class EventStore {
     return rows.map(fromRow);
   }
 
-  /** Deletes events received before `before`, at most `limit` at a time. Returns how many went. */
-  async prune(before: number, limit = 5000): Promise<number> {
-    const ids = await this.database.db
-      .selectFrom('events')
-      .select('id')
-      .where('received_at', '<', before)
+  /**
+   * Deletes events received before `before`, at most `limit` at a time, of one source or of every source
+   * but some (sources with a retention of their own). Returns how many went.
+   */
+  async prune(before: number, scope: PruneScope = {}, limit = 5000): Promise<number> {
+    let q = this.database.db.selectFrom('events').select('id').where('received_at', '<', before);
+    if (scope.source !== undefined) q = q.where('source', '=', scope.source);
+    if (scope.exceptSources?.length) q = q.where('source', 'not in', scope.exceptSources);
+    const ids = await q
       .orderBy('received_at')
       .limit(limit)
       .execute();

@@ -4,7 +4,7 @@ import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { PublishInput } from '../core/publisher.js';
 import type { Database, Tx } from '../store/database.js';
-import { EventStore, type InsertOutcome, type NewEvent } from '../store/event-store.js';
+import { EventStore, type InsertOutcome, type NewEvent, type PruneScope } from '../store/event-store.js';
 import { GroupCommitter } from '../store/group-commit.js';
 
 /** Called inside the transaction that stores new events (never for repeats): creates their deliveries. */
@@ -16,6 +16,8 @@ export interface PipelineOptions {
   registry?: Registry;
   /** Events (and their dedupe keys) older than this are pruned. Defaults to 7 days. */
   retentionMs?: number;
+  /** Sources keeping their events for a time of their own. */
+  retentionBySource?: ReadonlyMap<string, number>;
 }
 
 export interface PublishRequest extends PublishInput {
@@ -43,6 +45,7 @@ export class EventPipeline {
   private readonly committer: GroupCommitter<NewEvent[], InsertOutcome[]>;
   private route: RouteHook | undefined;
   private readonly retentionMs: number;
+  private readonly retentionBySource: ReadonlyMap<string, number>;
   private readonly eventsTotal?: Counter<'source' | 'outcome'>;
   private readonly batchSize?: Histogram;
 
@@ -50,6 +53,7 @@ export class EventPipeline {
     this.clock = options.clock ?? systemClock;
     this.store = new EventStore(options.database);
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
+    this.retentionBySource = options.retentionBySource ?? new Map();
     this.committer = new GroupCommitter(options.database, (tx, items) => this.write(tx, items));
     if (options.registry) {
       this.eventsTotal = new Counter({
@@ -122,12 +126,21 @@ export class EventPipeline {
     return outcome!;
   }
 
-  /** Deletes events past the retention window (their dedupe keys go with them). */
+  /** Deletes events past their retention window (their dedupe keys go with them). */
   async prune(): Promise<number> {
+    const now = this.clock.now();
+    const own = [...this.retentionBySource.keys()];
+    let total = await this.pruneAll(now - this.retentionMs, { exceptSources: own });
+    for (const [source, retention] of this.retentionBySource) {
+      total += await this.pruneAll(now - retention, { source });
+    }
+    return total;
+  }
+
+  private async pruneAll(before: number, scope: PruneScope): Promise<number> {
     let total = 0;
-    const before = this.clock.now() - this.retentionMs;
     for (;;) {
-      const n = await this.store.prune(before);
+      const n = await this.store.prune(before, scope);
       total += n;
       if (n === 0) return total;
     }

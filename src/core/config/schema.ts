@@ -82,6 +82,10 @@ const verifySchema = z
     prefix: z.string().optional(),
     /** `hmac-sha256` only: a header with a unix timestamp that is part of the signed content. */
     timestampHeader: z.string().optional(),
+    /** `hmac-sha256` only: unit of `timestampHeader`. Defaults to seconds. */
+    timestampUnit: oneOf(['seconds', 'milliseconds'] as const, 'timestampUnit').optional(),
+    /** `hmac-sha256` only: what is signed, with `{timestamp}`, `{id}` and `{body}` placeholders. */
+    signedContent: z.string().optional(),
     /** `hmac-sha256`/`none`: header holding the sender's event id (for dedupe). */
     idHeader: z.string().optional(),
     /** `hmac-sha256`/`none`: dotted JSON path (or `header:<name>`) of the event type. */

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../../engine/index.js';
+import { useRawBody } from '../../webhooks/fastify.js';
+import { errorBody } from '../errors.js';
+
+/**
+ * `POST /webhooks/:sourceId`: the ingress. Bodies stay raw bytes (the signature covers the exact bytes), the
+ * server reads at most the largest source limit and the ingress applies each source's own. The 2xx goes out
+ * only after the events are committed.
+ */
+export async function webhookRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
+  const ingress = engine.ingress;
+  await app.register(async (hooks) => {
+    useRawBody(hooks);
+    hooks.post<{ Params: { sourceId: string } }>(
+      '/webhooks/:sourceId',
+      {
+        bodyLimit: ingress.maxBodyLimit(engine.config.server.bodyLimit),
+        schema: {
+          hide: true,
+          params: {
+            type: 'object',
+            properties: { sourceId: { type: 'string', maxLength: 64 } },
+            required: ['sourceId'],
+          },
+        },
+      },
+      async (request, reply) => {
+        const outcome = await ingress.receive(request.params.sourceId, {
+          rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+          headers: request.headers,
+          url: request.url,
+          method: request.method,
+          contentType: request.headers['content-type'],
+          requestId: request.id,
+        });
+        switch (outcome.kind) {
+          case 'handshake': {
+            const { status, contentType, body } = outcome.response;
+            // The token is echoed back: never let a browser sniff it into something executable.
+            return reply.code(status).type(contentType).header('x-content-type-options', 'nosniff').send(body);
+          }
+          case 'rejected':
+            if (outcome.status === 401) {
+              request.log.warn({ source: request.params.sourceId, code: outcome.code }, outcome.reason);
+            }
+            return reply.code(outcome.status).send(errorBody(request, outcome.code, outcome.reason));
+          case 'accepted':
+            return reply
+              .code(outcome.status)
+              .send({ received: outcome.stored + outcome.duplicates, duplicates: outcome.duplicates });
+        }
+      },
+    );
+  });
+}

@@ -1,0 +1,217 @@
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../core/clock.js';
+import type { SourceConfig } from '../core/config/schema.js';
+import { newId } from '../core/ids.js';
+import type { NewEvent } from '../store/event-store.js';
+import type { EventPipeline } from './pipeline.js';
+import {
+  createWebhookVerifier,
+  type HandshakeResponse,
+  type HeaderInput,
+  headersToStore,
+  type WebhookFailureCode,
+  type WebhookSchemeName,
+  type WebhookVerifier,
+} from './verify/index.js';
+
+/** One incoming request, as any HTTP server sees it. */
+export interface IngressRequest {
+  rawBody: Buffer;
+  headers: HeaderInput;
+  /** Path and query as received (`/webhooks/crm?x=1`). */
+  url: string;
+  method: string;
+  /** The `content-type` header, if any. */
+  contentType: string | undefined;
+  /** Correlates the events split out of this request (and the log lines): the server's request id. */
+  requestId: string;
+}
+
+export type IngressRejection =
+  | WebhookFailureCode
+  | 'SOURCE_NOT_FOUND'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE';
+
+/** What to answer. `accepted` is only returned once the events are committed. */
+export type IngressOutcome =
+  | { kind: 'handshake'; response: HandshakeResponse }
+  | { kind: 'rejected'; status: 400 | 401 | 404 | 413 | 415; code: IngressRejection; reason: string }
+  | { kind: 'accepted'; status: 200 | 202; stored: number; duplicates: number };
+
+/** A source as the admin API shows it: never its secrets. */
+export interface SourceView {
+  id: string;
+  scheme: WebhookSchemeName;
+  secrets: number;
+  bodyLimit: number;
+  retentionMs: number;
+  insecure: boolean;
+}
+
+interface Source {
+  view: SourceView;
+  verifier: WebhookVerifier;
+}
+
+export interface IngressOptions {
+  sources: readonly SourceConfig[];
+  pipeline: EventPipeline;
+  /** Body limit of sources that set none (the server's `bodyLimit`). */
+  defaultBodyLimit: number;
+  /** Retention of sources that set none (`events.retention`). */
+  defaultRetentionMs: number;
+  clock?: Clock;
+  registry?: Registry;
+  logger?: Logger;
+}
+
+// JSON in all its spellings, and forms (Slack slash commands and interactivity post forms). Anything else
+// with a body is refused before a single byte is parsed.
+const ACCEPTED_TYPE = /^(application\/(json|[\w.+-]+\+json|x-www-form-urlencoded)|text\/plain)\s*(;|$)/i;
+
+/**
+ * `POST /webhooks/:sourceId` without the HTTP server: finds the source, checks size and media type, verifies
+ * the raw bytes, splits the request into events and stores them (deduplicated, group-committed, routed in the
+ * same transaction). The caller acknowledges only after `receive` resolves with `accepted`: an acknowledged
+ * event is durable.
+ */
+export class WebhookIngress {
+  private readonly sources = new Map<string, Source>();
+  private readonly pipeline: EventPipeline;
+  private readonly clock: Clock;
+  private readonly received?: Counter<'source' | 'outcome'>;
+  private readonly rejected?: Counter<'source' | 'code'>;
+
+  constructor(options: IngressOptions) {
+    this.pipeline = options.pipeline;
+    this.clock = options.clock ?? systemClock;
+    for (const source of options.sources) {
+      const { scheme, secrets, tolerance, ...schemeOptions } = source.verify;
+      // Verifiers validate secrets and options here: a bad source fails start-up, not its first request.
+      const verifier = createWebhookVerifier(scheme, {
+        secrets,
+        ...(tolerance !== undefined && { toleranceMs: tolerance }),
+        options: schemeOptions,
+        now: () => this.clock.now(),
+      });
+      const view: SourceView = {
+        id: source.id,
+        scheme,
+        secrets: secrets.length,
+        bodyLimit: source.bodyLimit ?? options.defaultBodyLimit,
+        retentionMs: source.retention ?? options.defaultRetentionMs,
+        insecure: scheme === 'none',
+      };
+      this.sources.set(source.id, { view, verifier });
+      if (view.insecure) {
+        options.logger?.warn(
+          { source: source.id },
+          `source "${source.id}" accepts UNSIGNED webhooks (verify.scheme: none): anyone who can reach the URL can inject events`,
+        );
+      }
+    }
+    if (options.registry) {
+      this.received = new Counter({
+        name: 'patchbay_webhooks_received_total',
+        help: 'Webhook requests received, by source and outcome (accepted, duplicate, rejected, handshake).',
+        labelNames: ['source', 'outcome'],
+        registers: [options.registry],
+      });
+      this.rejected = new Counter({
+        name: 'patchbay_webhooks_rejected_total',
+        help: 'Webhook requests refused, by source and reason code (SIGNATURE_INVALID, PAYLOAD_TOO_LARGE…).',
+        labelNames: ['source', 'code'],
+        registers: [options.registry],
+      });
+    }
+  }
+
+  list(): SourceView[] {
+    return [...this.sources.values()].map((s) => s.view);
+  }
+
+  get(id: string): SourceView | undefined {
+    return this.sources.get(id)?.view;
+  }
+
+  /** The largest body any source accepts: what the HTTP server may read before the per-source check. */
+  maxBodyLimit(fallback: number): number {
+    return Math.max(fallback, ...this.list().map((s) => s.bodyLimit));
+  }
+
+  /** Per-source retention, for the pruning job. */
+  retentions(): Map<string, number> {
+    return new Map(this.list().map((s) => [s.id, s.retentionMs]));
+  }
+
+  async receive(sourceId: string, request: IngressRequest): Promise<IngressOutcome> {
+    const source = this.sources.get(sourceId);
+    // Unknown ids are not echoed into metric labels: a scanner must not grow the label set.
+    if (!source) return this.reject('(unknown)', 404, 'SOURCE_NOT_FOUND', 'no webhook source with this id');
+    const { view, verifier } = source;
+    if (request.rawBody.length > view.bodyLimit) {
+      return this.reject(view.id, 413, 'PAYLOAD_TOO_LARGE', `body exceeds ${view.bodyLimit} bytes`);
+    }
+    if (request.rawBody.length > 0 && !ACCEPTED_TYPE.test(request.contentType ?? '')) {
+      return this.reject(
+        view.id,
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `content-type ${JSON.stringify(request.contentType ?? '')} is not accepted; send application/json`,
+      );
+    }
+    const now = this.clock.now();
+    const result = verifier.receive({
+      rawBody: request.rawBody,
+      headers: request.headers,
+      url: request.url,
+      method: request.method,
+      now,
+    });
+    if (result.kind === 'handshake') {
+      this.received?.inc({ source: view.id, outcome: 'handshake' });
+      return result;
+    }
+    if (result.kind === 'rejected') {
+      const { status, code, reason } = result.failure;
+      return this.reject(view.id, status, code, reason);
+    }
+    const headers = headersToStore(view.scheme, request.headers);
+    // One event per request keeps the exact bytes; split requests store each element, and Graph's always
+    // go re-serialised because their `clientState` (a secret) was removed from the payload.
+    const keepRaw = result.events.length === 1 && view.scheme !== 'msgraph';
+    const events: NewEvent[] = result.events.map((event) => ({
+      id: newId('evt', now),
+      source: view.id,
+      externalId: event.externalId,
+      type: event.type,
+      headers,
+      body: keepRaw ? request.rawBody : Buffer.from(JSON.stringify(event.payload)),
+      contentType: keepRaw ? (request.contentType ?? null) : 'application/json',
+      requestId: request.requestId,
+      verification: view.insecure ? 'unverified' : view.scheme,
+      receivedAt: now,
+      occurredAt: event.occurredAt ?? null,
+    }));
+    const outcomes = await this.pipeline.ingest(events);
+    const duplicates = outcomes.filter((o) => o.duplicate).length;
+    const stored = outcomes.length - duplicates;
+    if (stored > 0) this.received?.inc({ source: view.id, outcome: 'accepted' }, stored);
+    if (duplicates > 0) this.received?.inc({ source: view.id, outcome: 'duplicate' }, duplicates);
+    // Graph wants 202 Accepted; everyone else is happy with 200.
+    return { kind: 'accepted', status: view.scheme === 'msgraph' ? 202 : 200, stored, duplicates };
+  }
+
+  private reject(
+    source: string,
+    status: 400 | 401 | 404 | 413 | 415,
+    code: IngressRejection,
+    reason: string,
+  ): IngressOutcome {
+    this.received?.inc({ source, outcome: 'rejected' });
+    this.rejected?.inc({ source, code });
+    return { kind: 'rejected', status, code, reason };
+  }
+}
