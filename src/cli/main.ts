@@ -6,6 +6,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
+import { sourcesCommand } from './commands/sources.js';
 import { startCommand } from './commands/start.js';
 import { workerCommand } from './commands/worker.js';
 import { CliError, printFailure } from './output.js';
@@ -31,6 +32,9 @@ export function buildProgram(): Command {
     migrateCommand(),
     doctorCommand(),
     eventsCommand(),
+    sourcesCommand(),
+    deliveriesCommand(),
+    destinationsCommand(),
     connectionsCommand(),
     keysCommand(),
   ]) {

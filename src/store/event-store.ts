@@ -139,23 +139,20 @@ export class EventStore {
    * Deletes events received before `before`, at most `limit` at a time, of one source or of every source
    * but some (sources with a retention of their own). Returns how many went.
    */
-  async prune(before: number, scope: PruneScope = {}, limit = 5000): Promise<number> {
+  async prune(before: number, scope: PruneScope = {}, limit = 1000): Promise<number> {
     let q = this.database.db.selectFrom('events').select('id').where('received_at', '<', before);
     if (scope.source !== undefined) q = q.where('source', '=', scope.source);
     if (scope.exceptSources?.length) q = q.where('source', 'not in', scope.exceptSources);
-    const ids = await q
-      .orderBy('received_at')
-      .limit(limit)
-      .execute();
+    const ids = await q.orderBy('received_at').limit(limit).execute();
     if (ids.length === 0) return 0;
-    const result = await this.database.db
-      .deleteFrom('events')
-      .where(
-        'id',
-        'in',
-        ids.map((r) => r.id),
-      )
-      .executeTakeFirst();
+    const eventIds = ids.map((r) => r.id);
+    // An event goes with its deliveries and their attempts: nothing may point at a pruned event.
+    const result = await this.database.transaction(async (tx) => {
+      const deliveries = tx.db.selectFrom('deliveries').select('id').where('event_id', 'in', eventIds);
+      await tx.db.deleteFrom('delivery_attempts').where('delivery_id', 'in', deliveries).execute();
+      await tx.db.deleteFrom('deliveries').where('event_id', 'in', eventIds).execute();
+      return tx.db.deleteFrom('events').where('id', 'in', eventIds).executeTakeFirst();
+    });
     return Number(result.numDeletedRows);
   }
 }

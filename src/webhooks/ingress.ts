@@ -1,5 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { SourceConfig } from '../core/config/schema.js';
 import { newId } from '../core/ids.js';

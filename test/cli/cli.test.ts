@@ -10,7 +10,18 @@ describe('patchbay CLI', () => {
     const cwd = tempDir();
     const version = await runCli(['--version'], { cwd });
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
-    for (const command of ['start', 'worker', 'migrate', 'doctor']) {
+    for (const command of [
+      'start',
+      'worker',
+      'migrate',
+      'doctor',
+      'events',
+      'sources',
+      'deliveries',
+      'destinations',
+      'connections',
+      'keys',
+    ]) {
       const help = await runCli([command, '--help'], { cwd });
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: patchbay ${command}`);
@@ -95,6 +106,31 @@ describe('patchbay CLI', () => {
     const doctor = await runCli(['doctor'], { cwd });
     expect(doctor.code).toBe(0);
     expect(doctor.stdout).toContain('ok    migrations current');
+  });
+
+  it('lists sources (never their secrets), destinations and deliveries from the store', async () => {
+    const cwd = tempDir();
+    const secret = 'cli-source-secret-value';
+    writeFileSync(
+      join(cwd, 'patchbay.config.json'),
+      JSON.stringify({
+        sources: [
+          { id: 'gh', verify: { scheme: 'github', secrets: [secret] } },
+          { id: 'lab', verify: { scheme: 'none', insecure: true } },
+        ],
+        destinations: [{ id: 'app', url: 'https://app.example.com/hooks', events: ['gh.*'] }],
+      }),
+    );
+    const sources = await runCli(['sources', 'list'], { cwd });
+    expect(sources.code).toBe(0);
+    expect(sources.stdout).toMatch(/gh\s+github\s+\/webhooks\/gh\s+1/);
+    expect(sources.stdout).toContain('none (UNSIGNED)');
+    expect(sources.stdout + sources.stderr).not.toContain(secret);
+    const destinations = await runCli(['destinations', 'list'], { cwd });
+    expect(destinations.code).toBe(0);
+    expect(destinations.stdout).toContain('https://app.example.com/hooks');
+    const deliveries = await runCli(['deliveries', 'list', '--destination', 'app'], { cwd });
+    expect(deliveries.code).toBe(0);
   });
 
   it('rejects an unknown command or option with a hint', async () => {

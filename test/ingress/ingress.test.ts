@@ -117,7 +117,10 @@ for (const { dialect, available } of allDialects) {
       const gh = await eventsOf('gh');
       expect(gh.map((e) => [e.externalId, e.type])).toEqual([[delivery, 'pull_request.opened']]);
 
-      const stBody = JSON.stringify({ id: `evt_${randomBytes(6).toString('hex')}`, type: 'charge.succeeded' });
+      const stBody = JSON.stringify({
+        id: `evt_${randomBytes(6).toString('hex')}`,
+        type: 'charge.succeeded',
+      });
       const stHeaders = {
         'stripe-signature': stripe.webhooks.generateTestHeaderString({
           payload: stBody,
@@ -234,7 +237,8 @@ for (const { dialect, available } of allDialects) {
         ],
         [
           'wrong content type',
-          async () => post('/webhooks/gh', body, { ...(await ghSigned(body)), 'content-type': 'application/xml' }),
+          async () =>
+            post('/webhooks/gh', body, { ...(await ghSigned(body)), 'content-type': 'application/xml' }),
           415,
           'UNSUPPORTED_MEDIA_TYPE',
         ],
@@ -247,7 +251,11 @@ for (const { dialect, available } of allDialects) {
         [
           'invalid UTF-8 with a valid signature',
           async () => {
-            const bad = Buffer.concat([Buffer.from('{"action":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+            const bad = Buffer.concat([
+              Buffer.from('{"action":"'),
+              Buffer.from([0xc3, 0x28]),
+              Buffer.from('"}'),
+            ]);
             const sw = `msg_${randomBytes(4).toString('hex')}`;
             const sig = new Webhook(secrets.sw).sign(sw, new Date(NOW), bad.toString('latin1'));
             // standardwebhooks signs strings: the latin1 view keeps the bytes.
@@ -264,7 +272,10 @@ for (const { dialect, available } of allDialects) {
           'signature header repeated',
           async () => {
             const h = await ghSigned(body);
-            return post('/webhooks/gh', body, { ...h, 'x-hub-signature-256': [h['x-hub-signature-256'], 'sha256=00'] });
+            return post('/webhooks/gh', body, {
+              ...h,
+              'x-hub-signature-256': [h['x-hub-signature-256'], 'sha256=00'],
+            });
           },
           401,
           'SIGNATURE_INVALID',
@@ -281,7 +292,12 @@ for (const { dialect, available } of allDialects) {
           401,
           'TIMESTAMP_OUT_OF_RANGE',
         ],
-        ['Graph notification without value[]', () => post('/webhooks/graph', '{}', {}), 400, 'PAYLOAD_INVALID'],
+        [
+          'Graph notification without value[]',
+          () => post('/webhooks/graph', '{}', {}),
+          400,
+          'PAYLOAD_INVALID',
+        ],
       ];
       for (const [name, send, status, code] of cases) {
         const res = await send();
@@ -296,7 +312,9 @@ for (const { dialect, available } of allDialects) {
       expect((await t.engine.pipeline.store.list({ limit: 1000 })).length).toBe(before);
       expect((await request(`${base}/healthz`)).statusCode).toBe(200);
       const metrics = await (await request(`${base}/metrics`)).body.text();
-      expect(metrics).toMatch(/patchbay_webhooks_rejected_total\{source="gh",code="SIGNATURE_INVALID"\} [1-9]/);
+      expect(metrics).toMatch(
+        /patchbay_webhooks_rejected_total\{source="gh",code="SIGNATURE_INVALID"\} [1-9]/,
+      );
     });
 
     it('lists sources in the admin API without their secrets', async () => {

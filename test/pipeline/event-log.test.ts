@@ -121,6 +121,47 @@ for (const { dialect, available } of allDialects) {
       expect((await short.store.list({ limit: 10 })).map((e) => e.externalId)).toEqual(['new']);
     });
 
+    it('prunes a source with a retention of its own apart, with the deliveries of pruned events', async () => {
+      const pipe = new EventPipeline({
+        database,
+        clock,
+        retentionMs: 60_000,
+        retentionBySource: new Map([['brief', 10_000]]),
+      });
+      const [kept, gone] = [event('long', 'l1', clock.now()), event('brief', 'b1', clock.now())];
+      await pipe.ingest([kept, gone]);
+      const now = clock.now();
+      await database.db
+        .insertInto('deliveries')
+        .values({
+          id: 'dlv_pruned',
+          event_id: gone.id,
+          destination_id: 'app',
+          status: 'succeeded',
+          attempts: 1,
+          cycle_attempts: 1,
+          next_attempt_at: null,
+          last_status: 200,
+          last_error: null,
+          failing_notified: 0,
+          manual: 0,
+          created_at: now,
+          updated_at: now,
+          succeeded_at: now,
+        })
+        .execute();
+      await clock.advance(20_000);
+      expect(await pipe.prune()).toBe(1);
+      expect(await pipe.store.findByExternalId('brief', 'b1')).toBeUndefined();
+      expect(await pipe.store.findByExternalId('long', 'l1')).toBeDefined();
+      const left = await database.db
+        .selectFrom('deliveries')
+        .select('id')
+        .where('id', '=', 'dlv_pruned')
+        .execute();
+      expect(left).toEqual([]);
+    });
+
     it('routes only new events, inside the storing transaction', async () => {
       const routed: string[] = [];
       pipeline.setRouteHook(async (tx, events) => {

@@ -38,7 +38,11 @@ export async function webhookRoutes(app: FastifyInstance, engine: Engine): Promi
           case 'handshake': {
             const { status, contentType, body } = outcome.response;
             // The token is echoed back: never let a browser sniff it into something executable.
-            return reply.code(status).type(contentType).header('x-content-type-options', 'nosniff').send(body);
+            return reply
+              .code(status)
+              .type(contentType)
+              .header('x-content-type-options', 'nosniff')
+              .send(body);
           }
           case 'rejected':
             if (outcome.status === 401) {
