@@ -10,6 +10,7 @@ import { DeliveryStore } from '../store/delivery-store.js';
 import { migrateToLatest, migrationStatus } from '../store/migrate.js';
 import { JobQueue } from '../store/queue.js';
 import { type JobHandler, QueueWorker } from '../store/queue-worker.js';
+import { SourceStore } from '../store/source-store.js';
 import { openVault, type VaultServices } from '../vault/index.js';
 import { DeliveryService } from '../webhooks/delivery/delivery-service.js';
 import { DeliveryWorker } from '../webhooks/delivery/delivery-worker.js';
@@ -25,6 +26,7 @@ import { createRouter, DELIVERY_QUEUE, ORDERED_QUEUE } from '../webhooks/deliver
 import { WebhookIngress } from '../webhooks/ingress.js';
 import { EventPipeline, type PublishRequest, type PublishResult } from '../webhooks/pipeline.js';
 import { signStandardWebhook } from '../webhooks/sign/standard-webhooks.js';
+import { SourceService } from '../webhooks/source-service.js';
 import { createGuardedDispatcherFactory } from '../webhooks/ssrf/index.js';
 
 export interface EngineOptions {
@@ -70,6 +72,7 @@ export class Engine {
   /** Sends deliveries; exposed for tests and tools that drive attempts by hand. */
   readonly deliveryWorker: DeliveryWorker;
   private vaultServices: VaultServices | undefined;
+  private sourceService: SourceService | undefined;
   private readonly env: Record<string, string | undefined>;
   private readonly registrations = new Map<string, QueueRegistration<never>>();
   private readonly workers: QueueWorker<unknown>[] = [];
@@ -90,9 +93,8 @@ export class Engine {
       clock: this.clock,
       registry: this.registry,
       retentionMs: this.config.events.retention,
-      retentionBySource: new Map(
-        this.config.sources.flatMap((s) => (s.retention === undefined ? [] : [[s.id, s.retention]])),
-      ),
+      // Read at each pruning: sources made through the API bring their own retention.
+      retentionBySource: () => this.ingress.retentions(),
     });
     this.ingress = new WebhookIngress({
       sources: this.config.sources,
@@ -197,6 +199,25 @@ export class Engine {
         ...(v.oauthRedirectUrl !== undefined && { redirectUrl: v.oauthRedirectUrl }),
       },
     });
+    this.sourceService = new SourceService(
+      new SourceStore(this.database),
+      this.vaultServices.vault,
+      this.ingress,
+      new Set(this.config.sources.map((s) => s.id)),
+      { clock: this.clock, logger: this.logger.child({ component: 'sources' }) },
+    );
+    await this.sourceService.refresh();
+  }
+
+  /** Webhook sources made through the admin API (config ones are read-only). */
+  get sources(): SourceService {
+    if (!this.sourceService) {
+      throw new PatchbayError(
+        ErrorCode.INTERNAL,
+        'sources are not loaded: the engine was opened without migrating the store',
+      );
+    }
+    return this.sourceService;
   }
 
   /**
@@ -305,6 +326,7 @@ export class Engine {
   private startMaintenance(): void {
     this.maintenanceTimer = setInterval(() => {
       void this.destinations.refresh().catch(() => {});
+      void this.sourceService?.refresh().catch(() => {});
       void this.deliveryService.sweepOrdered().catch(() => {});
     }, 5000);
     this.maintenanceTimer.unref();

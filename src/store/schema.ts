@@ -196,6 +196,17 @@ export interface CircuitBreakersTable {
   updated_at: number;
 }
 
+/** A webhook source made through the admin API. */
+export interface SourcesTable {
+  id: string;
+  /** The source's definition as JSON, its secrets left out. */
+  definition: string;
+  /** Vault ciphertext of the JSON array of secrets. */
+  secrets: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
   events: EventsTable;
@@ -209,4 +220,5 @@ export interface Schema {
   rate_limit_state: RateLimitStateTable;
   rate_limit_leases: RateLimitLeasesTable;
   circuit_breakers: CircuitBreakersTable;
+  sources: SourcesTable;
 }

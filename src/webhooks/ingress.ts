@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { SourceConfig } from '../core/config/schema.js';
+import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { NewEvent } from '../store/event-store.js';
 import type { EventPipeline } from './pipeline.js';
@@ -40,9 +41,13 @@ export type IngressOutcome =
   | { kind: 'rejected'; status: 400 | 401 | 404 | 413 | 415; code: IngressRejection; reason: string }
   | { kind: 'accepted'; status: 200 | 202; stored: number; duplicates: number };
 
+/** `config`: declared in the configuration file; `api`: made through the admin API (stored, encrypted). */
+export type SourceOrigin = 'config' | 'api';
+
 /** A source as the admin API shows it: never its secrets. */
 export interface SourceView {
   id: string;
+  origin: SourceOrigin;
   scheme: WebhookSchemeName;
   secrets: number;
   bodyLimit: number;
@@ -54,6 +59,9 @@ interface Source {
   view: SourceView;
   verifier: WebhookVerifier;
 }
+
+/** Finds a source this process does not know yet (made through the API by another process). */
+export type SourceLoader = (id: string) => Promise<SourceConfig | undefined>;
 
 export interface IngressOptions {
   sources: readonly SourceConfig[];
@@ -69,6 +77,10 @@ export interface IngressOptions {
 
 // JSON in all its spellings, and forms (Slack slash commands and interactivity post forms). Anything else
 // with a body is refused before a single byte is parsed.
+/** How long an unknown id is remembered as unknown, so a scanner cannot turn 404s into store reads. */
+const MISS_TTL_MS = 5000;
+const MISS_CACHE_MAX = 1000;
+
 const ACCEPTED_TYPE = /^(application\/(json|[\w.+-]+\+json|x-www-form-urlencoded)|text\/plain)\s*(;|$)/i;
 
 /**
@@ -84,34 +96,19 @@ export class WebhookIngress {
   private readonly received?: Counter<'source' | 'outcome'>;
   private readonly rejected?: Counter<'source' | 'code'>;
 
+  private readonly defaults: { bodyLimit: number; retentionMs: number };
+  private readonly logger: Logger | undefined;
+  private loader: SourceLoader | undefined;
+  private readonly misses = new Map<string, number>();
+  private bodyCeiling = 0;
+
   constructor(options: IngressOptions) {
     this.pipeline = options.pipeline;
     this.clock = options.clock ?? systemClock;
-    for (const source of options.sources) {
-      const { scheme, secrets, tolerance, ...schemeOptions } = source.verify;
-      // Verifiers validate secrets and options here: a bad source fails start-up, not its first request.
-      const verifier = createWebhookVerifier(scheme, {
-        secrets,
-        ...(tolerance !== undefined && { toleranceMs: tolerance }),
-        options: schemeOptions,
-        now: () => this.clock.now(),
-      });
-      const view: SourceView = {
-        id: source.id,
-        scheme,
-        secrets: secrets.length,
-        bodyLimit: source.bodyLimit ?? options.defaultBodyLimit,
-        retentionMs: source.retention ?? options.defaultRetentionMs,
-        insecure: scheme === 'none',
-      };
-      this.sources.set(source.id, { view, verifier });
-      if (view.insecure) {
-        options.logger?.warn(
-          { source: source.id },
-          `source "${source.id}" accepts UNSIGNED webhooks (verify.scheme: none): anyone who can reach the URL can inject events`,
-        );
-      }
-    }
+    this.logger = options.logger;
+    this.defaults = { bodyLimit: options.defaultBodyLimit, retentionMs: options.defaultRetentionMs };
+    for (const source of options.sources) this.define(source, 'config');
+    this.bodyCeiling = Math.max(this.defaults.bodyLimit, ...this.list().map((s) => s.bodyLimit));
     if (options.registry) {
       this.received = new Counter({
         name: 'patchbay_webhooks_received_total',
@@ -128,6 +125,53 @@ export class WebhookIngress {
     }
   }
 
+  /**
+   * Adds or replaces a source. Its verifier checks secrets and options now, so a bad source fails here
+   * (start-up, or the API call), not on its first request.
+   */
+  define(source: SourceConfig, origin: SourceOrigin): SourceView {
+    const { scheme, secrets, tolerance, ...schemeOptions } = source.verify;
+    const verifier = createWebhookVerifier(scheme, {
+      secrets,
+      ...(tolerance !== undefined && { toleranceMs: tolerance }),
+      options: schemeOptions,
+      now: () => this.clock.now(),
+    });
+    const view: SourceView = {
+      id: source.id,
+      origin,
+      scheme,
+      secrets: secrets.length,
+      bodyLimit: source.bodyLimit ?? this.defaults.bodyLimit,
+      retentionMs: source.retention ?? this.defaults.retentionMs,
+      insecure: scheme === 'none',
+    };
+    if (origin === 'api' && view.bodyLimit > this.bodyCeiling) {
+      throw new PatchbayError(
+        ErrorCode.INVALID_ARGUMENT,
+        `bodyLimit: at most ${this.bodyCeiling} bytes (the largest limit the server reads; raise server.bodyLimit to allow more)`,
+      );
+    }
+    this.sources.set(source.id, { view, verifier });
+    this.misses.delete(source.id);
+    if (view.insecure) {
+      this.logger?.warn(
+        { source: source.id },
+        `source "${source.id}" accepts UNSIGNED webhooks (verify.scheme: none): anyone who can reach the URL can inject events`,
+      );
+    }
+    return view;
+  }
+
+  remove(id: string): void {
+    this.sources.delete(id);
+  }
+
+  /** Lets `receive` look up ids it does not know (sources another process created). */
+  setLoader(loader: SourceLoader): void {
+    this.loader = loader;
+  }
+
   list(): SourceView[] {
     return [...this.sources.values()].map((s) => s.view);
   }
@@ -136,9 +180,12 @@ export class WebhookIngress {
     return this.sources.get(id)?.view;
   }
 
-  /** The largest body any source accepts: what the HTTP server may read before the per-source check. */
-  maxBodyLimit(fallback: number): number {
-    return Math.max(fallback, ...this.list().map((s) => s.bodyLimit));
+  /**
+   * What the HTTP server may read before the per-source check: the largest limit of the configured
+   * sources (and the server default), fixed at start-up; API-made sources must fit under it.
+   */
+  get routeBodyLimit(): number {
+    return this.bodyCeiling;
   }
 
   /** Per-source retention, for the pruning job. */
@@ -147,7 +194,7 @@ export class WebhookIngress {
   }
 
   async receive(sourceId: string, request: IngressRequest): Promise<IngressOutcome> {
-    const source = this.sources.get(sourceId);
+    const source = this.sources.get(sourceId) ?? (await this.load(sourceId));
     // Unknown ids are not echoed into metric labels: a scanner must not grow the label set.
     if (!source) return this.reject('(unknown)', 404, 'SOURCE_NOT_FOUND', 'no webhook source with this id');
     const { view, verifier } = source;
@@ -202,6 +249,28 @@ export class WebhookIngress {
     if (duplicates > 0) this.received?.inc({ source: view.id, outcome: 'duplicate' }, duplicates);
     // Graph wants 202 Accepted; everyone else is happy with 200.
     return { kind: 'accepted', status: view.scheme === 'msgraph' ? 202 : 200, stored, duplicates };
+  }
+
+  private async load(id: string): Promise<Source | undefined> {
+    if (!this.loader) return undefined;
+    const now = this.clock.now();
+    const missedAt = this.misses.get(id);
+    if (missedAt !== undefined && now - missedAt < MISS_TTL_MS) return undefined;
+    let found: SourceConfig | undefined;
+    try {
+      found = await this.loader(id);
+      if (found) this.define(found, 'api');
+    } catch (err) {
+      // A stored source that no longer loads (its key or limits changed) answers 404, loudly.
+      this.logger?.error({ err, source: id }, 'stored webhook source could not be loaded');
+      found = undefined;
+    }
+    if (!found) {
+      if (this.misses.size >= MISS_CACHE_MAX) this.misses.clear();
+      this.misses.set(id, now);
+      return undefined;
+    }
+    return this.sources.get(id);
   }
 
   private reject(

@@ -16,8 +16,8 @@ export interface PipelineOptions {
   registry?: Registry;
   /** Events (and their dedupe keys) older than this are pruned. Defaults to 7 days. */
   retentionMs?: number;
-  /** Sources keeping their events for a time of their own. */
-  retentionBySource?: ReadonlyMap<string, number>;
+  /** Sources keeping their events for a time of their own (read at each pruning). */
+  retentionBySource?: () => ReadonlyMap<string, number>;
 }
 
 export interface PublishRequest extends PublishInput {
@@ -45,7 +45,7 @@ export class EventPipeline {
   private readonly committer: GroupCommitter<NewEvent[], InsertOutcome[]>;
   private route: RouteHook | undefined;
   private readonly retentionMs: number;
-  private readonly retentionBySource: ReadonlyMap<string, number>;
+  private readonly retentionBySource: () => ReadonlyMap<string, number>;
   private readonly eventsTotal?: Counter<'source' | 'outcome'>;
   private readonly batchSize?: Histogram;
 
@@ -53,7 +53,7 @@ export class EventPipeline {
     this.clock = options.clock ?? systemClock;
     this.store = new EventStore(options.database);
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
-    this.retentionBySource = options.retentionBySource ?? new Map();
+    this.retentionBySource = options.retentionBySource ?? (() => new Map());
     this.committer = new GroupCommitter(options.database, (tx, items) => this.write(tx, items));
     if (options.registry) {
       this.eventsTotal = new Counter({
@@ -129,9 +129,9 @@ export class EventPipeline {
   /** Deletes events past their retention window (their dedupe keys go with them). */
   async prune(): Promise<number> {
     const now = this.clock.now();
-    const own = [...this.retentionBySource.keys()];
-    let total = await this.pruneAll(now - this.retentionMs, { exceptSources: own });
-    for (const [source, retention] of this.retentionBySource) {
+    const bySource = this.retentionBySource();
+    let total = await this.pruneAll(now - this.retentionMs, { exceptSources: [...bySource.keys()] });
+    for (const [source, retention] of bySource) {
       total += await this.pruneAll(now - retention, { source });
     }
     return total;

@@ -126,7 +126,7 @@ for (const { dialect, available } of allDialects) {
         database,
         clock,
         retentionMs: 60_000,
-        retentionBySource: new Map([['brief', 10_000]]),
+        retentionBySource: () => new Map([['brief', 10_000]]),
       });
       const [kept, gone] = [event('long', 'l1', clock.now()), event('brief', 'b1', clock.now())];
       await pipe.ingest([kept, gone]);

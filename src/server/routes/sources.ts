@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import type { Engine } from '../../engine/index.js';
-import { errorBody } from '../errors.js';
+import type { SourceView } from '../../webhooks/ingress.js';
 
 const sourceSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
+    origin: { type: 'string', enum: ['config', 'api'] },
     scheme: { type: 'string' },
     secrets: { type: 'integer', description: 'How many secrets are accepted (never the secrets).' },
     bodyLimit: { type: 'integer' },
@@ -15,12 +17,25 @@ const sourceSchema = {
   },
 } as const;
 
-/** Webhook sources (from the configuration): what each verifies and where it listens. */
+const sourceInput = {
+  type: 'object',
+  description:
+    'A source as in the configuration file: { id, verify: { scheme, secrets, … }, bodyLimit?, retention? }. ' +
+    'Secrets are encrypted at rest and never returned.',
+} as const;
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', maxLength: 64 } },
+  required: ['id'],
+} as const;
+
+function view(source: SourceView) {
+  return { ...source, url: `/webhooks/${encodeURIComponent(source.id)}` };
+}
+
+/** Webhook sources: those of the configuration file (read-only) and those made here. */
 export async function sourceRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
-  const view = (id: string) => {
-    const source = engine.ingress.get(id)!;
-    return { ...source, url: `/webhooks/${encodeURIComponent(source.id)}` };
-  };
   app.get(
     '/sources',
     {
@@ -30,25 +45,69 @@ export async function sourceRoutes(app: FastifyInstance, engine: Engine): Promis
         response: { 200: { type: 'object', properties: { data: { type: 'array', items: sourceSchema } } } },
       },
     },
-    async () => ({ data: engine.ingress.list().map((s) => view(s.id)) }),
+    async () => {
+      // Another process may have made or deleted sources since the last periodic refresh.
+      await engine.sources.refresh();
+      return { data: engine.ingress.list().map(view) };
+    },
   );
+
   app.get<{ Params: { id: string } }>(
     '/sources/:id',
     {
       schema: {
         tags: ['sources'],
         summary: 'One webhook source.',
-        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } } },
+        params: idParams,
         response: { 200: sourceSchema },
       },
     },
+    async (request) => {
+      await engine.sources.refresh();
+      const source = engine.ingress.get(request.params.id);
+      if (!source)
+        throw new PatchbayError(ErrorCode.NOT_FOUND, `no source ${JSON.stringify(request.params.id)}`);
+      return view(source);
+    },
+  );
+
+  app.post(
+    '/sources',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Create a webhook source; it receives at /webhooks/:id at once, in every process.',
+        body: sourceInput,
+        response: { 201: sourceSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(view(await engine.sources.create(request.body))),
+  );
+
+  app.patch<{ Params: { id: string }; Body: Record<string, unknown> }>(
+    '/sources/:id',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Change a source made through the API: verify (replaced whole), bodyLimit, retention.',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { verify: { type: 'object' }, bodyLimit: {}, retention: {} },
+        },
+        response: { 200: sourceSchema },
+      },
+    },
+    async (request) => view(await engine.sources.update(request.params.id, request.body)),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/sources/:id',
+    { schema: { tags: ['sources'], summary: 'Delete a source made through the API.', params: idParams } },
     async (request, reply) => {
-      if (!engine.ingress.get(request.params.id)) {
-        return reply
-          .code(404)
-          .send(errorBody(request, 'NOT_FOUND', `no source ${JSON.stringify(request.params.id)}`));
-      }
-      return view(request.params.id);
+      await engine.sources.delete(request.params.id);
+      return reply.code(204).send();
     },
   );
 }

@@ -15,7 +15,7 @@ export async function webhookRoutes(app: FastifyInstance, engine: Engine): Promi
     hooks.post<{ Params: { sourceId: string } }>(
       '/webhooks/:sourceId',
       {
-        bodyLimit: ingress.maxBodyLimit(engine.config.server.bodyLimit),
+        bodyLimit: ingress.routeBodyLimit,
         schema: {
           hide: true,
           params: {

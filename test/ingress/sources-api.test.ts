@@ -1,0 +1,200 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/core/config/index.js';
+import { createLogger } from '../../src/core/logger.js';
+import { Engine } from '../../src/engine/index.js';
+import { buildServer } from '../../src/server/app.js';
+import { formatKey, generateKey } from '../../src/vault/index.js';
+import { allDialects } from '../helpers/databases.js';
+import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+
+const TOKEN = 'sources-admin-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+function githubRequest(secret: string, delivery: string) {
+  const body = JSON.stringify({ action: 'created', n: delivery });
+  return {
+    method: 'POST' as const,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-delivery': delivery,
+      'x-github-event': 'issue',
+      'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+    },
+  };
+}
+
+for (const { dialect, available } of allDialects) {
+  describe.skipIf(!available)(`sources through the admin API on ${dialect.name}`, () => {
+    const env = { PATCHBAY_ENCRYPTION_KEY: formatKey(generateKey()) };
+    const secret = `gh-secret-${randomBytes(12).toString('hex')}`;
+    let t: TestEngine;
+    let other: { engine: Engine; app: FastifyInstance };
+
+    beforeAll(async () => {
+      t = await openTestEngine(
+        dialect,
+        {
+          server: { adminToken: TOKEN },
+          sources: [{ id: 'fixed', verify: { scheme: 'github', secrets: ['fixed-secret'] } }],
+        },
+        { env },
+      );
+      // A second process on the same store and key.
+      const engine = await Engine.open({
+        config: parseConfig({
+          dataDir: mkdtempSync(join(tmpdir(), 'patchbay-data-')),
+          database: { url: t.testDb.url },
+          server: { adminToken: TOKEN },
+          sources: [{ id: 'fixed', verify: { scheme: 'github', secrets: ['fixed-secret'] } }],
+        }),
+        env,
+        logger: createLogger({ level: 'silent' }),
+      });
+      other = { engine, app: await buildServer(engine) };
+    });
+    afterAll(async () => {
+      await other?.app.close();
+      await other?.engine.stop();
+      await t?.close();
+    });
+
+    const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+      t.app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: auth,
+        ...(payload !== undefined && { payload }),
+      });
+
+    it('creates a source whose secret is sealed, never shown, and that receives at once in every process', async () => {
+      const created = await api('POST', '/sources', {
+        id: 'repo',
+        verify: { scheme: 'github', secrets: [secret] },
+      });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({
+        id: 'repo',
+        origin: 'api',
+        scheme: 'github',
+        secrets: 1,
+        url: '/webhooks/repo',
+      });
+      expect(created.body).not.toContain(secret);
+
+      const here = await t.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-1') });
+      expect(here.statusCode).toBe(200);
+      // The other process never heard of it: it finds it in the store on the first request.
+      const there = await other.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-2') });
+      expect(there.statusCode).toBe(200);
+      expect(
+        (await t.engine.pipeline.store.list({ source: 'repo', limit: 10 })).map((e) => e.externalId),
+      ).toEqual(['d-1', 'd-2']);
+
+      const listed = await api('GET', '/sources');
+      expect(
+        listed
+          .json()
+          .data.map((s: { id: string }) => s.id)
+          .sort(),
+      ).toEqual(['fixed', 'repo']);
+      expect(listed.body).not.toContain(secret);
+
+      // At rest: ciphertext only.
+      const rows = await t.engine.database.db.selectFrom('sources').selectAll().execute();
+      expect(rows).toHaveLength(1);
+      expect(JSON.stringify(rows)).not.toContain(secret);
+      expect(rows[0]!.secrets).toMatch(/^pb1\./);
+      if (dialect.name === 'sqlite') {
+        const file = t.testDb.url.replace(/^sqlite:(\/\/)?/, '');
+        for (const path of [file, `${file}-wal`]) {
+          let bytes: Buffer;
+          try {
+            bytes = readFileSync(path);
+          } catch {
+            continue;
+          }
+          expect(bytes.includes(Buffer.from(secret))).toBe(false);
+        }
+      }
+      expect(t.logs.text).not.toContain(secret);
+    });
+
+    it('rotates a secret with PATCH: the new one verifies, the old one no longer does', async () => {
+      const next = `gh-next-${randomBytes(12).toString('hex')}`;
+      const patched = await api('PATCH', '/sources/repo', { verify: { scheme: 'github', secrets: [next] } });
+      expect(patched.statusCode).toBe(200);
+      expect((await t.app.inject({ url: '/webhooks/repo', ...githubRequest(next, 'd-3') })).statusCode).toBe(
+        200,
+      );
+      expect(
+        (await t.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-4') })).statusCode,
+      ).toBe(401);
+      // The other process learns of the change at its next refresh.
+      await other.engine.sources.refresh();
+      expect(
+        (await other.app.inject({ url: '/webhooks/repo', ...githubRequest(next, 'd-5') })).statusCode,
+      ).toBe(200);
+    });
+
+    it('refuses bad definitions naming the problem, duplicates, and changes to configured sources', async () => {
+      const unknown = await api('POST', '/sources', {
+        id: 'x1',
+        verify: { scheme: 'githb', secrets: ['s'] },
+      });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json().error.message).toMatch(/verify\.scheme: unknown scheme "githb"/);
+      const noSecret = await api('POST', '/sources', { id: 'x2', verify: { scheme: 'stripe' } });
+      expect(noSecret.statusCode).toBe(400);
+      expect(noSecret.json().error.message).toMatch(/verify\.secrets/);
+      const badSecret = await api('POST', '/sources', {
+        id: 'x3',
+        verify: { scheme: 'standard-webhooks', secrets: ['not-a-whsec'] },
+      });
+      expect(badSecret.statusCode).toBe(400);
+      const tooBig = await api('POST', '/sources', {
+        id: 'x4',
+        verify: { scheme: 'github', secrets: ['s'] },
+        bodyLimit: '1gb',
+      });
+      expect(tooBig.statusCode).toBe(400);
+      expect(tooBig.json().error.message).toMatch(/bodyLimit/);
+      expect(
+        (await api('POST', '/sources', { id: 'fixed', verify: { scheme: 'github', secrets: ['s'] } }))
+          .statusCode,
+      ).toBe(409);
+      expect((await api('DELETE', '/sources/fixed')).statusCode).toBe(409);
+      expect((await api('PATCH', '/sources/fixed', { bodyLimit: '2kb' })).statusCode).toBe(409);
+      const malformed = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/sources',
+        headers: { ...auth, 'content-type': 'application/json' },
+        payload: '{"id": "x5", ',
+      });
+      expect(malformed.statusCode).toBe(400);
+      expect(
+        (await api('GET', '/sources'))
+          .json()
+          .data.map((s: { id: string }) => s.id)
+          .sort(),
+      ).toEqual(['fixed', 'repo']);
+    });
+
+    it('deletes a source: it answers 404 here at once and in other processes after their refresh', async () => {
+      expect((await api('DELETE', '/sources/repo')).statusCode).toBe(204);
+      expect((await api('DELETE', '/sources/repo')).statusCode).toBe(404);
+      expect(
+        (await t.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-6') })).statusCode,
+      ).toBe(404);
+      await other.engine.sources.refresh();
+      expect(
+        (await other.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-7') })).statusCode,
+      ).toBe(404);
+    });
+  });
+}
