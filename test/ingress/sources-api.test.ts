@@ -64,7 +64,11 @@ for (const { dialect, available } of allDialects) {
       await t?.close();
     });
 
-    const api = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+    const api = (
+      method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+      url: string,
+      payload?: Record<string, unknown>,
+    ) =>
       t.app.inject({
         method,
         url: `/api/v1${url}`,
