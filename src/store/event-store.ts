@@ -58,10 +58,13 @@ export class EventStore {
    */
   async insertMany(tx: Tx, events: readonly NewEvent[]): Promise<InsertOutcome[]> {
     const insertedIds = new Set<string>();
-    for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
+    // Inserted in key order: concurrent transactions (group commit on PostgreSQL) then take the unique
+    // index's locks in the same order and cannot deadlock on each other.
+    const ordered = [...events].sort(byKey);
+    for (let i = 0; i < ordered.length; i += ROWS_PER_STATEMENT) {
       const rows = await tx.db
         .insertInto('events')
-        .values(events.slice(i, i + ROWS_PER_STATEMENT).map(toRow))
+        .values(ordered.slice(i, i + ROWS_PER_STATEMENT).map(toRow))
         .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
         .returning('id')
         .execute();
@@ -155,6 +158,11 @@ export class EventStore {
     });
     return Number(result.numDeletedRows);
   }
+}
+
+function byKey(a: NewEvent, b: NewEvent): number {
+  if (a.source !== b.source) return a.source < b.source ? -1 : 1;
+  return a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0;
 }
 
 function toRow(e: NewEvent): EventsTable {

@@ -3,6 +3,18 @@ import type { Database, Tx } from './database.js';
 export interface GroupCommitOptions {
   /** Most items per transaction. Defaults to 1000. */
   maxBatch?: number;
+  /**
+   * Transactions in flight at once. Defaults to 1 on SQLite (one writer; the driver is synchronous) and 3
+   * on PostgreSQL, where a commit waits on the server's disk: while one batch commits, the next is
+   * already being written, instead of every request waiting for two commits.
+   */
+  concurrency?: number;
+}
+
+interface Pending<I, O> {
+  item: I;
+  resolve: (value: O) => void;
+  reject: (err: unknown) => void;
 }
 
 /**
@@ -10,13 +22,15 @@ export interface GroupCommitOptions {
  * so N concurrent writers cost one commit (one fsync), not N. With no load there is no added latency: the
  * first item starts a transaction at once. Each `submit` resolves only after its transaction committed.
  *
- * If a batch fails, its items are retried one per transaction, so one bad item fails alone and the
- * others still commit.
+ * If a batch fails (a bad item, or a deadlock between concurrent batches on PostgreSQL), its items are
+ * retried one per transaction, so one bad item fails alone and the others still commit.
  */
 export class GroupCommitter<I, O> {
-  private pending: { item: I; resolve: (value: O) => void; reject: (err: unknown) => void }[] = [];
-  private writing = false;
+  private pending: Pending<I, O>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
   private readonly maxBatch: number;
+  private readonly concurrency: number;
 
   constructor(
     private readonly database: Database,
@@ -24,49 +38,57 @@ export class GroupCommitter<I, O> {
     options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
+    this.concurrency = options.concurrency ?? (database.dialect === 'postgres' ? 3 : 1);
   }
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (!this.writing) {
-        this.writing = true;
-        // Wait for the end of this event-loop turn: every request or response handled in the same turn
-        // joins the batch. Without it a synchronous driver (better-sqlite3) would commit each item alone.
-        setImmediate(() => void this.drain());
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.concurrency || this.pending.length === 0) return;
+    this.scheduled = true;
+    // Wait for the end of this event-loop turn: every request or response handled in the same turn
+    // joins the batch. Without it a synchronous driver (better-sqlite3) would commit each item alone.
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.inFlight < this.concurrency && this.pending.length > 0) {
+        void this.run(this.pending.splice(0, this.maxBatch));
       }
     });
   }
 
-  private async drain(): Promise<void> {
+  private async run(batch: Pending<I, O>[]): Promise<void> {
+    this.inFlight++;
     try {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, this.maxBatch);
-        try {
-          const results = await this.database.transaction((tx) =>
-            this.write(
-              tx,
-              batch.map((p) => p.item),
-            ),
-          );
-          for (const [i, p] of batch.entries()) p.resolve(results[i]!);
-        } catch (err) {
-          if (batch.length === 1) {
-            batch[0]!.reject(err);
-            continue;
-          }
-          for (const p of batch) {
-            try {
-              const [result] = await this.database.transaction((tx) => this.write(tx, [p.item]));
-              p.resolve(result!);
-            } catch (single) {
-              p.reject(single);
-            }
+      try {
+        const results = await this.database.transaction((tx) =>
+          this.write(
+            tx,
+            batch.map((p) => p.item),
+          ),
+        );
+        for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+      } catch (err) {
+        if (batch.length === 1) {
+          batch[0]!.reject(err);
+          return;
+        }
+        for (const p of batch) {
+          try {
+            const [result] = await this.database.transaction((tx) => this.write(tx, [p.item]));
+            p.resolve(result!);
+          } catch (single) {
+            p.reject(single);
           }
         }
       }
     } finally {
-      this.writing = false;
+      this.inFlight--;
+      this.schedule();
     }
   }
 }

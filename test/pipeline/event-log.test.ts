@@ -162,6 +162,25 @@ for (const { dialect, available } of allDialects) {
       expect(left).toEqual([]);
     });
 
+    it('stores each key once when many concurrent requests repeat keys in any order', async () => {
+      // On PostgreSQL several group-commit transactions run at once: overlapping keys must neither
+      // deadlock nor be stored twice nor both be reported new.
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      const requests = Array.from({ length: 200 }, (_, r) => {
+        const pick = [keys[(r * 7) % 40]!, keys[(r * 13 + 5) % 40]!, keys[(r * 3 + 11) % 40]!];
+        return pick.map((k) => event('race', k, clock.now()));
+      });
+      const outcomes = (await Promise.all(requests.map((events) => pipeline.ingest(events)))).flat();
+      const fresh = outcomes.filter((o) => !o.duplicate);
+      expect(fresh).toHaveLength(40);
+      const stored = await pipeline.store.list({ source: 'race', limit: 100 });
+      expect(stored).toHaveLength(40);
+      expect(stored.reduce((n, e) => n + e.duplicates, 0)).toBe(200 * 3 - 40);
+      // Every duplicate points at the stored original.
+      const ids = new Set(stored.map((e) => e.id));
+      for (const o of outcomes) expect(ids.has(o.id)).toBe(true);
+    });
+
     it('routes only new events, inside the storing transaction', async () => {
       const routed: string[] = [];
       pipeline.setRouteHook(async (tx, events) => {
