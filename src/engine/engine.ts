@@ -14,6 +14,7 @@ import { SourceStore } from '../store/source-store.js';
 import { openVault, type VaultServices } from '../vault/index.js';
 import { DeliveryService } from '../webhooks/delivery/delivery-service.js';
 import { DeliveryWorker } from '../webhooks/delivery/delivery-worker.js';
+import { DestinationService } from '../webhooks/delivery/destination-service.js';
 import {
   DEFAULT_DELIVERY_TIMEOUT_MS,
   DestinationRegistry,
@@ -73,6 +74,7 @@ export class Engine {
   readonly deliveryWorker: DeliveryWorker;
   private vaultServices: VaultServices | undefined;
   private sourceService: SourceService | undefined;
+  private destinationService: DestinationService | undefined;
   private readonly env: Record<string, string | undefined>;
   private readonly registrations = new Map<string, QueueRegistration<never>>();
   private readonly workers: QueueWorker<unknown>[] = [];
@@ -207,6 +209,28 @@ export class Engine {
       { clock: this.clock, logger: this.logger.child({ component: 'sources' }) },
     );
     await this.sourceService.refresh();
+    this.destinationService = new DestinationService({
+      store: this.deliveries,
+      registry: this.destinations,
+      vault: this.vaultServices.vault,
+      configIds: new Set(this.config.destinations.map((d) => d.id)),
+      defaultTimeoutMs: this.config.delivery.timeout ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+      allowedNetworks: this.config.delivery.allowedNetworks,
+      clock: this.clock,
+      logger: this.logger.child({ component: 'destinations' }),
+    });
+    await this.destinationService.refresh();
+  }
+
+  /** Destinations made through the admin API (config ones are read-only). */
+  get destinationAdmin(): DestinationService {
+    if (!this.destinationService) {
+      throw new PatchbayError(
+        ErrorCode.INTERNAL,
+        'destinations are not loaded: the engine was opened without migrating the store',
+      );
+    }
+    return this.destinationService;
   }
 
   /** Webhook sources made through the admin API (config ones are read-only). */
@@ -327,6 +351,7 @@ export class Engine {
     this.maintenanceTimer = setInterval(() => {
       void this.destinations.refresh().catch(() => {});
       void this.sourceService?.refresh().catch(() => {});
+      void this.destinationService?.refresh().catch(() => {});
       void this.deliveryService.sweepOrdered().catch(() => {});
     }, 5000);
     this.maintenanceTimer.unref();

@@ -45,9 +45,12 @@ export async function destinationView(engine: Engine, d: Destination) {
   return {
     id: d.id,
     kind: d.kind,
+    origin: d.kind === 'http' ? (d.origin ?? 'config') : 'handler',
     ...(d.kind === 'http' && {
       url: `${d.url.origin}${d.url.pathname}${d.url.search ? '?…' : ''}`,
       secrets: d.secrets.length,
+      // Header names only: values are often credentials.
+      headers: Object.keys(d.headers),
     }),
     events: d.events ?? null,
     ordered: d.ordered,

@@ -212,6 +212,48 @@ export class DeliveryStore {
       .execute();
   }
 
+  /** Stores a destination made through the admin API; false when the id is taken. */
+  async insertApiDestination(id: string, definition: string, secrets: string, now: number): Promise<boolean> {
+    const result = await this.database.db
+      .insertInto('destinations')
+      .values({
+        id,
+        origin: 'api',
+        definition,
+        secrets,
+        status: 'enabled',
+        disabled_reason: null,
+        disabled_at: null,
+        failing_since: null,
+        failure_alerted: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async updateApiDestination(id: string, definition: string, secrets: string, now: number): Promise<boolean> {
+    const result = await this.database.db
+      .updateTable('destinations')
+      .set({ definition, secrets, updated_at: now })
+      .where('id', '=', id)
+      .where('origin', '=', 'api')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Removes an API destination's row; its deliveries stay (and fail as "destination gone" if pending). */
+  async deleteApiDestination(id: string): Promise<boolean> {
+    const result = await this.database.db
+      .deleteFrom('destinations')
+      .where('id', '=', id)
+      .where('origin', '=', 'api')
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
   /** Destinations' failure clocks, read once per batch of attempt records. */
   async failureClocks(tx: Tx, ids: readonly string[]): Promise<Map<string, FailureClock>> {
     const clocks = new Map<string, FailureClock>();

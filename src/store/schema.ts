@@ -47,8 +47,10 @@ export type DestinationStatus = 'enabled' | 'disabled';
 
 export interface DestinationsTable {
   id: string;
-  /** JSON definition for destinations made through the API (secrets encrypted); null for config ones. */
+  /** JSON definition for destinations made through the API, without secrets; null for config ones. */
   definition: string | null;
+  /** API destinations: vault ciphertext of `{ secrets, headers }`. */
+  secrets: string | null;
   origin: 'config' | 'api' | 'handler';
   status: DestinationStatus;
   disabled_reason: string | null;

@@ -124,7 +124,7 @@ export const sourceSchema = z.strictObject({
   retention: duration('retention').optional(),
 });
 
-const destinationSchema = z.strictObject({
+export const destinationSchema = z.strictObject({
   id,
   url: z.url({ error: 'must be an absolute URL' }),
   /** Standard Webhooks secrets (`whsec_…`); every one signs, for rotation. */

@@ -22,9 +22,56 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
   app.get(
     '/destinations',
     { schema: { tags: ['destinations'], summary: 'Destinations with their state.' } },
-    async () => ({
-      data: await Promise.all(engine.destinations.all().map((d) => destinationView(engine, d))),
-    }),
+    async () => {
+      // Destinations made through the API by another process since the last periodic refresh.
+      await engine.destinationAdmin.refresh();
+      return { data: await Promise.all(engine.destinations.all().map((d) => destinationView(engine, d))) };
+    },
+  );
+
+  app.post(
+    '/destinations',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary:
+          'Create an HTTP destination (same fields as the configuration file); secrets and headers are encrypted at rest and never returned.',
+        body: { type: 'object' },
+      },
+    },
+    async (request, reply) => {
+      const destination = await engine.destinationAdmin.create(request.body);
+      return reply.code(201).send(await destinationView(engine, destination));
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: Record<string, unknown> }>(
+    '/destinations/:id',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: 'Change a destination made through the API; given fields replace the stored ones.',
+        params: idParams,
+        body: { type: 'object' },
+      },
+    },
+    async (request) =>
+      destinationView(engine, await engine.destinationAdmin.update(request.params.id, request.body)),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/destinations/:id',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary: 'Delete a destination made through the API; its pending deliveries are dead-lettered.',
+        params: idParams,
+      },
+    },
+    async (request, reply) => {
+      await engine.destinationAdmin.delete(request.params.id);
+      return reply.code(204).send();
+    },
   );
 
   app.get<{ Params: { id: string } }>(

@@ -4,9 +4,18 @@ import { events } from './0003-events.js';
 import { deliveries } from './0004-deliveries.js';
 import { connections } from './0005-connections.js';
 import { sources } from './0006-sources.js';
+import { destinationSecrets } from './0007-destination-secrets.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
-export const migrations: readonly Migration[] = [jobs, rateLimits, events, deliveries, connections, sources];
+export const migrations: readonly Migration[] = [
+  jobs,
+  rateLimits,
+  events,
+  deliveries,
+  connections,
+  sources,
+  destinationSecrets,
+];

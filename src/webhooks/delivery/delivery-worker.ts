@@ -176,7 +176,9 @@ export class DeliveryWorker {
     if (delivery.next_attempt_at !== null && delivery.next_attempt_at > now) {
       return { retryAt: delivery.next_attempt_at, error: 'not due yet' };
     }
-    const destination = registry.get(delivery.destination_id);
+    const destination =
+      registry.get(delivery.destination_id) ??
+      (state?.origin === 'api' ? await registry.load(delivery.destination_id) : undefined);
     if (!destination) {
       // A handler registered in another process: leave the delivery to it, without counting an attempt.
       if (state?.origin === 'handler')

@@ -43,6 +43,8 @@ export interface HttpDestination extends CommonDestination {
   /** Standard Webhooks secrets (`whsec_…`); each active one signs every delivery. */
   secrets: readonly string[];
   headers: Readonly<Record<string, string>>;
+  /** `api` when made through the admin API (stored, secrets sealed); config otherwise. */
+  origin?: 'config' | 'api';
 }
 
 export interface HandlerDestination extends CommonDestination {
@@ -109,6 +111,7 @@ export function httpDestinationFromConfig(
 export class DestinationRegistry {
   private readonly definitions = new Map<string, Destination>();
   private readonly states = new Map<string, DestinationState>();
+  private loader: ((id: string) => Promise<Destination | undefined>) | undefined;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -126,6 +129,20 @@ export class DestinationRegistry {
 
   get(id: string): Destination | undefined {
     return this.definitions.get(id);
+  }
+
+  /** Lets `load` find destinations another process made through the API. */
+  setLoader(loader: (id: string) => Promise<Destination | undefined>): void {
+    this.loader = loader;
+  }
+
+  /** `get`, or the stored definition of an API destination this process has not loaded yet. */
+  async load(id: string): Promise<Destination | undefined> {
+    const known = this.definitions.get(id);
+    if (known || !this.loader) return known;
+    const found = await this.loader(id);
+    if (found) this.definitions.set(id, found);
+    return found;
   }
 
   all(): Destination[] {

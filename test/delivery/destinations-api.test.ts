@@ -1,0 +1,155 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/core/config/index.js';
+import { createLogger } from '../../src/core/logger.js';
+import { Engine } from '../../src/engine/index.js';
+import { formatKey, generateKey } from '../../src/vault/index.js';
+import { generateWebhookSecret } from '../../src/webhooks/sign/standard-webhooks.js';
+import { allDialects } from '../helpers/databases.js';
+import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { Receiver } from '../helpers/receiver.js';
+
+const TOKEN = 'destinations-admin-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+for (const { dialect, available } of allDialects) {
+  describe.skipIf(!available)(`destinations through the admin API on ${dialect.name}`, () => {
+    const env = { PATCHBAY_ENCRYPTION_KEY: formatKey(generateKey()) };
+    const secret = generateWebhookSecret();
+    const headerValue = `Bearer downstream-${Math.random().toString(36).slice(2)}`;
+    const config = {
+      server: { adminToken: TOKEN },
+      destinations: [{ id: 'fixed', url: 'https://fixed.example.com/hooks', events: ['nothing.*'] }],
+      delivery: { allowedNetworks: ['127.0.0.0/8'] },
+    };
+    let receiver: Receiver;
+    let t: TestEngine;
+    let other: Engine;
+
+    beforeAll(async () => {
+      receiver = await new Receiver([secret]).start();
+      t = await openTestEngine(dialect, config, { env });
+      other = await Engine.open({
+        config: parseConfig({
+          ...config,
+          dataDir: mkdtempSync(join(tmpdir(), 'patchbay-data-')),
+          database: { url: t.testDb.url },
+        }),
+        env,
+        logger: createLogger({ level: 'silent' }),
+      });
+    });
+    afterAll(async () => {
+      await other?.stop();
+      await t?.close();
+      await receiver?.stop();
+    });
+
+    const api = (
+      method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+      url: string,
+      payload?: Record<string, unknown>,
+    ) =>
+      t.app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: auth,
+        ...(payload !== undefined && { payload }),
+      });
+
+    it('creates a destination that delivers signed events, with its secret and headers sealed and never shown', async () => {
+      const created = await api('POST', '/destinations', {
+        id: 'app',
+        url: receiver.url,
+        secrets: [secret],
+        events: ['api.order.*'],
+        headers: { authorization: headerValue },
+      });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({
+        id: 'app',
+        origin: 'api',
+        secrets: 1,
+        headers: ['authorization'],
+      });
+      expect(created.body).not.toContain(secret);
+      expect(created.body).not.toContain(headerValue);
+
+      // Published in the other process, which learns of the destination from the store.
+      await other.destinationAdmin.refresh();
+      const event = await other.publish({ type: 'order.created', payload: { n: 1 } });
+      const [delivery] = await t.engine.deliveries.list({ eventId: event.id, limit: 10 });
+      expect(delivery?.destination_id).toBe('app');
+      expect(
+        await t.engine.deliveryWorker.attempt(delivery!.id, new AbortController().signal),
+      ).toBeUndefined();
+      expect(receiver.received).toHaveLength(1);
+      expect(receiver.received[0]!.verifiedWith).toBe(0);
+      expect(receiver.received[0]!.headers.authorization).toBe(headerValue);
+
+      const row = await t.engine.database.db
+        .selectFrom('destinations')
+        .selectAll()
+        .where('id', '=', 'app')
+        .executeTakeFirstOrThrow();
+      expect(row.secrets).toMatch(/^pb1\./);
+      expect(JSON.stringify(row)).not.toContain(secret);
+      expect(JSON.stringify(row)).not.toContain(headerValue);
+      const listed = await api('GET', '/destinations');
+      expect(
+        listed
+          .json()
+          .data.map((d: { id: string }) => d.id)
+          .sort(),
+      ).toEqual(['app', 'fixed']);
+      expect(listed.body).not.toContain(secret);
+      expect(t.logs.text).not.toContain(secret);
+    });
+
+    it('changes filters with PATCH, keeping the sealed secret', async () => {
+      const patched = await api('PATCH', '/destinations/app', { events: ['api.invoice.*'] });
+      expect(patched.statusCode).toBe(200);
+      expect(patched.json()).toMatchObject({ events: ['api.invoice.*'], secrets: 1 });
+      const order = await t.engine.publish({ type: 'order.created', payload: {} });
+      const invoice = await t.engine.publish({ type: 'invoice.paid', payload: {} });
+      expect(await t.engine.deliveries.list({ eventId: order.id, limit: 10 })).toEqual([]);
+      expect(await t.engine.deliveries.list({ eventId: invoice.id, limit: 10 })).toHaveLength(1);
+    });
+
+    it('refuses private addresses, plain http, bad secrets, duplicates and changes to configured destinations', async () => {
+      const cases: [Record<string, unknown>, number, RegExp][] = [
+        [
+          { id: 'meta', url: 'https://169.254.169.254/latest' },
+          400,
+          /169\.254\.169\.254|blocked|private|link-local/i,
+        ],
+        [{ id: 'lan', url: 'https://[::ffff:10.0.0.1]/x' }, 400, /./],
+        [{ id: 'plain', url: 'http://203.0.113.5/hooks' }, 400, /blocked|http/i],
+        [{ id: 'badsecret', url: 'https://app.example.com/hooks', secrets: ['not-whsec'] }, 400, /whsec_/],
+        [{ id: 'x', url: 'https://app.example.com/hooks', colour: 'blue' }, 400, /unknown field "colour"/],
+        [{ id: 'app', url: 'https://app.example.com/hooks' }, 409, /already exists/],
+        [{ id: 'fixed', url: 'https://app.example.com/hooks' }, 409, /already exists/],
+      ];
+      for (const [body, status, message] of cases) {
+        const res = await api('POST', '/destinations', body);
+        expect(res.statusCode, JSON.stringify(body)).toBe(status);
+        expect(res.json().error.message, JSON.stringify(body)).toMatch(message);
+      }
+      expect((await api('DELETE', '/destinations/fixed')).statusCode).toBe(409);
+      expect((await api('PATCH', '/destinations/fixed', { events: ['a.*'] })).statusCode).toBe(409);
+    });
+
+    it('deletes a destination: no new deliveries, and pending ones are dead-lettered', async () => {
+      const pending = await t.engine.publish({ type: 'invoice.sent', payload: {} });
+      expect((await api('DELETE', '/destinations/app')).statusCode).toBe(204);
+      expect((await api('DELETE', '/destinations/app')).statusCode).toBe(404);
+      const [delivery] = await t.engine.deliveries.list({ eventId: pending.id, limit: 10 });
+      await t.engine.deliveryWorker.attempt(delivery!.id, new AbortController().signal);
+      expect((await t.engine.deliveries.get(delivery!.id))?.status).toBe('failed');
+      const later = await t.engine.publish({ type: 'invoice.paid', payload: {} });
+      expect(await t.engine.deliveries.list({ eventId: later.id, limit: 10 })).toEqual([]);
+    });
+  });
+}
