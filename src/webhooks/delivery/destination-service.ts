@@ -112,7 +112,7 @@ export class DestinationService {
       throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, 'disabled: use POST /destinations/:id/disable');
     }
     const secrets = [...(config.secrets ?? []), ...(config.secret ? [config.secret] : [])];
-    secrets.forEach((s, i) => decodeWebhookSecret(s, `secrets[${i}]`));
+    for (const [i, s] of secrets.entries()) decodeWebhookSecret(s, `secrets[${i}]`);
     // At once, for a clear answer: https (or an allowed network), no literal private address.
     checkDestinationUrl(config.url, { allowedNetworks: [...this.o.allowedNetworks] });
     const destination = httpDestinationFromConfig(config, this.o.defaultTimeoutMs);
