@@ -19,7 +19,19 @@ function config(port: number, databaseUrl: string, receiverUrl: string, secret: 
     server: { port, adminToken: TOKEN },
     database: { url: databaseUrl },
     workers: { concurrency: 64, pollInterval: '100ms', lease: '5s', shutdownGrace: '1s' },
-    destinations: [{ id: 'app', url: receiverUrl, secrets: [secret], timeout: '2s', events: ['api.**'] }],
+    destinations: [
+      {
+        id: 'app',
+        url: receiverUrl,
+        secrets: [secret],
+        // Hangs end at this timeout; 500 ms is still 100× a normal answer here, so a slow 2xx is not
+        // mistaken for a hang (which the receiver would see as a duplicate).
+        timeout: '500ms',
+        events: ['api.**'],
+        // Trips now and then on runs of failures (p ≈ 0.15⁴ per attempt), so deferrals are exercised too.
+        breaker: { consecutiveFailures: 4, halfOpenAfter: '200ms' },
+      },
+    ],
     delivery: {
       // The production schedule, scaled down from hours to milliseconds.
       retrySchedule: ['20ms', '50ms', '100ms', '200ms', '300ms', '500ms', '1s', '1s', '2s', '2s', '2s', '2s'],

@@ -69,6 +69,7 @@ interface DestinationLimits {
   /** Settings the limits were built from; a redefined destination gets new ones. */
   signature: string;
   breaker: CircuitBreaker | undefined;
+  halfOpenAfterMs: number;
   concurrency: ConcurrencyLimiter | undefined;
   rate: RollingWindowLimiter | undefined;
 }
@@ -131,7 +132,7 @@ export class DestinationGuard implements DeliveryGuard {
           ticket = await limits.breaker.acquire();
         } catch (err) {
           if (!isPatchbayError(err, ErrorCode.CIRCUIT_OPEN)) throw err;
-          return this.defer(destination, 'circuit_open', this.breakerRetryAt(limits.breaker, err));
+          return this.defer(destination, 'circuit_open', this.breakerRetryAt(limits, err));
         }
       }
       if (limits.concurrency) {
@@ -181,14 +182,16 @@ export class DestinationGuard implements DeliveryGuard {
 
   /**
    * Open: come back when it half-opens, spread over a tenth of the open period so the backlog does not
-   * arrive in one burst. Half-open (another attempt is the probe): look again within 1–10 s; a recovering
-   * receiver gets its backlog ramped up rather than all at once.
+   * arrive in one burst. Half-open (another attempt is the probe): look again within 10–100% of the open
+   * period (at most 10 s), so a recovering receiver gets its backlog ramped up rather than all at once.
    */
-  private breakerRetryAt(breaker: CircuitBreaker, err: PatchbayError): number {
+  private breakerRetryAt(limits: DestinationLimits, err: PatchbayError): number {
     const now = this.options.clock.now();
-    const wait = err.retryAfterMs ?? 1000;
-    if (breaker.state === 'open') return now + wait + this.random() * Math.max(1000, wait * 0.1);
-    return now + 1000 + this.random() * Math.max(0, Math.min(wait, 10_000) - 1000);
+    const span = Math.min(Math.max(limits.halfOpenAfterMs, 100), 10_000);
+    if (limits.breaker!.state === 'open') {
+      return now + (err.retryAfterMs ?? span) + this.random() * 0.1 * span;
+    }
+    return now + span * (0.1 + 0.9 * this.random());
   }
 
   /** A concurrency slot within `maxWaitMs`, or undefined. */
@@ -235,15 +238,11 @@ export class DestinationGuard implements DeliveryGuard {
         { destination: destination.id, err: errorMessage(error) },
         'limit store failed',
       );
+    const settings = { ...destinationBreakerDefaults, ...(breaker || {}) };
     const limits: DestinationLimits = {
       signature,
-      breaker:
-        breaker === false
-          ? undefined
-          : this.makeBreaker(destination.id, name, {
-              ...destinationBreakerDefaults,
-              ...breaker,
-            }),
+      breaker: breaker === false ? undefined : this.makeBreaker(destination.id, name, settings),
+      halfOpenAfterMs: settings.halfOpenAfterMs,
       concurrency:
         rateLimit?.maxConcurrent === undefined
           ? undefined
