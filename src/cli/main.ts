@@ -31,6 +31,8 @@ export function buildProgram(): Command {
     migrateCommand(),
     doctorCommand(),
     eventsCommand(),
+    deliveriesCommand(),
+    destinationsCommand(),
     connectionsCommand(),
     keysCommand(),
   ]) {

@@ -104,6 +104,7 @@ for (const { dialect, available } of allDialects) {
         let server: ChildProcess = (await startCli(['start'], { cwd, port })).child;
         const started = Date.now();
         const ids = await publishAll(port, EVENTS);
+        const publishedMs = Date.now() - started;
 
         let inflightAtKill = 0;
         if (kill) {
@@ -118,6 +119,7 @@ for (const { dialect, available } of allDialects) {
         }
 
         await waitUntil(() => chaos.processed.size >= EVENTS, 240_000, 'every event processed');
+        const processedMs = Date.now() - started;
         const db = await openDatabase(databaseUrl);
         try {
           await waitUntil(
@@ -134,7 +136,8 @@ for (const { dialect, available } of allDialects) {
           await once(server, 'exit');
 
           console.log(
-            `chaos ${dialect.name}${kill ? ' (SIGKILL)' : ''}: ${EVENTS} events in ${Date.now() - started} ms, ` +
+            `chaos ${dialect.name}${kill ? ' (SIGKILL)' : ''}: ${EVENTS} events in ${Date.now() - started} ms ` +
+              `(published by ${publishedMs} ms, all processed by ${processedMs} ms), ` +
               `${chaos.requests} requests, outcomes ${JSON.stringify(chaos.outcomes)}, receiver-side duplicates ${chaos.duplicates}`,
           );
           // Every acknowledged event was delivered, and the receiver processed each exactly once.
