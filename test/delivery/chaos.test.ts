@@ -28,8 +28,9 @@ function config(port: number, databaseUrl: string, receiverUrl: string, secret: 
         // mistaken for a hang (which the receiver would see as a duplicate).
         timeout: '500ms',
         events: ['api.**'],
-        // Trips now and then on runs of failures (p ≈ 0.15⁴ per attempt), so deferrals are exercised too.
-        breaker: { consecutiveFailures: 4, halfOpenAfter: '200ms' },
+        // Trips about once a run (a run of five failures: 12,500 attempts × 0.15⁵), so deferrals are
+        // exercised too. Each trip cycles the backlog through the queue, so more trips cost seconds.
+        breaker: { consecutiveFailures: 5, halfOpenAfter: '100ms' },
       },
     ],
     delivery: {
