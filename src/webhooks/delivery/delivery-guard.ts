@@ -135,27 +135,37 @@ export class DestinationGuard implements DeliveryGuard {
           return this.defer(destination, 'circuit_open', this.breakerRetryAt(limits, err));
         }
       }
-      if (limits.concurrency) {
-        slot = await this.waitFor(limits.concurrency, signal);
-        if (!slot) {
-          // Another attempt will free a slot at any moment: look again soon, spread out.
-          await ticket?.done(IGNORED);
-          return this.defer(destination, 'concurrency', clock.now() + 100 + this.random() * 900);
+      // From here on a refusal, or a store failure, must hand back what was taken: the probe slot of a
+      // half-open breaker and the concurrency lease would otherwise stay held until they expire.
+      const giveBack = async () => {
+        slot?.release();
+        await ticket?.done(IGNORED);
+      };
+      try {
+        if (limits.concurrency) {
+          slot = await this.waitFor(limits.concurrency, signal);
+          if (!slot) {
+            await giveBack();
+            // Another attempt will free a slot at any moment: look again soon, spread out.
+            return this.defer(destination, 'concurrency', clock.now() + 100 + this.random() * 900);
+          }
         }
-      }
-      if (limits.rate) {
-        const deadline = clock.now() + this.maxWaitMs;
-        try {
-          await limits.rate.acquire({ deadline, signal });
-        } catch (err) {
-          slot?.release();
-          await ticket?.done(IGNORED);
-          if (!isPatchbayError(err, ErrorCode.RATE_LIMITED)) throw err;
-          // The wait is exact (the oldest slot leaving the window); the spread keeps a backlog from
-          // coming back all at once.
-          const wait = err.retryAfterMs ?? 1000;
-          return this.defer(destination, 'rate_limit', clock.now() + wait + this.random() * 1000);
+        if (limits.rate) {
+          const deadline = clock.now() + this.maxWaitMs;
+          try {
+            await limits.rate.acquire({ deadline, signal });
+          } catch (err) {
+            if (!isPatchbayError(err, ErrorCode.RATE_LIMITED)) throw err;
+            await giveBack();
+            // The wait is exact (the oldest slot leaving the window); the spread keeps a backlog from
+            // coming back all at once.
+            const wait = err.retryAfterMs ?? 1000;
+            return this.defer(destination, 'rate_limit', clock.now() + wait + this.random() * 1000);
+          }
         }
+      } catch (err) {
+        await giveBack();
+        throw err;
       }
     } finally {
       await this.flushAnnouncements();
