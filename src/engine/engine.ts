@@ -135,6 +135,9 @@ export class Engine {
       registry: this.registry,
       logger: this.logger.child({ component: 'delivery' }),
       ...(this.config.delivery.limitWait !== undefined && { maxWaitMs: this.config.delivery.limitWait }),
+      onOpen: async (destinationId, until) => {
+        await this.deliveries.postponeJobs(DELIVERY_QUEUE, destinationId, until, this.clock.now());
+      },
     });
     this.deliveryWorker = new DeliveryWorker({
       database,

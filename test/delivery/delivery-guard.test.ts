@@ -165,6 +165,13 @@ for (const { dialect, available } of allDialects) {
       const opened = await operational('destination.circuit_opened');
       expect(opened).toHaveLength(1);
       expect(JSON.parse(opened[0]!.body.toString())).toMatchObject({ destinationId: 'app' });
+      // The waiting backlog was moved to the half-open time in one statement, not job by job.
+      const jobs = await t!.engine.deliveries.db
+        .selectFrom('jobs')
+        .select(['id', 'available_at'])
+        .where('id', 'in', ids.slice(3))
+        .execute();
+      expect(jobs.map((j) => Number(j.available_at))).toEqual(Array(3).fill(clock.now() + 30_000));
       for (const id of ids.slice(3)) {
         const outcome = (await attempt(id)) as { retryAt: number; deferred: boolean; error: string };
         expect(outcome).toMatchObject({ deferred: true, error: expect.stringMatching(/circuit is open/) });

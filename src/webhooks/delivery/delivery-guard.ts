@@ -60,6 +60,12 @@ export interface DestinationGuardOptions {
   maxWaitMs?: number;
   /** How often a closed breaker re-reads the shared store, in ms. Defaults to 1 s. */
   breakerSyncIntervalMs?: number;
+  /**
+   * Called when a destination's breaker opens, with when it half-opens: the engine moves the
+   * destination's waiting jobs there in one statement, so a large backlog is not claimed and deferred
+   * job by job while the breaker is open.
+   */
+  onOpen?: (destinationId: string, until: number) => Promise<void>;
 }
 
 /** Why an attempt was deferred, as the metric label and the job's note. */
@@ -95,6 +101,8 @@ export class DestinationGuard implements DeliveryGuard {
   private readonly deferred?: Counter<'destination' | 'reason'>;
   /** Breaker transitions seen during the current call, published before it returns. */
   private readonly announcements: { type: string; key: string; payload: Record<string, unknown> }[] = [];
+  /** Backlogs to move when breakers open, run with the announcements. */
+  private readonly postponements: (() => Promise<void>)[] = [];
 
   constructor(private readonly options: DestinationGuardOptions) {
     this.random = options.random ?? Math.random;
@@ -315,6 +323,10 @@ export class DestinationGuard implements DeliveryGuard {
    * outage, so only leaving `closed` is announced as opened.
    */
   private onBreakerChange(destinationId: string, change: StateChangeEvent, halfOpenAfterMs: number): void {
+    if (change.to === 'open' && this.options.onOpen) {
+      const until = change.openedAt + halfOpenAfterMs;
+      this.postponements.push(() => this.options.onOpen!(destinationId, until));
+    }
     const openedAt = new Date(change.openedAt).toISOString();
     if (change.from === 'closed' && change.to !== 'closed') {
       this.announcements.push({
@@ -336,6 +348,14 @@ export class DestinationGuard implements DeliveryGuard {
   }
 
   private async flushAnnouncements(): Promise<void> {
+    while (this.postponements.length > 0) {
+      try {
+        await this.postponements.shift()!();
+      } catch (err) {
+        // Only an optimisation: the jobs are deferred one by one instead.
+        this.options.logger?.warn({ err: errorMessage(err) }, 'could not postpone a destination backlog');
+      }
+    }
     while (this.announcements.length > 0) {
       const { type, key, payload } = this.announcements.shift()!;
       try {
