@@ -7,11 +7,13 @@ import { createLogger, type Logger } from '../core/logger.js';
 import type { EventPublisher } from '../core/publisher.js';
 import { type Database, openDatabase } from '../store/database.js';
 import { DeliveryStore } from '../store/delivery-store.js';
+import { type LimitStores, openLimitStores } from '../store/limits/index.js';
 import { migrateToLatest, migrationStatus } from '../store/migrate.js';
 import { JobQueue } from '../store/queue.js';
 import { type JobHandler, QueueWorker } from '../store/queue-worker.js';
 import { SourceStore } from '../store/source-store.js';
 import { openVault, type VaultServices } from '../vault/index.js';
+import { DestinationGuard } from '../webhooks/delivery/delivery-guard.js';
 import { DeliveryService } from '../webhooks/delivery/delivery-service.js';
 import { DeliveryWorker } from '../webhooks/delivery/delivery-worker.js';
 import { DestinationService } from '../webhooks/delivery/destination-service.js';
@@ -28,7 +30,7 @@ import { WebhookIngress } from '../webhooks/ingress.js';
 import { EventPipeline, type PublishRequest, type PublishResult } from '../webhooks/pipeline.js';
 import { signStandardWebhook } from '../webhooks/sign/standard-webhooks.js';
 import { SourceService } from '../webhooks/source-service.js';
-import { createGuardedDispatcherFactory } from '../webhooks/ssrf/index.js';
+import { type Connector, createGuardedDispatcherFactory, type Resolver } from '../webhooks/ssrf/index.js';
 
 export interface EngineOptions {
   config: PatchbayConfig;
@@ -40,6 +42,12 @@ export interface EngineOptions {
   migrate?: boolean;
   /** Where `PATCHBAY_ENCRYPTION_KEY` / `PATCHBAY_ENCRYPTION_KEY_FILE` are read. Defaults to `process.env`. */
   env?: Record<string, string | undefined>;
+  /**
+   * How deliveries reach the network behind the SSRF guard: a `resolver` deciding what names resolve to,
+   * and a `connect` making the connection to a checked address. Defaults to the system's DNS and
+   * undici's connector; tests inject both to prove which addresses are (never) dialled.
+   */
+  network?: { resolver?: Resolver; connect?: Connector };
 }
 
 export interface QueueRegistration<P = unknown> {
@@ -70,6 +78,10 @@ export class Engine {
   /** Replay and recovery of deliveries. */
   readonly deliveryService: DeliveryService;
   private readonly sender: HttpSender;
+  /** Rate-limit and breaker state shared by every process (Redis when configured, else the store). */
+  private readonly limitStores: LimitStores;
+  /** Per-destination breaker, rate limit and concurrency. */
+  readonly deliveryGuard: DestinationGuard;
   /** Sends deliveries; exposed for tests and tools that drive attempts by hand. */
   readonly deliveryWorker: DeliveryWorker;
   private vaultServices: VaultServices | undefined;
@@ -82,7 +94,7 @@ export class Engine {
   private pruneTimer: NodeJS.Timeout | undefined;
   private maintenanceTimer: NodeJS.Timeout | undefined;
 
-  private constructor(options: EngineOptions, database: Database) {
+  private constructor(options: EngineOptions, database: Database, limitStores: LimitStores) {
     this.config = options.config;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? createLogger({ level: options.config.log.level });
@@ -123,9 +135,29 @@ export class Engine {
     // Every delivery connects through the SSRF guard: https only, and the resolved address (the one
     // connected to) outside private ranges unless `delivery.allowedNetworks` permits it.
     this.sender = new HttpSender(
-      createGuardedDispatcherFactory({ allowedNetworks: this.config.delivery.allowedNetworks }),
+      createGuardedDispatcherFactory({
+        allowedNetworks: this.config.delivery.allowedNetworks,
+        // A process never has more attempts in flight than its workers run at once; a smaller pool would
+        // queue them behind hanging requests (a per-destination cap is `rateLimit.maxConcurrent`).
+        poolOptions: { connections: this.config.workers.concurrency },
+        ...(options.network?.resolver && { resolver: options.network.resolver }),
+        ...(options.network?.connect && { connect: options.network.connect }),
+      }),
       () => this.clock.now(),
     );
+    this.limitStores = limitStores;
+    this.deliveryGuard = new DestinationGuard({
+      rateLimits: limitStores.rateLimits,
+      breakers: limitStores.breakers,
+      clock: this.clock,
+      publisher: this.operationalEvents,
+      registry: this.registry,
+      logger: this.logger.child({ component: 'delivery' }),
+      ...(this.config.delivery.limitWait !== undefined && { maxWaitMs: this.config.delivery.limitWait }),
+      onOpen: async (destinationId, until) => {
+        await this.deliveries.postponeJobs(DELIVERY_QUEUE, destinationId, until, this.clock.now());
+      },
+    });
     this.deliveryWorker = new DeliveryWorker({
       database,
       deliveries: this.deliveries,
@@ -145,6 +177,7 @@ export class Engine {
         disableAfterMs: this.config.delivery.disableAfter,
       }),
       publisher: this.operationalEvents,
+      guard: this.deliveryGuard,
       registryMetrics: this.registry,
     });
     this.pipeline.setRouteHook(createRouter(this.destinations, this.deliveries, this.queue, this.clock));
@@ -295,12 +328,18 @@ export class Engine {
       sqliteSynchronous: config.database.sqliteSynchronous,
       poolSize: config.database.poolSize,
     });
+    let limitStores: LimitStores | undefined;
     try {
       if (options.migrate !== false) await migrateToLatest(database);
-      const engine = new Engine(options, database);
+      limitStores = await openLimitStores({
+        database,
+        ...(config.redis.url !== undefined && { redisUrl: config.redis.url }),
+      });
+      const engine = new Engine(options, database, limitStores);
       if (options.migrate !== false) await engine.init();
       return engine;
     } catch (err) {
+      await limitStores?.close().catch(() => {});
       await database.close().catch(() => {});
       throw err;
     }
@@ -393,6 +432,7 @@ export class Engine {
     clearInterval(this.maintenanceTimer);
     await Promise.all(this.workers.map((w) => w.stop(this.config.workers.shutdownGrace)));
     await this.sender.close();
+    await this.limitStores.close();
     await this.database.close();
   }
 

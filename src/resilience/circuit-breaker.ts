@@ -82,6 +82,11 @@ export interface StateChangeEvent {
   from: BreakerState;
   to: BreakerState;
   at: number;
+  /**
+   * When the breaker last opened (epoch ms, shared through the store): every process that sees one
+   * transition reports the same value, so listeners can dedupe on it.
+   */
+  openedAt: number;
 }
 
 /** A call admitted by the breaker; report its outcome exactly once. */
@@ -285,6 +290,12 @@ export class CircuitBreaker implements Policy {
     this.metrics?.breakerState.set({ breaker: this.name }, STATE_VALUE[next.state]);
     this.metrics?.breakerTransitions.inc({ breaker: this.name, from: previous.state, to: next.state });
     if (this.changes.hasListeners)
-      this.changes.emit({ breaker: this.name, from: previous.state, to: next.state, at });
+      this.changes.emit({
+        breaker: this.name,
+        from: previous.state,
+        to: next.state,
+        at,
+        openedAt: next.openedAt,
+      });
   }
 }

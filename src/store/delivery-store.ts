@@ -172,6 +172,30 @@ export class DeliveryStore {
       .executeTakeFirst();
   }
 
+  /**
+   * Moves the waiting jobs (of `queue`) of a destination's pending deliveries to `until` at the earliest,
+   * in one statement: when its breaker opens, the backlog waits for the probe without every job being
+   * claimed and deferred one by one. Jobs held by a worker are left alone. Returns how many moved.
+   */
+  async postponeJobs(queue: string, destinationId: string, until: number, now: number): Promise<number> {
+    const result = await this.database.db
+      .updateTable('jobs')
+      .set({ available_at: until, updated_at: now })
+      .where('queue', '=', queue)
+      .where('state', '=', 'ready')
+      .where('lease_token', 'is', null)
+      .where('available_at', '<', until)
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('deliveries')
+          .select('id')
+          .where('destination_id', '=', destinationId)
+          .where('status', '=', 'pending'),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   // --- destinations' runtime state ---
 
   async destination(id: string, tx?: Tx): Promise<DestinationState | undefined> {

@@ -4,8 +4,15 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import type { Database } from './database.js';
 import { DEFAULT_LEASE_MS, type Job, type JobQueue, QUEUE_CHANNEL } from './queue.js';
 
-/** What a handler may return instead of plain success. */
-export type JobOutcome = undefined | { retryAt: number; error: string } | { dead: true; error: string };
+/**
+ * What a handler may return instead of plain success. `deferred: true` says the job did no work (it
+ * waits for its turn, a limit or a breaker): it runs again at `retryAt` without spending one of its
+ * attempts, which only bound jobs that keep failing or crashing their worker.
+ */
+export type JobOutcome =
+  | undefined
+  | { retryAt: number; error: string; deferred?: boolean }
+  | { dead: true; error: string };
 
 export interface JobContext {
   /** Aborts when the worker shuts down and the grace period is over, or the lease is lost. */
@@ -215,7 +222,11 @@ export class QueueWorker<P = unknown> {
           }
         : outcome && 'dead' in outcome
           ? { error: outcome.error, dead: true }
-          : { error: outcome!.error, runAt: (outcome as { retryAt: number }).retryAt };
+          : {
+              error: outcome!.error,
+              runAt: (outcome as { retryAt: number }).retryAt,
+              uncounted: (outcome as { deferred?: boolean }).deferred === true,
+            };
     try {
       const result = await this.jobs.fail(job, failure);
       if (result === 'dead') logger.warn({ queue, jobId: job.id, error: failure.error }, 'job dead-lettered');

@@ -73,6 +73,8 @@ export interface FailOptions {
   runAt?: number;
   /** Dead-letter now whatever the attempts left (a permanent failure). */
   dead?: boolean;
+  /** The job did no work (it was deferred): give back the attempt its claim counted. */
+  uncounted?: boolean;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 25;
@@ -252,10 +254,12 @@ export class JobQueue {
    */
   async fail(job: Job, options: FailOptions, tx: Tx = this.database.autocommit): Promise<'retry' | 'dead'> {
     const now = this.clock.now();
-    const dead = options.dead === true || job.attempts >= job.maxAttempts;
+    const uncounted = options.uncounted === true && options.dead !== true;
+    const dead = options.dead === true || (!uncounted && job.attempts >= job.maxAttempts);
     const result = await tx.db
       .updateTable('jobs')
       .set({
+        ...(uncounted && { attempts: sql`attempts - 1` }),
         state: dead ? 'dead' : 'ready',
         available_at: dead ? now : Math.max(options.runAt ?? now, now),
         lease_token: null,

@@ -19,7 +19,20 @@ function config(port: number, databaseUrl: string, receiverUrl: string, secret: 
     server: { port, adminToken: TOKEN },
     database: { url: databaseUrl },
     workers: { concurrency: 64, pollInterval: '100ms', lease: '5s', shutdownGrace: '1s' },
-    destinations: [{ id: 'app', url: receiverUrl, secrets: [secret], timeout: '2s', events: ['api.**'] }],
+    destinations: [
+      {
+        id: 'app',
+        url: receiverUrl,
+        secrets: [secret],
+        // Hangs end at this timeout; 500 ms is still 100× a normal answer here, so a slow 2xx is not
+        // mistaken for a hang (which the receiver would see as a duplicate).
+        timeout: '500ms',
+        events: ['api.**'],
+        // The default threshold with a short open period: runs of failures (they come in bursts under
+        // load) trip it now and then, so deferrals are exercised too; the log line counts the trips.
+        breaker: { consecutiveFailures: 10, halfOpenAfter: '100ms' },
+      },
+    ],
     delivery: {
       // The production schedule, scaled down from hours to milliseconds.
       retrySchedule: ['20ms', '50ms', '100ms', '200ms', '300ms', '500ms', '1s', '1s', '2s', '2s', '2s', '2s'],
@@ -92,6 +105,7 @@ for (const { dialect, available } of allDialects) {
         let server: ChildProcess = (await startCli(['start'], { cwd, port })).child;
         const started = Date.now();
         const ids = await publishAll(port, EVENTS);
+        const publishedMs = Date.now() - started;
 
         let inflightAtKill = 0;
         if (kill) {
@@ -106,6 +120,7 @@ for (const { dialect, available } of allDialects) {
         }
 
         await waitUntil(() => chaos.processed.size >= EVENTS, 240_000, 'every event processed');
+        const processedMs = Date.now() - started;
         const db = await openDatabase(databaseUrl);
         try {
           await waitUntil(
@@ -120,10 +135,20 @@ for (const { dialect, available } of allDialects) {
           );
           server.kill('SIGTERM');
           await once(server, 'exit');
+          const trips = Number(
+            (
+              await sql<{
+                n: number;
+              }>`select count(*) as n from events where source = 'patchbay' and type = 'destination.circuit_opened'`.execute(
+                db.db,
+              )
+            ).rows[0]!.n,
+          );
 
           console.log(
-            `chaos ${dialect.name}${kill ? ' (SIGKILL)' : ''}: ${EVENTS} events in ${Date.now() - started} ms, ` +
-              `${chaos.requests} requests, outcomes ${JSON.stringify(chaos.outcomes)}, receiver-side duplicates ${chaos.duplicates}`,
+            `chaos ${dialect.name}${kill ? ' (SIGKILL)' : ''}: ${EVENTS} events in ${Date.now() - started} ms ` +
+              `(published by ${publishedMs} ms, all processed by ${processedMs} ms), ` +
+              `${chaos.requests} requests, outcomes ${JSON.stringify(chaos.outcomes)}, receiver-side duplicates ${chaos.duplicates}, breaker trips ${trips}`,
           );
           // Every acknowledged event was delivered, and the receiver processed each exactly once.
           expect([...chaos.processed.keys()].sort()).toEqual([...ids].sort());

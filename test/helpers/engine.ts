@@ -7,7 +7,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { parseConfig } from '../../src/core/config/index.js';
 import type { PatchbayConfigInput } from '../../src/core/config/schema.js';
 import { createLogger } from '../../src/core/logger.js';
-import { Engine } from '../../src/engine/index.js';
+import { Engine, type EngineOptions } from '../../src/engine/index.js';
 import { buildServer } from '../../src/server/index.js';
 import { formatKey, generateKey } from '../../src/vault/index.js';
 import type { DialectUnderTest, TestDatabase } from './databases.js';
@@ -36,7 +36,12 @@ export interface TestEngine {
 export async function openTestEngine(
   dialect: DialectUnderTest,
   config: PatchbayConfigInput = {},
-  options: { clock?: Clock; migrate?: boolean; env?: Record<string, string | undefined> } = {},
+  options: {
+    clock?: Clock;
+    migrate?: boolean;
+    env?: Record<string, string | undefined>;
+    network?: EngineOptions['network'];
+  } = {},
 ): Promise<TestEngine> {
   const testDb = await dialect.create();
   const logs = new LogCapture();
@@ -52,6 +57,7 @@ export async function openTestEngine(
     logger: createLogger({ level: 'debug', destination: logs }),
     ...(options.clock && { clock: options.clock }),
     ...(options.migrate !== undefined && { migrate: options.migrate }),
+    ...(options.network && { network: options.network }),
   });
   const app = await buildServer(engine);
   return {

@@ -127,6 +127,22 @@ for (const { dialect, available } of allDialects) {
       expect((await queue.listDead('q'))[0]?.lastError).toMatch(/lease expired/);
     });
 
+    it('a deferred job (it did no work) comes back at runAt without spending its attempts', async () => {
+      await queue.add([{ queue: 'q', payload: 'waits', maxAttempts: 2 }]);
+      for (let i = 0; i < 5; i++) {
+        const [job] = await queue.claim('q', { leaseMs: 1000 });
+        expect(job?.attempts).toBe(1);
+        expect(await queue.fail(job!, { error: 'not yet', runAt: clock.now() + 10, uncounted: true })).toBe(
+          'retry',
+        );
+        await clock.advance(10);
+      }
+      const [job] = await queue.claim('q');
+      expect(await queue.fail(job!, { error: 'failed for real' })).toBe('retry');
+      const [again] = await queue.claim('q');
+      expect(await queue.fail(again!, { error: 'failed again' })).toBe('dead');
+    });
+
     it('release gives a job back at once without counting the attempt', async () => {
       await queue.add([{ queue: 'q', payload: 'p' }]);
       const jobs = await queue.claim('q');

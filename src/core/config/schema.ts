@@ -138,6 +138,20 @@ export const destinationSchema = z.strictObject({
       maxConcurrent: z.number().int().positive().optional(),
     })
     .optional(),
+  /**
+   * Circuit breaker of this destination: opens after `consecutiveFailures` transport failures, timeouts
+   * or 5xx in a row, lets one probe through after `halfOpenAfter`. `false` turns it off. Defaults to
+   * 10 failures and 30 s.
+   */
+  breaker: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        consecutiveFailures: z.number().int().positive().optional(),
+        halfOpenAfter: duration('breaker.halfOpenAfter').optional(),
+      }),
+    ])
+    .optional(),
   timeout: duration('timeout').optional(),
   /** Deliver one at a time in event order. Defaults to false (best effort, concurrent). */
   ordered: z.boolean().optional(),
@@ -209,6 +223,11 @@ export const configSchema = z.strictObject({
       overloadBackoff: duration('overloadBackoff').optional(),
       /** Retry jitter as a fraction of the delay (±). Defaults to 0.2. */
       jitter: z.number().min(0).max(1).optional(),
+      /**
+       * Longest an attempt waits in its worker for a destination's rate-limit or concurrency slot before
+       * it is deferred without counting. Defaults to 1 s.
+       */
+      limitWait: duration('limitWait').optional(),
     })
     .prefault({}),
   events: z

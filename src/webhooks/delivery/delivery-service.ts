@@ -115,6 +115,9 @@ export class DeliveryService {
     const ordered = this.registry.all().filter((d) => d.ordered);
     for (const destination of ordered) {
       if (!(await this.store.oldestPending(destination.id))) continue;
+      // A drain job the queue dead-lettered (it crashed its worker again and again) would otherwise hold
+      // the id forever, and the add below would be a no-op.
+      await this.queue.requeueDead(ORDERED_QUEUE, [orderedJobId(destination.id)]);
       await this.queue.add([
         {
           id: orderedJobId(destination.id),

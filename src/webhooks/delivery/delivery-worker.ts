@@ -11,6 +11,7 @@ import type { StoredEvent } from '../../store/event-store.js';
 import { GroupCommitter } from '../../store/group-commit.js';
 import type { Job } from '../../store/queue.js';
 import type { JobContext, JobOutcome } from '../../store/queue-worker.js';
+import { type DeliveryGuard, openGuard } from './delivery-guard.js';
 import {
   type Destination,
   type DestinationRegistry,
@@ -29,26 +30,6 @@ export type DeliverySigner = (input: {
   body: Buffer;
   secrets: readonly string[];
 }) => Record<string, string>;
-
-/**
- * Decides, per destination, whether an attempt may go now (circuit breaker, rate limit, concurrency) and
- * learns from its outcome. The default lets everything through.
- */
-export interface DeliveryGuard {
-  /** `{ go: true, release }`, or `{ go: false, retryAt }` to come back later without counting an attempt. */
-  acquire(
-    destination: Destination,
-    signal: AbortSignal,
-  ): Promise<
-    { go: true; release: (result: AttemptResult) => void } | { go: false; retryAt: number; reason: string }
-  >;
-}
-
-export const openGuard: DeliveryGuard = {
-  async acquire() {
-    return { go: true, release: () => {} };
-  },
-};
 
 export interface DeliveryWorkerOptions {
   database: Database;
@@ -150,13 +131,16 @@ export class DeliveryWorker {
   async handleOrderedJob(job: Job<{ destinationId: string }>, ctx: JobContext): Promise<JobOutcome> {
     const { deliveries, clock } = this.options;
     for (;;) {
-      if (ctx.signal.aborted) return { retryAt: clock.now(), error: 'shutting down' };
+      // Every return but success is the drain job waiting (for a head's retry, a limit, shutdown): none
+      // spends the job's attempts, or a busy destination's drain job would be dead-lettered in time.
+      if (ctx.signal.aborted) return { retryAt: clock.now(), error: 'shutting down', deferred: true };
       const head = await deliveries.oldestPending(job.payload.destinationId);
       if (!head) return undefined;
       if ((head.next_attempt_at ?? 0) > clock.now())
-        return { retryAt: head.next_attempt_at!, error: 'waiting for the head delivery' };
+        return { retryAt: head.next_attempt_at!, error: 'waiting for the head delivery', deferred: true };
       const outcome = await this.attempt(head.id, ctx.signal);
-      if (outcome && 'retryAt' in outcome) return outcome; // the head failed: everything behind it waits
+      // The head failed or was deferred: everything behind it waits.
+      if (outcome && 'retryAt' in outcome) return { ...outcome, deferred: true };
     }
   }
 
@@ -174,7 +158,7 @@ export class DeliveryWorker {
     if (delivery.status !== 'pending') return undefined;
     const now = clock.now();
     if (delivery.next_attempt_at !== null && delivery.next_attempt_at > now) {
-      return { retryAt: delivery.next_attempt_at, error: 'not due yet' };
+      return { retryAt: delivery.next_attempt_at, error: 'not due yet', deferred: true };
     }
     const destination =
       registry.get(delivery.destination_id) ??
@@ -182,7 +166,7 @@ export class DeliveryWorker {
     if (!destination) {
       // A handler registered in another process: leave the delivery to it, without counting an attempt.
       if (state?.origin === 'handler')
-        return { retryAt: now + 5000, error: 'handler not registered in this process' };
+        return { retryAt: now + 5000, error: 'handler not registered in this process', deferred: true };
       await this.deadLetter(delivery, 'destination no longer exists');
       return undefined;
     }
@@ -190,17 +174,19 @@ export class DeliveryWorker {
       await this.deadLetter(delivery, `destination disabled: ${state.disabledReason ?? 'by an operator'}`);
       return undefined;
     }
+    // A delivery the guard holds back (breaker open, rate limit, concurrency cap) spends nothing: no
+    // attempt row, no attempt number, no job attempt.
     const permit = await this.guard.acquire(destination, signal);
-    if (!permit.go) return { retryAt: permit.retryAt, error: permit.reason };
+    if (!permit.go) return { retryAt: permit.retryAt, error: permit.reason, deferred: true };
     // Neither path throws: every failure becomes an AttemptResult.
     const result =
       destination.kind === 'http'
         ? await this.sendHttp(destination, event, signal)
         : await this.runHandler(destination, event, delivery, signal);
-    permit.release(result);
+    await permit.release(result);
     if (signal.aborted && result.errorCode === ErrorCode.ABORTED) {
       // Shutting down mid-attempt: not the receiver's fault, try again without counting it.
-      return { retryAt: clock.now(), error: 'interrupted by shutdown' };
+      return { retryAt: clock.now(), error: 'interrupted by shutdown', deferred: true };
     }
     this.attemptsTotal?.inc({ destination: destination.id, outcome: result.outcome });
     this.attemptDuration?.observe({ destination: destination.id }, result.durationMs / 1000);

@@ -34,7 +34,17 @@ interface CommonDestination {
   timeoutMs: number;
   /** One delivery in flight at a time, in event order. */
   ordered: boolean;
+  /** Attempts allowed to start per second, and in flight at once, across every process. */
   rateLimit?: { perSecond?: number; maxConcurrent?: number };
+  /** The destination's circuit breaker settings (defaults apply when absent), or false for none. */
+  breaker?: DestinationBreaker | false;
+}
+
+export interface DestinationBreaker {
+  /** Transport failures, timeouts or 5xx in a row that open the breaker. Defaults to 10. */
+  consecutiveFailures?: number;
+  /** How long it stays open before one probe goes through, in ms. Defaults to 30 s. */
+  halfOpenAfterMs?: number;
 }
 
 export interface HttpDestination extends CommonDestination {
@@ -100,6 +110,19 @@ export function httpDestinationFromConfig(
     timeoutMs: config.timeout ?? defaultTimeoutMs,
     ordered: config.ordered ?? false,
     ...(config.rateLimit && { rateLimit: config.rateLimit }),
+    ...(config.breaker !== undefined && {
+      breaker:
+        config.breaker === false
+          ? false
+          : {
+              ...(config.breaker.consecutiveFailures !== undefined && {
+                consecutiveFailures: config.breaker.consecutiveFailures,
+              }),
+              ...(config.breaker.halfOpenAfter !== undefined && {
+                halfOpenAfterMs: config.breaker.halfOpenAfter,
+              }),
+            },
+    }),
   };
 }
 

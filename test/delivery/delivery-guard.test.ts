@@ -1,0 +1,225 @@
+import type { ServerResponse } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PatchbayConfigInput } from '../../src/core/config/schema.js';
+import type { JobOutcome } from '../../src/store/queue-worker.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { generateWebhookSecret } from '../../src/webhooks/sign/standard-webhooks.js';
+import { allDialects } from '../helpers/databases.js';
+import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { Receiver } from '../helpers/receiver.js';
+
+type Destinations = NonNullable<PatchbayConfigInput['destinations']>;
+
+for (const { dialect, available } of allDialects) {
+  describe.skipIf(!available)(`delivery guard on ${dialect.name}`, () => {
+    const secret = generateWebhookSecret();
+    let receiver: Receiver;
+    let t: TestEngine | undefined;
+    let clock: FakeClock;
+    /** Fake-clock time at which each request reached the receiver. */
+    let startedAt: number[];
+    let inFlight = 0;
+    let maxInFlight = 0;
+
+    beforeAll(async () => {
+      receiver = await new Receiver([secret]).start();
+    });
+    afterAll(async () => {
+      await receiver.stop();
+    });
+    afterEach(async () => {
+      await t?.close();
+      t = undefined;
+      receiver.received.length = 0;
+    });
+
+    async function open(destinations: Destinations) {
+      clock = new FakeClock(Date.now());
+      startedAt = [];
+      inFlight = 0;
+      maxInFlight = 0;
+      receiver.behaviour = (_r, res) => void answer(res, 200);
+      t = await openTestEngine(
+        dialect,
+        {
+          destinations,
+          // No waiting in the worker: every refusal is a deferral the test can see.
+          delivery: { allowedNetworks: ['127.0.0.0/8'], limitWait: 0 },
+        },
+        { clock },
+      );
+    }
+
+    /** Counts the request as started now (fake time) and answers `status`, after `hold` if given. */
+    async function answer(res: ServerResponse, status: number, hold?: Promise<void>) {
+      startedAt.push(clock.now());
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await hold;
+      inFlight--;
+      res.writeHead(status).end();
+    }
+
+    async function publish(n: number): Promise<string[]> {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const event = await t!.engine.publish({ type: 'order.created', payload: { i } });
+        const [delivery] = await t!.engine.deliveries.list({ eventId: event.id, limit: 2 });
+        ids.push(delivery!.id);
+      }
+      return ids;
+    }
+
+    function attempt(id: string): Promise<JobOutcome> {
+      return t!.engine.deliveryWorker.attempt(id, new AbortController().signal);
+    }
+
+    /**
+     * Plays the queue: runs every due delivery at once, then moves the fake clock to the next due time.
+     * Returns how many attempts were deferred.
+     */
+    async function drain(ids: string[], limitMs = 600_000): Promise<number> {
+      const due = new Map(ids.map((id) => [id, clock.now()]));
+      const end = clock.now() + limitMs;
+      let deferrals = 0;
+      while (due.size > 0 && clock.now() <= end) {
+        const now = clock.now();
+        const ready = [...due].filter(([, at]) => at <= now).map(([id]) => id);
+        const outcomes = await Promise.all(ready.map((id) => attempt(id)));
+        for (const [i, outcome] of outcomes.entries()) {
+          if (outcome && 'retryAt' in outcome) {
+            if (outcome.deferred) deferrals++;
+            due.set(ready[i]!, outcome.retryAt);
+          } else due.delete(ready[i]!);
+        }
+        if (due.size > 0) await clock.advance(Math.max(1, Math.min(...due.values()) - clock.now()));
+      }
+      expect(due.size).toBe(0);
+      return deferrals;
+    }
+
+    async function attemptRows(): Promise<number> {
+      const rows = await t!.engine.deliveries.db
+        .selectFrom('delivery_attempts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(rows.n);
+    }
+
+    async function operational(type: string) {
+      return t!.engine.pipeline.store.list({ source: 'patchbay', type, limit: 100 });
+    }
+
+    it('never lets more than perSecond attempts start in any second, deferring the rest without an attempt', async () => {
+      await open([{ id: 'app', url: receiver.url, secrets: [secret], rateLimit: { perSecond: 5 } }]);
+      const ids = await publish(23);
+      const deferrals = await drain(ids);
+      expect(startedAt).toHaveLength(23);
+      const times = [...startedAt].sort((a, b) => a - b);
+      for (let i = 0; i + 5 < times.length; i++)
+        expect(times[i + 5]! - times[i]!).toBeGreaterThanOrEqual(1000);
+      expect(deferrals).toBeGreaterThan(0);
+      // Deferrals left no trace in the attempts log: one attempt per delivery, all successful.
+      expect(await attemptRows()).toBe(23);
+      for (const id of ids) expect((await t!.engine.deliveries.get(id))?.attempts).toBe(1);
+      expect(await t!.engine.registry.getSingleMetricAsString('patchbay_delivery_deferred_total')).toMatch(
+        /destination="app",reason="rate_limit"} \d+/,
+      );
+    });
+
+    it('keeps at most maxConcurrent attempts in flight, deferring the others', async () => {
+      await open([{ id: 'app', url: receiver.url, secrets: [secret], rateLimit: { maxConcurrent: 2 } }]);
+      let open_ = () => {};
+      const gate = new Promise<void>((r) => (open_ = r));
+      receiver.behaviour = (_r, res) => void answer(res, 200, gate);
+      const ids = await publish(6);
+      const settled: { id: string; outcome: JobOutcome }[] = [];
+      const running = ids.map((id) => attempt(id).then((outcome) => settled.push({ id, outcome })));
+      // Four are refused at once; two are at the receiver, held there.
+      for (let waited = 0; (settled.length < 4 || inFlight < 2) && waited < 5000; waited += 5)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(settled).toHaveLength(4);
+      for (const { outcome } of settled)
+        expect(outcome).toMatchObject({ deferred: true, error: expect.stringMatching(/maxConcurrent/) });
+      expect(inFlight).toBe(2);
+      open_();
+      await Promise.all(running);
+      await drain(settled.map((s) => s.id));
+      expect(maxInFlight).toBe(2);
+      expect(await attemptRows()).toBe(6);
+    });
+
+    it('opens the breaker after consecutive 5xx, defers without attempts while open, and closes after a good probe', async () => {
+      await open([
+        {
+          id: 'app',
+          url: receiver.url,
+          secrets: [secret],
+          breaker: { consecutiveFailures: 3, halfOpenAfter: '30s' },
+        },
+      ]);
+      receiver.behaviour = (_r, res) => void answer(res, 503);
+      const ids = await publish(6);
+      for (const id of ids.slice(0, 3)) expect(await attempt(id)).toMatchObject({ error: 'HTTP 503' });
+      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('open');
+      const opened = await operational('destination.circuit_opened');
+      expect(opened).toHaveLength(1);
+      expect(JSON.parse(opened[0]!.body.toString())).toMatchObject({ destinationId: 'app' });
+      // The waiting backlog was moved to the half-open time in one statement, not job by job.
+      const jobs = await t!.engine.deliveries.db
+        .selectFrom('jobs')
+        .select(['id', 'available_at'])
+        .where('id', 'in', ids.slice(3))
+        .execute();
+      expect(jobs.map((j) => Number(j.available_at))).toEqual(Array(3).fill(clock.now() + 30_000));
+      for (const id of ids.slice(3)) {
+        const outcome = (await attempt(id)) as { retryAt: number; deferred: boolean; error: string };
+        expect(outcome).toMatchObject({ deferred: true, error: expect.stringMatching(/circuit is open/) });
+        expect(outcome.retryAt - clock.now()).toBeGreaterThanOrEqual(30_000);
+      }
+      expect(startedAt).toHaveLength(3);
+      expect(await attemptRows()).toBe(3);
+      expect(await t!.engine.registry.getSingleMetricAsString('patchbay_circuit_breaker_state')).toMatch(
+        /breaker="destination:app"} 2/,
+      );
+
+      // Half-open: one probe goes; while it is out, everything else still waits.
+      await clock.advance(30_000);
+      let release = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      receiver.behaviour = (_r, res) => void answer(res, 200, held);
+      const probe = attempt(ids[3]!);
+      while (startedAt.length < 4) await new Promise((r) => setTimeout(r, 5));
+      const waiting = (await attempt(ids[4]!)) as { retryAt: number; deferred: boolean };
+      expect(waiting.deferred).toBe(true);
+      expect(waiting.retryAt - clock.now()).toBeLessThanOrEqual(10_000);
+      release();
+      expect(await probe).toBeUndefined();
+      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('closed');
+      expect(await operational('destination.circuit_closed')).toHaveLength(1);
+      await drain(ids);
+      expect(await attemptRows()).toBe(3 + 6);
+      for (const id of ids.slice(3)) expect((await t!.engine.deliveries.get(id))?.attempts).toBe(1);
+    });
+
+    it('does not count 4xx or 429 against the breaker', async () => {
+      await open([{ id: 'app', url: receiver.url, secrets: [secret], breaker: { consecutiveFailures: 2 } }]);
+      let status = 400;
+      receiver.behaviour = (_r, res) => void answer(res, status);
+      const ids = await publish(6);
+      for (const id of ids.slice(0, 3)) await attempt(id);
+      status = 429;
+      for (const id of ids.slice(3)) await attempt(id);
+      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('closed');
+      expect(startedAt).toHaveLength(6);
+    });
+
+    it('lets breaker: false destinations fail without ever deferring', async () => {
+      await open([{ id: 'app', url: receiver.url, secrets: [secret], breaker: false }]);
+      receiver.behaviour = (_r, res) => void answer(res, 500);
+      const ids = await publish(15);
+      for (const id of ids) expect(await attempt(id)).toMatchObject({ error: 'HTTP 500' });
+      expect(startedAt).toHaveLength(15);
+    });
+  });
+}
