@@ -3,6 +3,7 @@ import { type Dispatcher, Pool } from 'undici';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
+import { isSecretHeader, isSecretParam } from '../core/redact.js';
 import { type Classifier, type ClassifierOverrides, createClassifier } from '../resilience/classification.js';
 import { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import { checkInteger, checkKnownKeys, checkNumber, invalidOption } from '../resilience/options.js';
@@ -136,7 +137,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ...built,
         signal: request.signal ?? NEVER_ABORTED,
         deadline: clock.now() + deadlineMs,
-        state: { attempts: 0, secretParams: [], secrets: [] },
+        state: { attempts: 0, secretParams: [], secrets: secretsOf(built) },
       };
       const raw = await handler(call);
       let body = raw.body as T;
@@ -160,6 +161,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (ownPool) await dispatcher.close();
     },
   };
+}
+
+/** Secret-looking values the caller put on the request itself, to scrub from messages and bodies. */
+function secretsOf(built: { url: URL; headers: Record<string, string> }): string[] {
+  const secrets: string[] = [];
+  for (const [name, value] of built.url.searchParams) if (isSecretParam(name) && value) secrets.push(value);
+  for (const [name, value] of Object.entries(built.headers)) {
+    if (isSecretHeader(name) && value) secrets.push(value, value.slice(value.indexOf(' ') + 1));
+  }
+  return secrets;
 }
 
 /** Overrides fall through to the shared table; a whole `Classifier` (both hooks) decides everything itself. */

@@ -128,7 +128,7 @@ export class ChaosUpstream {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const at = Date.now();
     this.stats.requests++;
-    const limited = this.admit(at);
+    const { limited, quota } = this.admit(at);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -147,14 +147,14 @@ export class ChaosUpstream {
       }
       const step =
         this.queue.shift() ?? (typeof this.fallback === 'function' ? this.fallback(request) : this.fallback);
-      this.answer(req, res, request, step);
+      this.answer(req, res, request, step, quota);
     });
   }
 
-  /** Counts an arrival; returns the 429 to send when the window is full. */
-  private admit(at: number): ChaosStep | undefined {
+  /** Counts an arrival; returns the 429 to send when the window is full, else the quota headers. */
+  private admit(at: number): { limited?: ChaosStep; quota?: Record<string, string> } {
     const limit = this.rateLimit;
-    if (!limit) return undefined;
+    if (!limit) return {};
     while (this.arrivals.length > 0 && this.arrivals[0]! <= at - limit.windowMs) this.arrivals.shift();
     const quota = (remaining: number) => ({
       'x-hubspot-ratelimit-interval-milliseconds': String(limit.windowMs),
@@ -163,7 +163,7 @@ export class ChaosUpstream {
     });
     if (this.arrivals.length >= limit.limit) {
       const freeInMs = this.arrivals[0]! + limit.windowMs - at;
-      return {
+      const limited: ChaosStep = {
         status: 429,
         headers: quota(0),
         ...(limit.retryAfter && { retryAfter: Math.max(1, Math.ceil(freeInMs / 1000)) }),
@@ -176,17 +176,19 @@ export class ChaosUpstream {
           requestId: randomUUID(),
         },
       };
+      return { limited };
     }
     this.arrivals.push(at);
-    this.pendingQuota = quota(limit.limit - this.arrivals.length);
-    return undefined;
+    return { quota: quota(limit.limit - this.arrivals.length) };
   }
 
-  private pendingQuota: Record<string, string> | undefined;
-
-  private answer(req: IncomingMessage, res: ServerResponse, request: ChaosRequest, step: ChaosStep): void {
-    const quota = this.pendingQuota;
-    this.pendingQuota = undefined;
+  private answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: ChaosRequest,
+    step: ChaosStep,
+    quota: Record<string, string> | undefined,
+  ): void {
     if (step.reset) {
       req.socket.destroy();
       return;
