@@ -1,5 +1,5 @@
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
-import { checkInteger, checkFunction } from '../resilience/options.js';
+import { checkFunction, checkInteger } from '../resilience/options.js';
 import type { HttpResponse } from './http-types.js';
 
 export interface BatchOptions<I, R> {
@@ -38,11 +38,15 @@ export interface BatchResult<I, R> {
  * Sends `items` in chunks of `size` and collects what succeeded and what failed, instead of failing the
  * whole batch on the first bad chunk or item.
  */
-export async function batch<I, R = unknown>(items: readonly I[], options: BatchOptions<I, R>): Promise<BatchResult<I, R>> {
+export async function batch<I, R = unknown>(
+  items: readonly I[],
+  options: BatchOptions<I, R>,
+): Promise<BatchResult<I, R>> {
   const size = checkInteger('batch.size', options.size, 1);
   const concurrency = checkInteger('batch.concurrency', options.concurrency ?? 1, 1, 1000);
   checkFunction('batch.send', options.send);
-  const read = options.read ?? (defaultRead as (response: HttpResponse) => { results: R[]; errors: unknown[] });
+  const read =
+    options.read ?? (defaultRead as (response: HttpResponse) => { results: R[]; errors: unknown[] });
   const chunks: I[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   const perChunk: ({ results: R[]; errors: unknown[] } | FailedChunk<I>)[] = new Array(chunks.length);
@@ -78,7 +82,14 @@ export async function batch<I, R = unknown>(items: readonly I[], options: BatchO
         `batch of ${items.length} items: ${failedChunks.length} of ${chunks.length} chunks failed (${failedItems} items)` +
           `, ${itemErrors.length} item errors` +
           (failedChunks[0] ? `; first: ${errorMessage(failedChunks[0].error)}` : ''),
-        { data: { failedChunks: failedChunks.length, failedItems, itemErrors: itemErrors.length, results: results.length } },
+        {
+          data: {
+            failedChunks: failedChunks.length,
+            failedItems,
+            itemErrors: itemErrors.length,
+            results: results.length,
+          },
+        },
       )
     : undefined;
   return { outcome, results, itemErrors, failedChunks, error };

@@ -25,13 +25,18 @@ export function buildRequest(
 ): BuiltRequest {
   if (typeof request !== 'object' || request === null) throw invalidOption('request', 'an object', request);
   const method = (request.method ?? 'GET').toUpperCase();
-  if (!/^[A-Z]+$/.test(method)) throw invalidOption('request.method', 'an HTTP method such as "GET"', request.method);
+  if (!/^[A-Z]+$/.test(method))
+    throw invalidOption('request.method', 'an HTTP method such as "GET"', request.method);
   const url = resolvePath(base, request.path);
   appendQuery(url, request.query);
   const headers = { ...defaults, ...checkHeaders('request.headers', request.headers) };
   if (request.idempotencyKey !== undefined) {
     if (typeof request.idempotencyKey !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(request.idempotencyKey)) {
-      throw invalidOption('request.idempotencyKey', '1 to 255 visible ASCII characters', request.idempotencyKey);
+      throw invalidOption(
+        'request.idempotencyKey',
+        '1 to 255 visible ASCII characters',
+        request.idempotencyKey,
+      );
     }
     headers['idempotency-key'] = request.idempotencyKey;
   }

@@ -4,8 +4,8 @@ import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Classifier, ClassifierOverrides } from '../resilience/classification.js';
 import type { CircuitBreaker, CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
+import type { Classifier, ClassifierOverrides } from '../resilience/classification.js';
 import type { ConcurrencyLimiterOptions } from '../resilience/concurrency-limiter.js';
 import { invalidOption } from '../resilience/options.js';
 import type { RateLimiter } from '../resilience/rate-limiter.js';
@@ -137,7 +137,11 @@ export function checkAuthOptions(options: HttpClientOptions): void {
       throw invalidOption('connection', 'a connection id', connection);
     }
     if (!connections || typeof connections.authProvider !== 'function') {
-      throw invalidOption('connections', 'a ConnectionAuthResolver (engine.vault.resolver) with `connection`', connections);
+      throw invalidOption(
+        'connections',
+        'a ConnectionAuthResolver (engine.vault.resolver) with `connection`',
+        connections,
+      );
     }
   }
 }

@@ -4,8 +4,8 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { isSecretHeader, isSecretParam } from '../core/redact.js';
-import { type Classifier, type ClassifierOverrides, createClassifier } from '../resilience/classification.js';
 import { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { type Classifier, type ClassifierOverrides, createClassifier } from '../resilience/classification.js';
 import { checkInteger, checkKnownKeys, checkNumber, invalidOption } from '../resilience/options.js';
 import { RetryPolicy } from '../resilience/retry-policy.js';
 import { TimeoutPolicy } from '../resilience/timeout-policy.js';
@@ -64,7 +64,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options);
   checkKnownKeys('createHttpClient options', options, HTTP_CLIENT_OPTIONS);
   const allowInsecureHttp = options.allowInsecureHttp ?? false;
-  if (typeof allowInsecureHttp !== 'boolean') throw invalidOption('allowInsecureHttp', 'a boolean', allowInsecureHttp);
+  if (typeof allowInsecureHttp !== 'boolean')
+    throw invalidOption('allowInsecureHttp', 'a boolean', allowInsecureHttp);
   const baseUrl = parseBaseUrl(options.baseUrl, allowInsecureHttp);
   checkAuthOptions(options);
   const name = options.name ?? options.connection ?? baseUrl.host;
@@ -84,8 +85,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   const ownPool = options.dispatcher === undefined;
   const dispatcher: Dispatcher =
-    options.dispatcher ??
-    new Pool(baseUrl.origin, { connections: maxConnections, keepAliveTimeout: 10_000 });
+    options.dispatcher ?? new Pool(baseUrl.origin, { connections: maxConnections, keepAliveTimeout: 10_000 });
 
   const retry =
     options.retry === false ? undefined : new RetryPolicy({ ...options.retry, clock, classifier });
@@ -155,7 +155,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         body = parsed.data;
       }
-      return { status: raw.status, headers: raw.headers, body, partial: raw.partial, attempts: call.state.attempts };
+      return {
+        status: raw.status,
+        headers: raw.headers,
+        body,
+        partial: raw.partial,
+        attempts: call.state.attempts,
+      };
     },
     async close() {
       if (ownPool) await dispatcher.close();
@@ -176,7 +182,8 @@ function secretsOf(built: { url: URL; headers: Record<string, string> }): string
 /** Overrides fall through to the shared table; a whole `Classifier` (both hooks) decides everything itself. */
 function toClassifier(classify: HttpClientOptions['classify']): Classifier {
   if (classify === undefined) return createClassifier();
-  if (typeof classify !== 'object' || classify === null) throw invalidOption('classify', 'an object', classify);
+  if (typeof classify !== 'object' || classify === null)
+    throw invalidOption('classify', 'an object', classify);
   return createClassifier(classify as ClassifierOverrides);
 }
 

@@ -5,7 +5,9 @@
 
 /** Anything with zod's `safeParse` (kept structural so zod's types stay at the edge). */
 export interface ResponseSchema<T> {
-  safeParse(value: unknown):
+  safeParse(
+    value: unknown,
+  ):
     | { success: true; data: T }
     | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
 }

@@ -94,7 +94,8 @@ function followLink(first: HttpRequest, link: string): { key: string; request: H
 }
 
 function itemsOf<T>(body: unknown, strategy: PageStrategy): T[] {
-  const path = strategy.items ?? (strategy.kind === 'cursor' ? 'results' : strategy.kind === 'odata' ? 'value' : '');
+  const path =
+    strategy.items ?? (strategy.kind === 'cursor' ? 'results' : strategy.kind === 'odata' ? 'value' : '');
   const items = path === '' ? body : at(body, path);
   if (items === undefined || items === null) return [];
   if (!Array.isArray(items)) {

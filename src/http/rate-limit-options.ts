@@ -49,6 +49,7 @@ function build(
 
 function isLimiter(value: object): value is RateLimiter {
   return (
-    typeof (value as RateLimiter).acquire === 'function' && typeof (value as RateLimiter).observe === 'function'
+    typeof (value as RateLimiter).acquire === 'function' &&
+    typeof (value as RateLimiter).observe === 'function'
   );
 }

@@ -65,7 +65,12 @@ describe('auth', () => {
         return { authorize: async () => ({ query: { hapikey: 'k-123456' } }) };
       },
     };
-    const client = createHttpClient({ baseUrl: upstream.url, allowInsecureHttp: true, connection: 'crm', connections });
+    const client = createHttpClient({
+      baseUrl: upstream.url,
+      allowInsecureHttp: true,
+      connection: 'crm',
+      connections,
+    });
     await client.request({ path: '/a' });
     await client.request({ path: '/b' });
     expect(resolved).toBe(1);
@@ -136,7 +141,13 @@ describe('no secret in any log line or error', () => {
       ...lines,
       ...errors.flatMap((e) => {
         const err = e as Error & { body?: string; headers?: unknown; cause?: unknown };
-        return [err.message, String(err.body), String(JSON.stringify(err.headers)), JSON.stringify(err), String(err.stack)];
+        return [
+          err.message,
+          String(err.body),
+          String(JSON.stringify(err.headers)),
+          JSON.stringify(err),
+          String(err.stack),
+        ];
       }),
     ];
     for (const secret of [token, apiKey, userToken, plainKey]) {

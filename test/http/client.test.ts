@@ -37,7 +37,11 @@ function client(options: Partial<HttpClientOptions> = {}) {
 describe('createHttpClient against a chaos upstream', () => {
   it('sends method, path, query and headers and parses a JSON answer', async () => {
     const c = client({ headers: { 'x-default': 'd' } });
-    const res = await c.request({ path: '/items', query: { a: 1, b: ['x', 'y'], skip: undefined }, headers: { 'x-one': '1' } });
+    const res = await c.request({
+      path: '/items',
+      query: { a: 1, b: ['x', 'y'], skip: undefined },
+      headers: { 'x-one': '1' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ ok: true, method: 'GET', url: '/items?a=1&b=x&b=y' });
     expect(res.attempts).toBe(1);
@@ -50,7 +54,11 @@ describe('createHttpClient against a chaos upstream', () => {
     upstream = await startChaosUpstream();
     const c = client({ baseUrl: `${upstream.url}/api/v3/` });
     await c.request({ method: 'PUT', path: '/crm/1', body: { name: 'Ada' } });
-    expect(upstream.requests[0]).toMatchObject({ method: 'PUT', url: '/api/v3/crm/1', body: '{"name":"Ada"}' });
+    expect(upstream.requests[0]).toMatchObject({
+      method: 'PUT',
+      url: '/api/v3/crm/1',
+      body: '{"name":"Ada"}',
+    });
     expect(upstream.requests[0]!.headers['content-type']).toBe('application/json');
   });
 
@@ -76,7 +84,9 @@ describe('createHttpClient against a chaos upstream', () => {
 
   it('ends with RETRIES_EXHAUSTED carrying the last cause when 5xx persist', async () => {
     upstream.setFallback({ status: 500 });
-    const error = await rejection(drive(clock, client({ retry: { maxAttempts: 4, budget: false } }).request({ path: '/x' })));
+    const error = await rejection(
+      drive(clock, client({ retry: { maxAttempts: 4, budget: false } }).request({ path: '/x' })),
+    );
     expect(error.code).toBe(ErrorCode.RETRIES_EXHAUSTED);
     expect(error.status).toBe(500);
     expect((error.cause as { code: string }).code).toBe(ErrorCode.HTTP_SERVER_ERROR);
@@ -89,7 +99,10 @@ describe('createHttpClient against a chaos upstream', () => {
     const error = await rejection(drive(clock, c.request({ method: 'POST', path: '/p', body: {} })));
     expect(error.code).toBe(ErrorCode.HTTP_SERVER_ERROR);
     expect(upstream.stats.requests).toBe(1);
-    const res = await drive(clock, c.request({ method: 'POST', path: '/p', body: {}, idempotencyKey: 'k-1' }));
+    const res = await drive(
+      clock,
+      c.request({ method: 'POST', path: '/p', body: {}, idempotencyKey: 'k-1' }),
+    );
     expect(res.status).toBe(201);
     expect(upstream.requests.slice(1).map((r) => r.headers['idempotency-key'])).toEqual(['k-1', 'k-1']);
   });
@@ -161,14 +174,20 @@ describe('createHttpClient against a chaos upstream', () => {
     expect(text).toMatch(/patchbay_http_client_attempts_total\{upstream="crm",status="503"\} 1/);
     expect(text).toMatch(/patchbay_http_client_attempts_total\{upstream="crm",status="200"\} 1/);
     expect(text).toMatch(/patchbay_http_client_calls_total\{upstream="crm",outcome="success"\} 1/);
-    expect(text).toMatch(/patchbay_http_client_duration_seconds_count\{upstream="crm",method="GET",outcome="success"\} 1/);
+    expect(text).toMatch(
+      /patchbay_http_client_duration_seconds_count\{upstream="crm",method="GET",outcome="success"\} 1/,
+    );
   });
 });
 
 describe('rate limits on the client', () => {
   it('keeps a rolling-window upstream free of 429s by waiting for slots (real time, 15 calls at 5 per 300 ms)', async () => {
     upstream.setRateLimit({ limit: 5, windowMs: 300 });
-    const c = createHttpClient({ baseUrl: upstream.url, allowInsecureHttp: true, rateLimit: { limit: 5, windowMs: 300 } });
+    const c = createHttpClient({
+      baseUrl: upstream.url,
+      allowInsecureHttp: true,
+      rateLimit: { limit: 5, windowMs: 300 },
+    });
     clients.push(c);
     const started = Date.now();
     await Promise.all(Array.from({ length: 15 }, (_, i) => c.request({ path: `/r/${i}` })));
@@ -186,7 +205,13 @@ describe('rate limits on the client', () => {
 
   it('adapts to a 429 with HubSpot headers: the shared limit waits one interval before going again', async () => {
     upstream.script([
-      { status: 429, headers: { 'x-hubspot-ratelimit-remaining': '0', 'x-hubspot-ratelimit-interval-milliseconds': '10000' } },
+      {
+        status: 429,
+        headers: {
+          'x-hubspot-ratelimit-remaining': '0',
+          'x-hubspot-ratelimit-interval-milliseconds': '10000',
+        },
+      },
     ]);
     const c = client({ rateLimit: { limit: 100, windowMs: 10_000 } });
     const started = clock.now();

@@ -19,19 +19,31 @@ describe('hostile and invalid options fail at construction with a clear message'
     [{ baseUrl: 'not a url' }, ErrorCode.INVALID_ARGUMENT, /baseUrl must be an absolute URL/],
     [{ baseUrl: 'ftp://x.example.com' }, ErrorCode.INVALID_ARGUMENT, /http\(s\) URL/],
     [{ baseUrl: 'https://user:pw@api.example.com' }, ErrorCode.INVALID_ARGUMENT, /credentials/],
-    [{ ...base, timeoutMs: -1 }, ErrorCode.INVALID_ARGUMENT, /timeoutMs must be a finite number >= 1 \(got -1\)/],
+    [
+      { ...base, timeoutMs: -1 },
+      ErrorCode.INVALID_ARGUMENT,
+      /timeoutMs must be a finite number >= 1 \(got -1\)/,
+    ],
     [{ ...base, timeoutMs: Number.NaN }, ErrorCode.INVALID_ARGUMENT, /timeoutMs/],
     [{ ...base, retyr: {} }, ErrorCode.INVALID_ARGUMENT, /retyr is not an option/],
     [{ ...base, retry: { maxAttempts: 0 } }, ErrorCode.INVALID_ARGUMENT, /retry.maxAttempts/],
     [{ ...base, breaker: { halfOpenProbes: 0 } }, ErrorCode.INVALID_ARGUMENT, /breaker.halfOpenProbes/],
     [{ ...base, rateLimit: { limit: 0, windowMs: 1000 } }, ErrorCode.INVALID_ARGUMENT, /rateLimit.limit/],
     [{ ...base, rateLimit: { kind: 'leaky', limit: 1 } }, ErrorCode.INVALID_ARGUMENT, /rateLimit.kind/],
-    [{ ...base, rateLimit: { limit: 5, windowMs: 1000, windowMS: 1 } }, ErrorCode.INVALID_ARGUMENT, /windowMS is not an option/],
+    [
+      { ...base, rateLimit: { limit: 5, windowMs: 1000, windowMS: 1 } },
+      ErrorCode.INVALID_ARGUMENT,
+      /windowMS is not an option/,
+    ],
     [{ ...base, auth: {}, connection: 'crm' }, ErrorCode.INVALID_ARGUMENT, /either auth or connection/],
     [{ ...base, auth: { token: 'x' } }, ErrorCode.INVALID_ARGUMENT, /AuthProvider/],
     [{ ...base, connection: 'crm' }, ErrorCode.INVALID_ARGUMENT, /connections/],
     [{ ...base, headers: { 'x-a': 'v\r\nx-injected: 1' } }, ErrorCode.INVALID_ARGUMENT, /CR, LF/],
-    [{ ...base, classify: { statuses: { 409: 'maybe' } } }, ErrorCode.INVALID_ARGUMENT, /classifier.statuses\[409\]/],
+    [
+      { ...base, classify: { statuses: { 409: 'maybe' } } },
+      ErrorCode.INVALID_ARGUMENT,
+      /classifier.statuses\[409\]/,
+    ],
   ])('%j → %s', (options, code, message) => {
     const error = failure(() => createHttpClient(options as never));
     expect(error.code).toBe(code);

@@ -10,8 +10,7 @@ export function attemptMetricsInterceptor(metrics: HttpMetrics, upstream: string
       metrics.attempts.inc({ upstream, status: String(response.status) });
       return response;
     } catch (error) {
-      const status =
-        error instanceof PatchbayError ? String(error.status ?? error.code) : 'UNKNOWN';
+      const status = error instanceof PatchbayError ? String(error.status ?? error.code) : 'UNKNOWN';
       metrics.attempts.inc({ upstream, status });
       throw error;
     }

@@ -10,7 +10,8 @@ import type { HttpCall, Interceptor } from '../http-types.js';
 export function authInterceptor(provider: () => Promise<AuthProvider>, classifier: Classifier): Interceptor {
   return (next) => async (call) => {
     const auth = await provider();
-    const attempt = async () => next(authorize(call, await auth.authorize(authRequest(call), call.signal), auth));
+    const attempt = async () =>
+      next(authorize(call, await auth.authorize(authRequest(call), call.signal), auth));
     try {
       return await attempt();
     } catch (error) {
