@@ -112,7 +112,11 @@ async function throughput(): Promise<string[][]> {
   const o = rate(oursMs);
   return [
     ['undici Pool (bare)', `${Math.round(b)} req/s`, '1.00×'],
-    ['patchbay client (retry+breaker+timeout)', `${Math.round(o)} req/s`, `${(o / b).toFixed(2)}× (goal ≥ 0.8×)`],
+    [
+      'patchbay client (retry+breaker+timeout)',
+      `${Math.round(o)} req/s`,
+      `${(o / b).toFixed(2)}× (goal ≥ 0.8×)`,
+    ],
   ];
 }
 
@@ -156,8 +160,18 @@ async function rollingWindow(): Promise<string[][]> {
   await upstream.close();
   return [
     [`theoretical minimum (${N} at ${LIMIT}/${WINDOW_MS} ms)`, `${minimum} ms`, '', ''],
-    ['patchbay rolling window', `${Math.round(oursMs)} ms`, String(ours429), `${(oursMs / minimum).toFixed(2)}× min`],
-    ['naive retry-on-429', `${Math.round(naiveMs)} ms`, String(naive429), `${(naiveMs / minimum).toFixed(2)}× min`],
+    [
+      'patchbay rolling window',
+      `${Math.round(oursMs)} ms`,
+      String(ours429),
+      `${(oursMs / minimum).toFixed(2)}× min`,
+    ],
+    [
+      'naive retry-on-429',
+      `${Math.round(naiveMs)} ms`,
+      String(naive429),
+      `${(naiveMs / minimum).toFixed(2)}× min`,
+    ],
   ];
 }
 
