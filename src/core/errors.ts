@@ -28,6 +28,8 @@ export const ErrorCode = {
   INSECURE_URL: 'INSECURE_URL',
   SSRF_BLOCKED: 'SSRF_BLOCKED',
   RESPONSE_INVALID: 'RESPONSE_INVALID',
+  /** Some items of a batch failed (a 207, or per-item errors in a 2xx); the rest succeeded. */
+  PARTIAL: 'PARTIAL',
   // webhooks
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',

@@ -9,6 +9,10 @@ const SECRET_PARAM =
 
 export const REDACTED = '[redacted]';
 
+export function isSecretParam(name: string): boolean {
+  return SECRET_PARAM.test(name);
+}
+
 export function isSecretHeader(name: string): boolean {
   return SECRET_HEADER.test(name);
 }

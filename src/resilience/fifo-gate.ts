@@ -1,5 +1,5 @@
 import { abortError, type Clock } from '../core/clock.js';
-import { startTimer } from './timers.js';
+import { NEVER_ABORTED, startTimer } from './timers.js';
 
 interface Waiter {
   admit: () => void;
@@ -45,7 +45,8 @@ export class FifoGate {
           resolve();
         },
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      // The shared never-aborting signal would collect one listener per waiter (and a leak warning).
+      if (signal !== NEVER_ABORTED) signal.addEventListener('abort', onAbort, { once: true });
       const untilDeadline = deadline - this.clock.now();
       if (Number.isFinite(untilDeadline)) {
         cancelTimer = startTimer(this.clock, Math.max(0, untilDeadline), () => {

@@ -134,8 +134,11 @@ export abstract class StoreRateLimiter implements RateLimiter {
           };
         }
         const wait = Math.max(1, Math.ceil(grant.retryAfterMs));
-        if (now + wait > deadline) throw this.tooLate(started, wait, 'deadline');
-        await this.nap(Math.min(wait, this.pollIntervalMs), signal);
+        // A concurrency slot's wait is only an upper bound (the lease's expiry): another holder may
+        // release it any moment, so only a poll that would itself end past the deadline is too late.
+        const nap = Math.min(wait, this.pollIntervalMs);
+        if (now + nap > deadline) throw this.tooLate(started, wait, 'deadline');
+        await this.nap(nap, signal);
       }
     } finally {
       this.gate.leave();

@@ -1,0 +1,206 @@
+import { trace } from '@opentelemetry/api';
+import { type Dispatcher, Pool } from 'undici';
+import { type Clock, systemClock } from '../core/clock.js';
+import { ErrorCode, PatchbayError } from '../core/errors.js';
+import { silentLogger } from '../core/logger.js';
+import { isSecretHeader, isSecretParam } from '../core/redact.js';
+import { CircuitBreaker } from '../resilience/circuit-breaker.js';
+import { type Classifier, type ClassifierOverrides, createClassifier } from '../resilience/classification.js';
+import { checkInteger, checkKnownKeys, checkNumber, invalidOption } from '../resilience/options.js';
+import { RetryPolicy } from '../resilience/retry-policy.js';
+import { TimeoutPolicy } from '../resilience/timeout-policy.js';
+import { NEVER_ABORTED } from '../resilience/timers.js';
+import type { AuthProvider } from './auth-provider.js';
+import { buildRequest } from './build-request.js';
+import {
+  checkAuthOptions,
+  checkHeaders,
+  HTTP_CLIENT_OPTIONS,
+  type HttpClientOptions,
+  httpClientDefaults,
+  parseBaseUrl,
+} from './client-options.js';
+import { httpMetrics } from './http-metrics.js';
+import type { Handler, HttpCall, HttpRequest, HttpResponse, Interceptor } from './http-types.js';
+import { attemptMetricsInterceptor } from './interceptors/attempt-metrics.js';
+import { authInterceptor } from './interceptors/auth.js';
+import { breakerInterceptor } from './interceptors/breaker.js';
+import { rateLimitInterceptor } from './interceptors/rate-limit.js';
+import { retryInterceptor } from './interceptors/retry.js';
+import { telemetryInterceptor } from './interceptors/telemetry.js';
+import { timeoutInterceptor } from './interceptors/timeout.js';
+import { buildRateLimiters } from './rate-limit-options.js';
+import { transport } from './transport.js';
+
+export interface HttpClient {
+  /** The upstream's name in metrics, logs and spans. */
+  readonly name: string;
+  readonly baseUrl: URL;
+  /** The breaker guarding this upstream, when there is one (for its state and events). */
+  readonly breaker: CircuitBreaker | undefined;
+  request<T = unknown>(request: HttpRequest<T>): Promise<HttpResponse<T>>;
+  /** Closes the client's own connection pool (not a dispatcher passed in). */
+  close(): Promise<void>;
+}
+
+/**
+ * A resilient client for one upstream, on an undici dispatcher. Every call passes, outermost first:
+ *
+ *   telemetry → auth → retry → rate limit → breaker → timeout → transport
+ *
+ * - telemetry: one span, the latency histogram, the outcome counter and one redacted log line per call;
+ * - auth: credentials on the call; a 401 refreshes them once and replays the call once;
+ * - retry: the attempts, with backoff, Retry-After, the deadline and the retry budget;
+ * - rate limit: every attempt waits for a slot in each limit (bounded by the deadline), and feeds the
+ *   provider's quota headers and 429s back into it;
+ * - breaker: every attempt is admitted by, and reported to, the upstream's breaker;
+ * - timeout: bounds each attempt;
+ * - transport: undici; classifies the answer once and throws anything that is not a success.
+ *
+ * Retry sits outside the rate limit and the breaker so that each retry takes its own slot and counts
+ * for the upstream's health (docs/decisions/0011-interceptor-order.md).
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options);
+  checkKnownKeys('createHttpClient options', options, HTTP_CLIENT_OPTIONS);
+  const allowInsecureHttp = options.allowInsecureHttp ?? false;
+  if (typeof allowInsecureHttp !== 'boolean')
+    throw invalidOption('allowInsecureHttp', 'a boolean', allowInsecureHttp);
+  const baseUrl = parseBaseUrl(options.baseUrl, allowInsecureHttp);
+  checkAuthOptions(options);
+  const name = options.name ?? options.connection ?? baseUrl.host;
+  if (typeof name !== 'string' || name === '') throw invalidOption('name', 'a non-empty string', name);
+  const timeoutMs = checkNumber('timeoutMs', options.timeoutMs ?? httpClientDefaults.timeoutMs, 1);
+  const deadlineMs = checkNumber('deadlineMs', options.deadlineMs ?? httpClientDefaults.deadlineMs, 1);
+  const maxConnections = checkInteger(
+    'maxConnections',
+    options.maxConnections ?? httpClientDefaults.maxConnections,
+    1,
+    10_000,
+  );
+  const defaultHeaders = checkHeaders('headers', options.headers);
+  const clock: Clock = options.clock ?? systemClock;
+  const classifier = toClassifier(options.classify);
+  const registry = options.registry;
+
+  const ownPool = options.dispatcher === undefined;
+  const dispatcher: Dispatcher =
+    options.dispatcher ?? new Pool(baseUrl.origin, { connections: maxConnections, keepAliveTimeout: 10_000 });
+
+  const retry =
+    options.retry === false ? undefined : new RetryPolicy({ ...options.retry, clock, classifier });
+  const breaker =
+    options.breaker === false
+      ? undefined
+      : options.breaker instanceof CircuitBreaker
+        ? options.breaker
+        : new CircuitBreaker({
+            name,
+            ...options.breaker,
+            clock,
+            classifier,
+            ...(registry && { registry }),
+          });
+  const limiters = buildRateLimiters(options.rateLimit, { name, clock, registry });
+  const timeout = new TimeoutPolicy({ timeoutMs, clock });
+  const metrics = registry ? httpMetrics(registry) : undefined;
+  const authProvider = authSource(options);
+
+  // Outermost first; read this list to know what a call goes through.
+  const chain: Interceptor[] = [
+    telemetryInterceptor({
+      upstream: name,
+      logger: options.logger ?? silentLogger,
+      metrics,
+      tracer: options.tracer ?? trace.getTracer('patchbay'),
+      clock,
+    }),
+    ...(authProvider ? [authInterceptor(authProvider, classifier)] : []),
+    ...(retry ? [retryInterceptor(retry)] : []),
+    ...(limiters.length > 0 ? [rateLimitInterceptor(limiters, clock)] : []),
+    ...(breaker ? [breakerInterceptor(breaker)] : []),
+    timeoutInterceptor(timeout),
+    ...(metrics ? [attemptMetricsInterceptor(metrics, name)] : []),
+  ];
+  const handler: Handler = chain.reduceRight<Handler>(
+    (next, interceptor) => interceptor(next),
+    transport(dispatcher, classifier, clock),
+  );
+
+  return {
+    name,
+    baseUrl,
+    breaker,
+    async request<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
+      const built = buildRequest(baseUrl, defaultHeaders, request);
+      const call: HttpCall = {
+        ...built,
+        signal: request.signal ?? NEVER_ABORTED,
+        deadline: clock.now() + deadlineMs,
+        state: { attempts: 0, secretParams: [], secrets: secretsOf(built) },
+      };
+      const raw = await handler(call);
+      let body = raw.body as T;
+      if (request.schema) {
+        const parsed = request.schema.safeParse(raw.body);
+        if (!parsed.success) {
+          const issues = parsed.error.issues
+            .slice(0, 5)
+            .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+          throw new PatchbayError(
+            ErrorCode.RESPONSE_INVALID,
+            `${built.method} ${built.url.pathname} answered ${raw.status} with a body that does not match the schema: ${issues.join('; ')}`,
+            { status: raw.status, data: { issues } },
+          );
+        }
+        body = parsed.data;
+      }
+      return {
+        status: raw.status,
+        headers: raw.headers,
+        body,
+        partial: raw.partial,
+        attempts: call.state.attempts,
+      };
+    },
+    async close() {
+      if (ownPool) await dispatcher.close();
+    },
+  };
+}
+
+/** Secret-looking values the caller put on the request itself, to scrub from messages and bodies. */
+function secretsOf(built: { url: URL; headers: Record<string, string> }): string[] {
+  const secrets: string[] = [];
+  for (const [name, value] of built.url.searchParams) if (isSecretParam(name) && value) secrets.push(value);
+  for (const [name, value] of Object.entries(built.headers)) {
+    if (isSecretHeader(name) && value) secrets.push(value, value.slice(value.indexOf(' ') + 1));
+  }
+  return secrets;
+}
+
+/** Overrides fall through to the shared table; a whole `Classifier` (both hooks) decides everything itself. */
+function toClassifier(classify: HttpClientOptions['classify']): Classifier {
+  if (classify === undefined) return createClassifier();
+  if (typeof classify !== 'object' || classify === null)
+    throw invalidOption('classify', 'an object', classify);
+  return createClassifier(classify as ClassifierOverrides);
+}
+
+/** The auth provider, resolved once (for a connection, on the first call; a failure is retried next call). */
+function authSource(options: HttpClientOptions): (() => Promise<AuthProvider>) | undefined {
+  if (options.auth) {
+    const provider = Promise.resolve(options.auth);
+    return () => provider;
+  }
+  const { connection, connections } = options;
+  if (connection === undefined || !connections) return undefined;
+  let pending: Promise<AuthProvider> | undefined;
+  return () => {
+    pending ??= connections.authProvider(connection).catch((error) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

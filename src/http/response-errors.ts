@@ -1,0 +1,69 @@
+import { abortError } from '../core/clock.js';
+import { ErrorCode, errorMessage, PatchbayError, truncateBody } from '../core/errors.js';
+import { redactHeaders, redactUrl, scrubSecrets } from '../core/redact.js';
+import type { Classification } from '../resilience/classification.js';
+import { errorCodeOf, NOT_SENT_CODES, TRANSIENT_NETWORK_CODES } from '../resilience/classification.js';
+import { retryDelayFromHeaders } from '../resilience/retry-after.js';
+import type { CallState, HttpCall } from './http-types.js';
+
+/** The URL as it may appear in a message or a log line: secret query values and userinfo replaced. */
+export function safeUrl(url: URL, state: CallState): string {
+  return redactUrl(url.toString(), state.secretParams);
+}
+
+/**
+ * The error for an answer that is not a success. It carries what a caller decides on: status,
+ * redacted headers, the upstream's requested wait and a truncated, scrubbed body. The classification
+ * (possibly a connector's override) rides along in `data` so every policy decides the same way.
+ */
+export function errorFromResponse(
+  call: HttpCall,
+  status: number,
+  headers: Record<string, string>,
+  text: string,
+  classification: Classification,
+  now: number,
+): PatchbayError {
+  const retryAfterMs = retryDelayFromHeaders(headers, now);
+  const code =
+    status === 429
+      ? ErrorCode.RATE_LIMITED
+      : status >= 500
+        ? ErrorCode.HTTP_SERVER_ERROR
+        : ErrorCode.HTTP_CLIENT_ERROR;
+  const body = truncateBody(scrubSecrets(text, call.state.secrets));
+  return new PatchbayError(code, `${call.method} ${safeUrl(call.url, call.state)} answered ${status}`, {
+    status,
+    headers: redactHeaders(headers),
+    body,
+    ...(retryAfterMs !== undefined && { retryAfterMs }),
+    data: { classification, source: 'upstream' },
+  });
+}
+
+/**
+ * The error for a request that got no answer. Timeouts and aborts keep their own codes; a connection
+ * failure is `NETWORK_ERROR` with `data.notSent` when the request provably never left (connection
+ * refused, DNS), which makes even a POST safe to retry.
+ */
+export function errorFromFailure(call: HttpCall, error: unknown): PatchbayError {
+  if (call.signal.aborted) return abortError(call.signal);
+  if (error instanceof PatchbayError) return error;
+  const code = errorCodeOf(error);
+  const where = `${call.method} ${safeUrl(call.url, call.state)}`;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new PatchbayError(ErrorCode.TIMEOUT, `${where}: the upstream stopped answering`, {
+      cause: error,
+      data: { networkCode: code },
+    });
+  }
+  const message = scrubSecrets(errorMessage(error), call.state.secrets);
+  return new PatchbayError(ErrorCode.NETWORK_ERROR, `${where} failed: ${message}`, {
+    cause: error,
+    data: {
+      networkCode: code ?? 'UNKNOWN',
+      transient: code !== undefined && TRANSIENT_NETWORK_CODES.has(code),
+      notSent: code !== undefined && NOT_SENT_CODES.has(code),
+    },
+  });
+}

@@ -1,0 +1,79 @@
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../core/clock.js';
+import type { Classifier } from '../resilience/classification.js';
+import type { Handler, HttpCall, RawResponse } from './http-types.js';
+import { errorFromFailure, errorFromResponse } from './response-errors.js';
+
+/**
+ * The innermost stage: one attempt on the undici dispatcher. It answers only successes (2xx, 304) and
+ * partial batch answers; every other outcome is thrown as a `PatchbayError`, classified once here.
+ * Redirects are not followed: a redirect to another host would carry the credentials there.
+ */
+export function transport(dispatcher: Dispatcher, classifier: Classifier, clock: Clock): Handler {
+  return async (call: HttpCall): Promise<RawResponse> => {
+    call.state.attempts++;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await dispatcher.request({
+        origin: call.url.origin,
+        path: `${call.url.pathname}${call.url.search}`,
+        method: call.method as Dispatcher.HttpMethod,
+        headers: call.headers,
+        body: call.body ?? null,
+        signal: call.signal,
+      });
+    } catch (error) {
+      throw errorFromFailure(call, error);
+    }
+    const headers = flattenHeaders(response.headers);
+    let payload: Buffer;
+    try {
+      payload = Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      throw errorFromFailure(call, error);
+    }
+    const status = response.statusCode;
+    const contentType = headers['content-type'] ?? '';
+    if (status >= 200 && status < 300) {
+      const body = decodeBody(payload, contentType);
+      const classification = classifier.response({ status, headers, body });
+      if (classification === 'success' || classification === 'partial') {
+        return { status, headers, body, partial: classification === 'partial' };
+      }
+      throw errorFromResponse(call, status, headers, payload.toString('utf8'), classification, clock.now());
+    }
+    const classification = classifier.response({ status, headers });
+    if (classification === 'success') {
+      return { status, headers, body: decodeBody(payload, contentType), partial: false };
+    }
+    throw errorFromResponse(call, status, headers, payload.toString('utf8'), classification, clock.now());
+  };
+}
+
+const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+const TEXT_TYPE = /^(text\/|application\/(xml|x-www-form-urlencoded|javascript)\b|[\w.-]+\/[\w.+-]*\+xml\b)/i;
+
+/** JSON parsed (a malformed JSON body stays text rather than failing a successful call), text as string. */
+export function decodeBody(payload: Buffer, contentType: string): unknown {
+  if (payload.length === 0) return undefined;
+  if (JSON_TYPE.test(contentType)) {
+    const text = payload.toString('utf8');
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  if (contentType === '' || TEXT_TYPE.test(contentType)) return payload.toString('utf8');
+  return payload;
+}
+
+export function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
