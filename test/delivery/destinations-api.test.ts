@@ -1,18 +1,14 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/core/config/index.js';
-import { createLogger } from '../../src/core/logger.js';
-import { Engine } from '../../src/engine/index.js';
+import type { Engine } from '../../src/engine/index.js';
 import { formatKey, generateKey } from '../../src/vault/index.js';
 import { generateWebhookSecret } from '../../src/webhooks/sign/standard-webhooks.js';
 import { allDialects } from '../helpers/databases.js';
-import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { adminApi, openPeerEngine, openTestEngine, type TestEngine } from '../helpers/engine.js';
 import { Receiver } from '../helpers/receiver.js';
 
 const TOKEN = 'destinations-admin-token-0123456789';
-const auth = { authorization: `Bearer ${TOKEN}` };
+const _auth = { authorization: `Bearer ${TOKEN}` };
 
 for (const { dialect, available } of allDialects) {
   describe.skipIf(!available)(`destinations through the admin API on ${dialect.name}`, () => {
@@ -26,38 +22,21 @@ for (const { dialect, available } of allDialects) {
     };
     let receiver: Receiver;
     let t: TestEngine;
-    let other: Engine;
+    let other: { engine: Engine; app: FastifyInstance };
 
     beforeAll(async () => {
       receiver = await new Receiver([secret]).start();
       t = await openTestEngine(dialect, config, { env });
-      other = await Engine.open({
-        config: parseConfig({
-          ...config,
-          dataDir: mkdtempSync(join(tmpdir(), 'patchbay-data-')),
-          database: { url: t.testDb.url },
-        }),
-        env,
-        logger: createLogger({ level: 'silent' }),
-      });
+      other = await openPeerEngine(t, config, env);
     });
     afterAll(async () => {
-      await other?.stop();
+      await other?.app.close();
+      await other?.engine.stop();
       await t?.close();
       await receiver?.stop();
     });
 
-    const api = (
-      method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-      url: string,
-      payload?: Record<string, unknown>,
-    ) =>
-      t.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: auth,
-        ...(payload !== undefined && { payload }),
-      });
+    const api = (...args: Parameters<ReturnType<typeof adminApi>>) => adminApi(t.app, TOKEN)(...args);
 
     it('creates a destination that delivers signed events, with its secret and headers sealed and never shown', async () => {
       const created = await api('POST', '/destinations', {
@@ -78,8 +57,8 @@ for (const { dialect, available } of allDialects) {
       expect(created.body).not.toContain(headerValue);
 
       // Published in the other process, which learns of the destination from the store.
-      await other.destinationAdmin.refresh();
-      const event = await other.publish({ type: 'order.created', payload: { n: 1 } });
+      await other.engine.destinationAdmin.refresh();
+      const event = await other.engine.publish({ type: 'order.created', payload: { n: 1 } });
       const [delivery] = await t.engine.deliveries.list({ eventId: event.id, limit: 10 });
       expect(delivery?.destination_id).toBe('app');
       expect(

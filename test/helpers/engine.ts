@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Clock } from '../../src/core/clock.js';
 import { parseConfig } from '../../src/core/config/index.js';
 import type { PatchbayConfigInput } from '../../src/core/config/schema.js';
@@ -71,4 +71,43 @@ export async function openTestEngine(
       await testDb.drop();
     },
   };
+}
+
+/**
+ * A second engine (another "process") on the store of `t`, with the same encryption key, and its app.
+ * The caller stops it (`app.close()`, then `engine.stop()`).
+ */
+export async function openPeerEngine(
+  t: TestEngine,
+  config: PatchbayConfigInput,
+  env: Record<string, string>,
+): Promise<{ engine: Engine; app: FastifyInstance }> {
+  const engine = await Engine.open({
+    config: parseConfig({
+      ...config,
+      dataDir: mkdtempSync(join(tmpdir(), 'patchbay-data-')),
+      database: { url: t.testDb.url },
+    }),
+    env,
+    logger: createLogger({ level: 'silent' }),
+  });
+  return { engine, app: await buildServer(engine) };
+}
+
+/** `inject` into the admin API of `app` with a bearer token. */
+export function adminApi(
+  app: FastifyInstance,
+  token: string,
+): (
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: Record<string, unknown>,
+) => Promise<LightMyRequestResponse> {
+  return (method, url, payload) =>
+    app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload !== undefined && { payload }),
+    });
 }

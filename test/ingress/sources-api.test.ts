@@ -1,16 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/core/config/index.js';
-import { createLogger } from '../../src/core/logger.js';
-import { Engine } from '../../src/engine/index.js';
-import { buildServer } from '../../src/server/app.js';
+import type { Engine } from '../../src/engine/index.js';
 import { formatKey, generateKey } from '../../src/vault/index.js';
 import { allDialects } from '../helpers/databases.js';
-import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { adminApi, openPeerEngine, openTestEngine, type TestEngine } from '../helpers/engine.js';
 
 const TOKEN = 'sources-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -36,27 +31,15 @@ for (const { dialect, available } of allDialects) {
     let t: TestEngine;
     let other: { engine: Engine; app: FastifyInstance };
 
+    const config = {
+      server: { adminToken: TOKEN },
+      sources: [{ id: 'fixed', verify: { scheme: 'github' as const, secrets: ['fixed-secret'] } }],
+    };
+
     beforeAll(async () => {
-      t = await openTestEngine(
-        dialect,
-        {
-          server: { adminToken: TOKEN },
-          sources: [{ id: 'fixed', verify: { scheme: 'github', secrets: ['fixed-secret'] } }],
-        },
-        { env },
-      );
+      t = await openTestEngine(dialect, config, { env });
       // A second process on the same store and key.
-      const engine = await Engine.open({
-        config: parseConfig({
-          dataDir: mkdtempSync(join(tmpdir(), 'patchbay-data-')),
-          database: { url: t.testDb.url },
-          server: { adminToken: TOKEN },
-          sources: [{ id: 'fixed', verify: { scheme: 'github', secrets: ['fixed-secret'] } }],
-        }),
-        env,
-        logger: createLogger({ level: 'silent' }),
-      });
-      other = { engine, app: await buildServer(engine) };
+      other = await openPeerEngine(t, config, env);
     });
     afterAll(async () => {
       await other?.app.close();
@@ -64,17 +47,7 @@ for (const { dialect, available } of allDialects) {
       await t?.close();
     });
 
-    const api = (
-      method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-      url: string,
-      payload?: Record<string, unknown>,
-    ) =>
-      t.app.inject({
-        method,
-        url: `/api/v1${url}`,
-        headers: auth,
-        ...(payload !== undefined && { payload }),
-      });
+    const api = (...args: Parameters<ReturnType<typeof adminApi>>) => adminApi(t.app, TOKEN)(...args);
 
     it('creates a source whose secret is sealed, never shown, and that receives at once in every process', async () => {
       const created = await api('POST', '/sources', {
