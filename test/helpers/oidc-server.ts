@@ -222,7 +222,8 @@ export async function startOidcServer(options: OidcServerOptions): Promise<OidcS
   }
 
   async function forgetAccessToken(token: string): Promise<void> {
-    const found = await provider.AccessToken.find(token);
+    // Tokens of the client credentials grant live in their own model.
+    const found = (await provider.AccessToken.find(token)) ?? (await provider.ClientCredentials.find(token));
     if (!found) throw new Error('no such access token');
     await found.destroy();
   }
