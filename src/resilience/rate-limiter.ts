@@ -5,7 +5,7 @@ import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import { FifoGate } from './fifo-gate.js';
 import { checkInteger } from './options.js';
 import type { ProviderQuota } from './quota-headers.js';
-import type { Grant, RateLimitStore } from './rate-limit-store.js';
+import type { Grant, RateLimitStore, StoreTime } from './rate-limit-store.js';
 import { MemoryRateLimitStore } from './rate-limit-store.js';
 import { type ResilienceMetrics, resilienceMetrics } from './resilience-metrics.js';
 import { linkedController, NEVER_ABORTED, sleep } from './timers.js';
@@ -96,7 +96,7 @@ export abstract class StoreRateLimiter implements RateLimiter {
   /** One try at the store. */
   protected abstract tryAcquire(
     store: RateLimitStore,
-    now: number,
+    now: StoreTime,
     cost: number,
     token: string,
   ): Promise<Grant>;
@@ -116,9 +116,16 @@ export abstract class StoreRateLimiter implements RateLimiter {
     const token = randomUUID();
     try {
       for (;;) {
-        const now = this.clock.now();
         this.wakePending = false;
-        const grant = await this.withStore((store) => this.tryAcquire(store, now, cost, token));
+        // The store reads the time when it holds the key, not before (a SQL lock can keep it waiting);
+        // a denial's wait counts from that moment.
+        let now = Number.NaN;
+        const readNow = () => {
+          now = this.clock.now();
+          return now;
+        };
+        const grant = await this.withStore((store) => this.tryAcquire(store, readNow, cost, token));
+        if (Number.isNaN(now)) now = this.clock.now();
         if (grant.granted) {
           const waitedMs = this.clock.now() - started;
           this.metrics?.rateLimitWaitSeconds.observe({ limiter: this.name }, waitedMs / 1000);
@@ -133,11 +140,14 @@ export abstract class StoreRateLimiter implements RateLimiter {
             },
           };
         }
-        const wait = Math.max(1, Math.ceil(grant.retryAfterMs));
+        // The wait counts from when the store looked; time spent since (its commit, the reply) is
+        // already served.
+        const current = this.clock.now();
+        const wait = Math.max(1, Math.ceil(now + grant.retryAfterMs - current));
         // A concurrency slot's wait is only an upper bound (the lease's expiry): another holder may
         // release it any moment, so only a poll that would itself end past the deadline is too late.
         const nap = Math.min(wait, this.pollIntervalMs);
-        if (now + nap > deadline) throw this.tooLate(started, wait, 'deadline');
+        if (current + nap > deadline) throw this.tooLate(started, wait, 'deadline');
         await this.nap(nap, signal);
       }
     } finally {
