@@ -79,6 +79,7 @@ export abstract class StoreRateLimiter implements RateLimiter {
   private readonly gate: FifoGate;
   private wakeController: AbortController | undefined;
   private wakePending = false;
+  private readonly readClock = () => this.clock.now();
 
   constructor(options: LimiterBaseOptions) {
     this.name = options.name ?? 'default';
@@ -117,15 +118,9 @@ export abstract class StoreRateLimiter implements RateLimiter {
     try {
       for (;;) {
         this.wakePending = false;
-        // The store reads the time when it holds the key, not before (a SQL lock can keep it waiting);
-        // a denial's wait counts from that moment.
-        let now = Number.NaN;
-        const readNow = () => {
-          now = this.clock.now();
-          return now;
-        };
-        const grant = await this.withStore((store) => this.tryAcquire(store, readNow, cost, token));
-        if (Number.isNaN(now)) now = this.clock.now();
+        // The store reads the time once it holds the key (a SQL lock can keep it waiting), so the slot
+        // is stamped when it is granted rather than when it was asked for.
+        const grant = await this.withStore((store) => this.tryAcquire(store, this.readClock, cost, token));
         if (grant.granted) {
           const waitedMs = this.clock.now() - started;
           this.metrics?.rateLimitWaitSeconds.observe({ limiter: this.name }, waitedMs / 1000);
@@ -140,10 +135,10 @@ export abstract class StoreRateLimiter implements RateLimiter {
             },
           };
         }
-        // The wait counts from when the store looked; time spent since (its commit, the reply) is
-        // already served.
+        // Counted from now, not from when the store looked: the time its reply took (a commit, a busy
+        // event loop) is slack against other processes' requests still on their way.
         const current = this.clock.now();
-        const wait = Math.max(1, Math.ceil(now + grant.retryAfterMs - current));
+        const wait = Math.max(1, Math.ceil(grant.retryAfterMs));
         // A concurrency slot's wait is only an upper bound (the lease's expiry): another holder may
         // release it any moment, so only a poll that would itself end past the deadline is too late.
         const nap = Math.min(wait, this.pollIntervalMs);
