@@ -119,7 +119,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     ...(retry ? [retryInterceptor(retry)] : []),
     ...(limiters.length > 0 ? [rateLimitInterceptor(limiters, clock)] : []),
     ...(breaker ? [breakerInterceptor(breaker)] : []),
-    timeoutInterceptor(timeout),
+    timeoutInterceptor(timeout, clock),
     ...(metrics ? [attemptMetricsInterceptor(metrics, name)] : []),
   ];
   const handler: Handler = chain.reduceRight<Handler>(

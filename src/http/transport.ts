@@ -20,7 +20,7 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
         method: call.method as Dispatcher.HttpMethod,
         headers: call.headers,
         body: call.body ?? null,
-        signal: call.signal,
+        signal: call.attemptTimer ?? call.signal,
       });
     } catch (error) {
       throw errorFromFailure(call, error);
