@@ -59,7 +59,10 @@ export interface HttpCall {
   readonly signal: AbortSignal;
   /** Epoch ms after which nothing new starts (waiting for a slot included). */
   readonly deadline: number;
-  /** Bounds this attempt when the timeout stage did not narrow `signal` (see `AttemptTimer`). */
+  /**
+   * Bounds this attempt when the timeout stage did not narrow `signal` (see `AttemptTimer`); the
+   * transport clears it when the attempt is over.
+   */
   readonly attemptTimer?: AttemptTimer;
   /** Shared by every stage of one call. */
   readonly state: CallState;

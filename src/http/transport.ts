@@ -13,6 +13,7 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
   return async (call: HttpCall): Promise<RawResponse> => {
     call.state.attempts++;
     let response: Dispatcher.ResponseData;
+    let payload: Buffer;
     try {
       response = await dispatcher.request({
         origin: call.url.origin,
@@ -22,16 +23,15 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
         body: call.body ?? null,
         signal: call.attemptTimer ?? call.signal,
       });
-    } catch (error) {
-      throw errorFromFailure(call, error);
-    }
-    const headers = flattenHeaders(response.headers);
-    let payload: Buffer;
-    try {
       payload = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
       throw errorFromFailure(call, error);
+    } finally {
+      // The attempt is over once its body is in (the timeout stage leaves the timer to us, to spare
+      // every call a wrapping promise).
+      call.attemptTimer?.clear();
     }
+    const headers = flattenHeaders(response.headers);
     const status = response.statusCode;
     const contentType = headers['content-type'] ?? '';
     if (status >= 200 && status < 300) {

@@ -7,7 +7,7 @@ import type { Interceptor } from '../http-types.js';
 
 /** Bounds each attempt by `timeoutMs` and by the call's deadline; at the limit undici cancels the request. */
 export function timeoutInterceptor(policy: TimeoutPolicy, clock: Clock): Interceptor {
-  return (next) => async (call) => {
+  return (next) => (call) => {
     // The caller's own signal, or a test's clock, needs the policy's linked signal and clock timer.
     if (call.signal !== NEVER_ABORTED || clock !== systemClock) {
       return policy.execute((ctx) => next({ ...call, signal: ctx.signal }), {
@@ -16,12 +16,8 @@ export function timeoutInterceptor(policy: TimeoutPolicy, clock: Clock): Interce
       });
     }
     const { limit, byDeadline } = policy.limitFor(call.deadline);
-    if (limit <= 0) throw policy.tooLate();
-    const attemptTimer = new AttemptTimer(limit, () => timedOut(limit, byDeadline));
-    try {
-      return await next({ ...call, attemptTimer });
-    } finally {
-      attemptTimer.clear();
-    }
+    if (limit <= 0) return Promise.reject(policy.tooLate());
+    // The transport clears the timer once the attempt is over.
+    return next({ ...call, attemptTimer: new AttemptTimer(limit, () => timedOut(limit, byDeadline)) });
   };
 }
