@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { Classifier } from '../resilience/classification.js';
+import { NEVER_ABORTED } from '../resilience/timers.js';
 import type { Handler, HttpCall, RawResponse } from './http-types.js';
 import { errorFromFailure, errorFromResponse } from './response-errors.js';
 
@@ -21,7 +22,8 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
         method: call.method as Dispatcher.HttpMethod,
         headers: call.headers,
         body: call.body ?? null,
-        signal: call.attemptTimer ?? call.signal,
+        // No signal at all rather than one that never aborts: undici would listen to it on every call.
+        signal: call.attemptTimer ?? (call.signal === NEVER_ABORTED ? undefined : call.signal),
       });
       payload = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
