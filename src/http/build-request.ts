@@ -74,6 +74,8 @@ export function resolvePath(base: URL, path: unknown): URL {
   const [pathname = '', search] = splitOnce(path, '?');
   const url = new URL(base.origin);
   url.pathname = `${basePath}/${pathname.replace(/^\/+/, '')}`;
+  // Most calls have no query at all; URLSearchParams is the dearest step here.
+  if (search === undefined && base.search === '') return url;
   const params = new URLSearchParams(base.search);
   if (search !== undefined) for (const [k, v] of new URLSearchParams(search)) params.append(k, v);
   url.search = params.toString();

@@ -79,6 +79,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     10_000,
   );
   const defaultHeaders = checkHeaders('headers', options.headers);
+  const defaultSecrets = secretsOf({ url: baseUrl, headers: defaultHeaders });
   const clock: Clock = options.clock ?? systemClock;
   const classifier = toClassifier(options.classify);
   const registry = options.registry;
@@ -119,7 +120,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     ...(retry ? [retryInterceptor(retry)] : []),
     ...(limiters.length > 0 ? [rateLimitInterceptor(limiters, clock)] : []),
     ...(breaker ? [breakerInterceptor(breaker)] : []),
-    timeoutInterceptor(timeout),
+    timeoutInterceptor(timeout, clock),
     ...(metrics ? [attemptMetricsInterceptor(metrics, name)] : []),
   ];
   const handler: Handler = chain.reduceRight<Handler>(
@@ -134,10 +135,22 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     async request<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
       const built = buildRequest(baseUrl, defaultHeaders, request);
       const call: HttpCall = {
-        ...built,
+        method: built.method,
+        url: built.url,
+        headers: built.headers,
+        body: built.body,
+        replayable: built.replayable,
         signal: request.signal ?? NEVER_ABORTED,
         deadline: clock.now() + deadlineMs,
-        state: { attempts: 0, secretParams: [], secrets: secretsOf(built) },
+        state: {
+          attempts: 0,
+          secretParams: [],
+          // The default headers' secrets are found once; most calls add neither headers nor a query.
+          secrets:
+            request.headers === undefined && built.url.search === ''
+              ? defaultSecrets.slice()
+              : secretsOf(built),
+        },
       };
       const raw = await handler(call);
       let body = raw.body as T;
@@ -172,7 +185,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 /** Secret-looking values the caller put on the request itself, to scrub from messages and bodies. */
 function secretsOf(built: { url: URL; headers: Record<string, string> }): string[] {
   const secrets: string[] = [];
-  for (const [name, value] of built.url.searchParams) if (isSecretParam(name) && value) secrets.push(value);
+  // `searchParams` is built on first use: skip it for the many calls without a query.
+  if (built.url.search !== '') {
+    for (const [name, value] of built.url.searchParams) if (isSecretParam(name) && value) secrets.push(value);
+  }
   for (const [name, value] of Object.entries(built.headers)) {
     if (isSecretHeader(name) && value) secrets.push(value, value.slice(value.indexOf(' ') + 1));
   }

@@ -2,6 +2,7 @@
  * The shapes a request takes on its way through the client: what the caller passes (`HttpRequest`),
  * what each interceptor sees (`HttpCall`) and what comes back (`HttpResponse`).
  */
+import type { AttemptTimer } from './attempt-timer.js';
 
 /** Anything with zod's `safeParse` (kept structural so zod's types stay at the edge). */
 export interface ResponseSchema<T> {
@@ -58,6 +59,11 @@ export interface HttpCall {
   readonly signal: AbortSignal;
   /** Epoch ms after which nothing new starts (waiting for a slot included). */
   readonly deadline: number;
+  /**
+   * Bounds this attempt when the timeout stage did not narrow `signal` (see `AttemptTimer`); the
+   * transport clears it when the attempt is over.
+   */
+  readonly attemptTimer?: AttemptTimer;
   /** Shared by every stage of one call. */
   readonly state: CallState;
 }

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import type { Classifier } from '../resilience/classification.js';
+import { NEVER_ABORTED } from '../resilience/timers.js';
 import type { Handler, HttpCall, RawResponse } from './http-types.js';
 import { errorFromFailure, errorFromResponse } from './response-errors.js';
 
@@ -13,6 +14,7 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
   return async (call: HttpCall): Promise<RawResponse> => {
     call.state.attempts++;
     let response: Dispatcher.ResponseData;
+    let payload: Buffer;
     try {
       response = await dispatcher.request({
         origin: call.url.origin,
@@ -20,18 +22,18 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
         method: call.method as Dispatcher.HttpMethod,
         headers: call.headers,
         body: call.body ?? null,
-        signal: call.signal,
+        // No signal at all rather than one that never aborts: undici would listen to it on every call.
+        signal: call.attemptTimer ?? (call.signal === NEVER_ABORTED ? undefined : call.signal),
       });
-    } catch (error) {
-      throw errorFromFailure(call, error);
-    }
-    const headers = flattenHeaders(response.headers);
-    let payload: Buffer;
-    try {
       payload = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
       throw errorFromFailure(call, error);
+    } finally {
+      // The attempt is over once its body is in (the timeout stage leaves the timer to us, to spare
+      // every call a wrapping promise).
+      call.attemptTimer?.clear();
     }
+    const headers = flattenHeaders(response.headers);
     const status = response.statusCode;
     const contentType = headers['content-type'] ?? '';
     if (status >= 200 && status < 300) {

@@ -1,5 +1,5 @@
 import { checkInteger, checkKnownKeys, checkNumber } from './options.js';
-import type { Grant, RateLimitStore } from './rate-limit-store.js';
+import type { Grant, RateLimitStore, StoreTime } from './rate-limit-store.js';
 import { type LimiterBaseOptions, StoreRateLimiter } from './rate-limiter.js';
 
 export interface ConcurrencyLimiterOptions extends Omit<LimiterBaseOptions, 'adaptive'> {
@@ -52,7 +52,7 @@ export class ConcurrencyLimiter extends StoreRateLimiter {
     return this.poll;
   }
 
-  protected tryAcquire(store: RateLimitStore, now: number, _cost: number, token: string): Promise<Grant> {
+  protected tryAcquire(store: RateLimitStore, now: StoreTime, _cost: number, token: string): Promise<Grant> {
     return store.acquireLease(this.name, { limit: this.limit, leaseMs: this.leaseMs, now, token });
   }
 

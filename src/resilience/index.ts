@@ -58,6 +58,8 @@ export {
   type LeaseRequest,
   MemoryRateLimitStore,
   type RateLimitStore,
+  type StoreTime,
+  timeOf,
   type WindowRequest,
 } from './rate-limit-store.js';
 export type {

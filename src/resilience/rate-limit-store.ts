@@ -6,12 +6,25 @@
  * Implementations: `MemoryRateLimitStore` (one process), and in `patchbay`'s store module SQL
  * (SQLite, PostgreSQL) and Redis adapters. All pass the same conformance suite.
  */
+/**
+ * The caller's time, or a way to read it. A store that may wait for its key (a SQL row lock, SQLite's
+ * write lock held by another process) reads it once it holds the key: a slot stamped with the time the
+ * caller *asked* would be older than the request that leaves after the wait, and a provider counting
+ * arrivals would see one request too many in its window.
+ */
+export type StoreTime = number | (() => number);
+
+/** Reads a `StoreTime`; stores call it at the point their operation becomes atomic. */
+export function timeOf(now: StoreTime): number {
+  return typeof now === 'number' ? now : now();
+}
+
 export type Grant = { granted: true; remaining: number } | { granted: false; retryAfterMs: number };
 
 export interface WindowRequest {
   limit: number;
   windowMs: number;
-  now: number;
+  now: StoreTime;
   /** Slots this request takes. */
   cost: number;
 }
@@ -21,7 +34,7 @@ export interface GcraRequest {
   intervalMs: number;
   /** Requests that may go at once (the bucket's capacity). */
   burst: number;
-  now: number;
+  now: StoreTime;
   cost: number;
 }
 
@@ -29,7 +42,7 @@ export interface LeaseRequest {
   limit: number;
   /** A lease not released after this long is freed (its holder died). */
   leaseMs: number;
-  now: number;
+  now: StoreTime;
   /** Identifies the lease for `releaseLease`. */
   token: string;
 }
@@ -86,7 +99,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return s.log.length - s.head;
   }
 
-  async acquireWindow(key: string, { limit, windowMs, now, cost }: WindowRequest): Promise<Grant> {
+  async acquireWindow(key: string, { limit, windowMs, now: at, cost }: WindowRequest): Promise<Grant> {
+    const now = timeOf(at);
     const s = this.state(key);
     if (s.blockedUntil > now) return { granted: false, retryAfterMs: s.blockedUntil - now };
     const used = this.prune(s, now, windowMs);
@@ -101,15 +115,17 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   async reduceWindow(
     key: string,
-    { limit, windowMs, now, remaining }: Omit<WindowRequest, 'cost'> & { remaining: number },
+    { limit, windowMs, now: at, remaining }: Omit<WindowRequest, 'cost'> & { remaining: number },
   ): Promise<void> {
+    const now = timeOf(at);
     const s = this.state(key);
     const used = this.prune(s, now, windowMs);
     const extra = limit - used - remaining;
     if (extra > 0) insertSorted(s, now, extra);
   }
 
-  async acquireGcra(key: string, { intervalMs, burst, now, cost }: GcraRequest): Promise<Grant> {
+  async acquireGcra(key: string, { intervalMs, burst, now: at, cost }: GcraRequest): Promise<Grant> {
+    const now = timeOf(at);
     const s = this.state(key);
     if (s.blockedUntil > now) return { granted: false, retryAfterMs: s.blockedUntil - now };
     const tolerance = intervalMs * burst;
@@ -123,14 +139,16 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   async reduceGcra(
     key: string,
-    { intervalMs, burst, now, remaining }: Omit<GcraRequest, 'cost'> & { remaining: number },
+    { intervalMs, burst, now: at, remaining }: Omit<GcraRequest, 'cost'> & { remaining: number },
   ): Promise<void> {
+    const now = timeOf(at);
     const s = this.state(key);
     const target = now + intervalMs * (burst - remaining);
     if (Math.max(s.tat, now) < target) s.tat = target;
   }
 
-  async acquireLease(key: string, { limit, leaseMs, now, token }: LeaseRequest): Promise<Grant> {
+  async acquireLease(key: string, { limit, leaseMs, now: at, token }: LeaseRequest): Promise<Grant> {
+    const now = timeOf(at);
     const s = this.state(key);
     if (s.blockedUntil > now) return { granted: false, retryAfterMs: s.blockedUntil - now };
     let earliest = Number.POSITIVE_INFINITY;

@@ -5,7 +5,7 @@ import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import { FifoGate } from './fifo-gate.js';
 import { checkInteger } from './options.js';
 import type { ProviderQuota } from './quota-headers.js';
-import type { Grant, RateLimitStore } from './rate-limit-store.js';
+import type { Grant, RateLimitStore, StoreTime } from './rate-limit-store.js';
 import { MemoryRateLimitStore } from './rate-limit-store.js';
 import { type ResilienceMetrics, resilienceMetrics } from './resilience-metrics.js';
 import { linkedController, NEVER_ABORTED, sleep } from './timers.js';
@@ -79,6 +79,7 @@ export abstract class StoreRateLimiter implements RateLimiter {
   private readonly gate: FifoGate;
   private wakeController: AbortController | undefined;
   private wakePending = false;
+  private readonly readClock = () => this.clock.now();
 
   constructor(options: LimiterBaseOptions) {
     this.name = options.name ?? 'default';
@@ -96,7 +97,7 @@ export abstract class StoreRateLimiter implements RateLimiter {
   /** One try at the store. */
   protected abstract tryAcquire(
     store: RateLimitStore,
-    now: number,
+    now: StoreTime,
     cost: number,
     token: string,
   ): Promise<Grant>;
@@ -116,9 +117,10 @@ export abstract class StoreRateLimiter implements RateLimiter {
     const token = randomUUID();
     try {
       for (;;) {
-        const now = this.clock.now();
         this.wakePending = false;
-        const grant = await this.withStore((store) => this.tryAcquire(store, now, cost, token));
+        // The store reads the time once it holds the key (a SQL lock can keep it waiting), so the slot
+        // is stamped when it is granted rather than when it was asked for.
+        const grant = await this.withStore((store) => this.tryAcquire(store, this.readClock, cost, token));
         if (grant.granted) {
           const waitedMs = this.clock.now() - started;
           this.metrics?.rateLimitWaitSeconds.observe({ limiter: this.name }, waitedMs / 1000);
@@ -133,11 +135,14 @@ export abstract class StoreRateLimiter implements RateLimiter {
             },
           };
         }
+        // Counted from now, not from when the store looked: the time its reply took (a commit, a busy
+        // event loop) is slack against other processes' requests still on their way.
+        const current = this.clock.now();
         const wait = Math.max(1, Math.ceil(grant.retryAfterMs));
         // A concurrency slot's wait is only an upper bound (the lease's expiry): another holder may
         // release it any moment, so only a poll that would itself end past the deadline is too late.
         const nap = Math.min(wait, this.pollIntervalMs);
-        if (now + nap > deadline) throw this.tooLate(started, wait, 'deadline');
+        if (current + nap > deadline) throw this.tooLate(started, wait, 'deadline');
         await this.nap(nap, signal);
       }
     } finally {

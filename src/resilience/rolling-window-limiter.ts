@@ -1,6 +1,6 @@
 import { checkInteger, checkKnownKeys, checkNumber } from './options.js';
 import type { ProviderQuota } from './quota-headers.js';
-import type { Grant, RateLimitStore } from './rate-limit-store.js';
+import type { Grant, RateLimitStore, StoreTime } from './rate-limit-store.js';
 import { type LimiterBaseOptions, StoreRateLimiter } from './rate-limiter.js';
 
 export interface RollingWindowLimiterOptions extends LimiterBaseOptions {
@@ -65,7 +65,7 @@ export class RollingWindowLimiter extends StoreRateLimiter {
     return this.windowMs + this.safetyMarginMs;
   }
 
-  protected tryAcquire(store: RateLimitStore, now: number, cost: number): Promise<Grant> {
+  protected tryAcquire(store: RateLimitStore, now: StoreTime, cost: number): Promise<Grant> {
     return store.acquireWindow(this.name, { limit: this.limit, windowMs: this.effectiveWindowMs, now, cost });
   }
 

@@ -28,6 +28,19 @@ export class TimeoutPolicy implements Policy {
     this.clock = options.clock ?? systemClock;
   }
 
+  /** How long an execution starting now may take: `timeoutMs`, or less when the deadline is nearer. */
+  limitFor(deadline: number): { limit: number; byDeadline: boolean } {
+    const untilDeadline = deadline - this.clock.now();
+    return { limit: Math.min(this.timeoutMs, untilDeadline), byDeadline: untilDeadline < this.timeoutMs };
+  }
+
+  /** The failure of an execution that would start after its deadline. */
+  tooLate(): PatchbayError {
+    return new PatchbayError(ErrorCode.TIMEOUT, 'the deadline passed before the call could start', {
+      data: { timeoutMs: this.timeoutMs },
+    });
+  }
+
   execute<T>(
     fn: (context: PolicyContext) => Promise<T> | T,
     options?: ExecuteOptions | AbortSignal,
@@ -36,16 +49,8 @@ export class TimeoutPolicy implements Policy {
     const parent = opts.signal ?? NEVER_ABORTED;
     if (parent.aborted) return Promise.reject(abortError(parent));
     const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
-    const untilDeadline = deadline - this.clock.now();
-    const limit = Math.min(this.timeoutMs, untilDeadline);
-    if (limit <= 0) {
-      return Promise.reject(
-        new PatchbayError(ErrorCode.TIMEOUT, 'the deadline passed before the call could start', {
-          data: { timeoutMs: this.timeoutMs },
-        }),
-      );
-    }
-    const byDeadline = untilDeadline < this.timeoutMs;
+    const { limit, byDeadline } = this.limitFor(deadline);
+    if (limit <= 0) return Promise.reject(this.tooLate());
     const { controller, unlink } = linkedController(parent);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
@@ -53,11 +58,7 @@ export class TimeoutPolicy implements Policy {
         if (settled) return;
         settled = true;
         unlink();
-        const error = new PatchbayError(
-          ErrorCode.TIMEOUT,
-          byDeadline ? `the call's deadline passed after ${limit} ms` : `timed out after ${limit} ms`,
-          { data: { timeoutMs: limit } },
-        );
+        const error = timedOut(limit, byDeadline);
         controller.abort(error);
         reject(error);
       });
@@ -96,4 +97,13 @@ export class TimeoutPolicy implements Policy {
       );
     });
   }
+}
+
+/** The failure of an execution that ran out of time (its own limit, or the caller's deadline). */
+export function timedOut(limit: number, byDeadline: boolean): PatchbayError {
+  return new PatchbayError(
+    ErrorCode.TIMEOUT,
+    byDeadline ? `the call's deadline passed after ${limit} ms` : `timed out after ${limit} ms`,
+    { data: { timeoutMs: limit } },
+  );
 }

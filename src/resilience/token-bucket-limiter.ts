@@ -1,6 +1,6 @@
 import { checkInteger, checkKnownKeys, checkNumber } from './options.js';
 import type { ProviderQuota } from './quota-headers.js';
-import type { Grant, RateLimitStore } from './rate-limit-store.js';
+import type { Grant, RateLimitStore, StoreTime } from './rate-limit-store.js';
 import { type LimiterBaseOptions, StoreRateLimiter } from './rate-limiter.js';
 
 export interface TokenBucketLimiterOptions extends LimiterBaseOptions {
@@ -49,7 +49,7 @@ export class TokenBucketLimiter extends StoreRateLimiter {
     return this.burst;
   }
 
-  protected tryAcquire(store: RateLimitStore, now: number, cost: number): Promise<Grant> {
+  protected tryAcquire(store: RateLimitStore, now: StoreTime, cost: number): Promise<Grant> {
     return store.acquireGcra(this.name, { intervalMs: this.intervalMs, burst: this.burst, now, cost });
   }
 

@@ -129,6 +129,23 @@ describe('createHttpClient against a chaos upstream', () => {
     expect(error.code).toBe(ErrorCode.TIMEOUT);
   });
 
+  it('times a hung attempt out on the system clock too, where attempts share one timer', async () => {
+    upstream.script([{ status: 200 }, { hang: true }, { status: 200 }]);
+    const c = client({ clock: undefined, timeoutMs: 150, retry: false });
+    const started = Date.now();
+    const results = await Promise.allSettled([
+      c.request({ path: '/a' }),
+      c.request({ path: '/b' }),
+      c.request({ path: '/c' }),
+    ]);
+    // Whichever request the upstream hangs on times out; the others, sharing its timer, are untouched.
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.reason).toMatchObject({ code: ErrorCode.TIMEOUT, message: 'timed out after 150 ms' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
   it('stops at once with ABORTED when the caller aborts, also during a backoff wait', async () => {
     upstream.script([{ status: 503, retryAfter: 30 }]);
     const c = client();

@@ -54,6 +54,20 @@ for (const backend of backends) {
       });
     });
 
+    it('stamps a slot with the time it reads from the caller once it holds the key', async () => {
+      const key = freshKey();
+      const req = { limit: 1, windowMs: 1000, cost: 1 };
+      expect(await a.acquireWindow(key, { ...req, now: () => T0 + 500 })).toEqual({
+        granted: true,
+        remaining: 0,
+      });
+      // Counted from T0 + 500 (when the store looked), not from any earlier time the caller knew.
+      expect(await b.acquireWindow(key, { ...req, now: () => T0 + 1200 })).toEqual({
+        granted: false,
+        retryAfterMs: 300,
+      });
+    });
+
     it('grants exactly the limit to many concurrent requests from two processes', async () => {
       const key = freshKey();
       const results = await Promise.all(

@@ -34,11 +34,17 @@ export function telemetryInterceptor(options: TelemetryOptions): Interceptor {
         'patchbay.upstream': upstream,
       },
     });
-    // W3C trace context for the upstream; a no-op unless the application registered a propagator.
-    const headers = { ...call.headers };
-    propagation.inject(context.active(), headers);
+    // W3C trace context for the upstream; a no-op unless the application registered a propagator, so
+    // the call's headers are copied only when it added some.
+    const carrier: Record<string, string> = {};
+    propagation.inject(context.active(), carrier);
+    let traced = call;
+    for (const _ in carrier) {
+      traced = { ...call, headers: { ...call.headers, ...carrier } };
+      break;
+    }
     try {
-      const response = await next({ ...call, headers });
+      const response = await next(traced);
       const outcome = response.partial ? 'partial' : 'success';
       const seconds = (clock.now() - started) / 1000;
       metrics?.duration.observe({ upstream, method: call.method, outcome }, seconds);

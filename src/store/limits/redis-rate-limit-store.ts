@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  GcraRequest,
-  Grant,
-  LeaseRequest,
-  RateLimitStore,
-  WindowRequest,
+import {
+  type GcraRequest,
+  type Grant,
+  type LeaseRequest,
+  type RateLimitStore,
+  timeOf,
+  type WindowRequest,
 } from '../../resilience/index.js';
 import {
   BLOCK,
@@ -48,7 +49,7 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.redis,
       WINDOW_ACQUIRE,
       [k.log, k.state],
-      [now, windowMs, limit, cost, randomUUID()],
+      [timeOf(now), windowMs, limit, cost, randomUUID()],
     );
     return toGrant(reply);
   }
@@ -61,14 +62,14 @@ export class RedisRateLimitStore implements RateLimitStore {
       this.redis,
       WINDOW_REDUCE,
       [this.keys(key).log],
-      [now, windowMs, limit, remaining, randomUUID()],
+      [timeOf(now), windowMs, limit, remaining, randomUUID()],
     );
   }
 
   async acquireGcra(key: string, { intervalMs, burst, now, cost }: GcraRequest): Promise<Grant> {
     const k = this.keys(key);
     return toGrant(
-      await runScript(this.redis, GCRA_ACQUIRE, [k.log, k.state], [now, intervalMs, burst, cost]),
+      await runScript(this.redis, GCRA_ACQUIRE, [k.log, k.state], [timeOf(now), intervalMs, burst, cost]),
     );
   }
 
@@ -76,13 +77,18 @@ export class RedisRateLimitStore implements RateLimitStore {
     key: string,
     { intervalMs, burst, now, remaining }: Omit<GcraRequest, 'cost'> & { remaining: number },
   ): Promise<void> {
-    await runScript(this.redis, GCRA_REDUCE, [this.keys(key).state], [now, intervalMs, burst, remaining]);
+    await runScript(
+      this.redis,
+      GCRA_REDUCE,
+      [this.keys(key).state],
+      [timeOf(now), intervalMs, burst, remaining],
+    );
   }
 
   async acquireLease(key: string, { limit, leaseMs, now, token }: LeaseRequest): Promise<Grant> {
     const k = this.keys(key);
     return toGrant(
-      await runScript(this.redis, LEASE_ACQUIRE, [k.leases, k.state], [now, limit, leaseMs, token]),
+      await runScript(this.redis, LEASE_ACQUIRE, [k.leases, k.state], [timeOf(now), limit, leaseMs, token]),
     );
   }
 

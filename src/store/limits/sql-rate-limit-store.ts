@@ -1,9 +1,11 @@
-import type {
-  GcraRequest,
-  Grant,
-  LeaseRequest,
-  RateLimitStore,
-  WindowRequest,
+import {
+  type GcraRequest,
+  type Grant,
+  type LeaseRequest,
+  type RateLimitStore,
+  type StoreTime,
+  timeOf,
+  type WindowRequest,
 } from '../../resilience/index.js';
 import type { Database, Db } from '../database.js';
 
@@ -15,12 +17,17 @@ interface KeyState {
 /**
  * Rate-limit state in the store's own database (SQLite or PostgreSQL), for installations without
  * Redis. Each operation is one transaction holding the key's `rate_limit_state` row: SQLite's
- * `BEGIN IMMEDIATE` serialises writers, PostgreSQL takes the row with `FOR UPDATE`.
+ * `BEGIN IMMEDIATE` serialises writers, PostgreSQL takes the row with `FOR UPDATE`. The time is read
+ * once the row is held, so a slot is stamped after any wait for another process's lock.
  */
 export class SqlRateLimitStore implements RateLimitStore {
   constructor(private readonly database: Database) {}
 
-  private locked<T>(key: string, fn: (db: Db, state: KeyState) => Promise<T>): Promise<T> {
+  private locked<T>(
+    key: string,
+    at: StoreTime,
+    fn: (db: Db, state: KeyState, now: number) => Promise<T>,
+  ): Promise<T> {
     return this.database.transaction(async (tx) => {
       await tx.db
         .insertInto('rate_limit_state')
@@ -33,10 +40,13 @@ export class SqlRateLimitStore implements RateLimitStore {
         .where('key', '=', key);
       if (tx.dialect === 'postgres') query = query.forUpdate();
       const state = await query.executeTakeFirstOrThrow();
-      return fn(tx.db, {
-        tat: state.tat === null ? null : Number(state.tat),
-        blocked_until: Number(state.blocked_until),
-      });
+      // Only now is the key ours: with several processes the wait for the lock can be tens of ms.
+      const now = timeOf(at);
+      return fn(
+        tx.db,
+        { tat: state.tat === null ? null : Number(state.tat), blocked_until: Number(state.blocked_until) },
+        now,
+      );
     });
   }
 
@@ -68,8 +78,8 @@ export class SqlRateLimitStore implements RateLimitStore {
       .execute();
   }
 
-  acquireWindow(key: string, { limit, windowMs, now, cost }: WindowRequest): Promise<Grant> {
-    return this.locked(key, async (db, state) => {
+  acquireWindow(key: string, { limit, windowMs, now: at, cost }: WindowRequest): Promise<Grant> {
+    return this.locked(key, at, async (db, state, now) => {
       if (state.blocked_until > now) return { granted: false, retryAfterMs: state.blocked_until - now };
       const { slots, used } = await this.liveSlots(db, key, now, windowMs);
       if (used + cost <= limit) {
@@ -87,17 +97,17 @@ export class SqlRateLimitStore implements RateLimitStore {
 
   reduceWindow(
     key: string,
-    { limit, windowMs, now, remaining }: Omit<WindowRequest, 'cost'> & { remaining: number },
+    { limit, windowMs, now: at, remaining }: Omit<WindowRequest, 'cost'> & { remaining: number },
   ): Promise<void> {
-    return this.locked(key, async (db) => {
+    return this.locked(key, at, async (db, _state, now) => {
       const { used } = await this.liveSlots(db, key, now, windowMs);
       const extra = limit - used - remaining;
       if (extra > 0) await this.take(db, key, now, extra);
     });
   }
 
-  acquireGcra(key: string, { intervalMs, burst, now, cost }: GcraRequest): Promise<Grant> {
-    return this.locked(key, async (db, state) => {
+  acquireGcra(key: string, { intervalMs, burst, now: at, cost }: GcraRequest): Promise<Grant> {
+    return this.locked(key, at, async (db, state, now) => {
       if (state.blocked_until > now) return { granted: false, retryAfterMs: state.blocked_until - now };
       const tolerance = intervalMs * burst;
       const newTat = Math.max(state.tat ?? now, now) + intervalMs * cost;
@@ -115,9 +125,9 @@ export class SqlRateLimitStore implements RateLimitStore {
 
   reduceGcra(
     key: string,
-    { intervalMs, burst, now, remaining }: Omit<GcraRequest, 'cost'> & { remaining: number },
+    { intervalMs, burst, now: at, remaining }: Omit<GcraRequest, 'cost'> & { remaining: number },
   ): Promise<void> {
-    return this.locked(key, async (db, state) => {
+    return this.locked(key, at, async (db, state, now) => {
       const target = Math.ceil(now + intervalMs * (burst - remaining));
       if (Math.max(state.tat ?? now, now) < target) {
         await db.updateTable('rate_limit_state').set({ tat: target }).where('key', '=', key).execute();
@@ -125,8 +135,8 @@ export class SqlRateLimitStore implements RateLimitStore {
     });
   }
 
-  acquireLease(key: string, { limit, leaseMs, now, token }: LeaseRequest): Promise<Grant> {
-    return this.locked(key, async (db, state) => {
+  acquireLease(key: string, { limit, leaseMs, now: at, token }: LeaseRequest): Promise<Grant> {
+    return this.locked(key, at, async (db, state, now) => {
       if (state.blocked_until > now) return { granted: false, retryAfterMs: state.blocked_until - now };
       await db
         .deleteFrom('rate_limit_leases')
@@ -159,7 +169,7 @@ export class SqlRateLimitStore implements RateLimitStore {
   }
 
   async block(key: string, until: number): Promise<void> {
-    await this.locked(key, async (db, state) => {
+    await this.locked(key, until, async (db, state) => {
       if (until > state.blocked_until) {
         await db
           .updateTable('rate_limit_state')
