@@ -75,12 +75,12 @@ export interface IngressOptions {
   logger?: Logger;
 }
 
-// JSON in all its spellings, and forms (Slack slash commands and interactivity post forms). Anything else
-// with a body is refused before a single byte is parsed.
 /** How long an unknown id is remembered as unknown, so a scanner cannot turn 404s into store reads. */
 const MISS_TTL_MS = 5000;
 const MISS_CACHE_MAX = 1000;
 
+// JSON in all its spellings, forms (Slack slash commands and interactivity post forms), and text/plain (Graph's
+// handshake). Anything else with a body is refused before a single byte is parsed.
 const ACCEPTED_TYPE = /^(application\/(json|[\w.+-]+\+json|x-www-form-urlencoded)|text\/plain)\s*(;|$)/i;
 
 /**
@@ -95,7 +95,6 @@ export class WebhookIngress {
   private readonly clock: Clock;
   private readonly received?: Counter<'source' | 'outcome'>;
   private readonly rejected?: Counter<'source' | 'code'>;
-
   private readonly defaults: { bodyLimit: number; retentionMs: number };
   private readonly logger: Logger | undefined;
   private loader: SourceLoader | undefined;

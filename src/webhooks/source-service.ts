@@ -24,6 +24,7 @@ export interface SourcePatch {
  */
 export class SourceService {
   private readonly clock: Clock;
+  private readonly logger: Logger | undefined;
 
   constructor(
     private readonly store: SourceStore,
@@ -37,8 +38,6 @@ export class SourceService {
     vault.registerColumn(SOURCE_SECRETS_COLUMN);
     ingress.setLoader((id) => this.load(id));
   }
-
-  private readonly logger: Logger | undefined;
 
   /** Defines every stored source in the ingress, and drops those deleted by another process. */
   async refresh(): Promise<void> {

@@ -127,8 +127,7 @@ export class DestinationService {
       );
     }
     const state = await this.o.store.destination(id);
-    if (!state || state.origin !== 'api')
-      throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
+    if (state?.origin !== 'api') throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
     return this.configOf(state);
   }
 
