@@ -6,7 +6,13 @@ import type { Logger } from '../../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../../core/publisher.js';
 import { TickBatcher } from '../../core/tick-batcher.js';
 import type { Database, Tx } from '../../store/database.js';
-import type { AttemptContext, Delivery, DeliveryStore, FailureClock } from '../../store/delivery-store.js';
+import type {
+  AttemptContext,
+  AttemptUpdate,
+  Delivery,
+  DeliveryStore,
+  FailureClock,
+} from '../../store/delivery-store.js';
 import type { StoredEvent } from '../../store/event-store.js';
 import { GroupCommitter } from '../../store/group-commit.js';
 import type { Job } from '../../store/queue.js';
@@ -317,19 +323,21 @@ export class DeliveryWorker {
     );
     const clocks = await deliveries.failureClocks(tx, [...new Set(items.map((i) => i.destination.id))]);
     const out: RecordOutput[] = [];
-    for (const item of items) out.push(await this.recordOne(tx, item, now, clocks));
+    const updates: AttemptUpdate[] = [];
+    for (const item of items) out.push(this.recordOne(updates, item, now, clocks));
+    await deliveries.recordAttempts(tx, updates);
     await deliveries.saveFailureClocks(tx, clocks, now);
     return out;
   }
 
-  private async recordOne(
-    tx: Tx,
+  /** Decides one attempt's outcome; the delivery's next state joins `updates`, written once per batch. */
+  private recordOne(
+    updates: AttemptUpdate[],
     input: RecordInput,
     now: number,
     clocks: Map<string, FailureClock>,
-  ): Promise<RecordOutput> {
+  ): RecordOutput {
     const { delivery, destination, result, operational } = input;
-    const { deliveries } = this.options;
     const attempt = delivery.attempts + 1;
     const cycle = delivery.cycle_attempts + 1;
     const announcements: Announcement[] = [];
@@ -341,6 +349,10 @@ export class DeliveryWorker {
     };
     clocks.set(destination.id, failure);
     const common = {
+      id: delivery.id,
+      status: null,
+      succeeded_at: null,
+      failing_notified: null,
       attempts: attempt,
       cycle_attempts: cycle,
       last_status: result.statusCode,
@@ -348,7 +360,7 @@ export class DeliveryWorker {
       updated_at: now,
     };
     if (result.outcome === 'succeeded') {
-      await deliveries.update(tx, delivery.id, {
+      updates.push({
         ...common,
         status: 'succeeded',
         succeeded_at: now,
@@ -389,7 +401,7 @@ export class DeliveryWorker {
       });
     };
     if (result.gone) {
-      await deliveries.update(tx, delivery.id, {
+      updates.push({
         ...common,
         status: 'failed',
         next_attempt_at: null,
@@ -409,7 +421,7 @@ export class DeliveryWorker {
     );
     // Failures delivering operational events are not announced again: that could loop forever.
     if (delay === undefined) {
-      await deliveries.update(tx, delivery.id, {
+      updates.push({
         ...common,
         status: 'failed',
         next_attempt_at: null,
@@ -428,7 +440,7 @@ export class DeliveryWorker {
     }
     const next = now + delay;
     const notify = cycle >= this.failingAfter && !delivery.failing_notified;
-    await deliveries.update(tx, delivery.id, {
+    updates.push({
       ...common,
       next_attempt_at: next,
       last_error: errorText,
