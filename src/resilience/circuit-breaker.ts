@@ -96,6 +96,13 @@ export interface BreakerTicket {
   done(...error: [] | [unknown]): Promise<void>;
 }
 
+/** An admission decided in this process (`acquireNow`); report it with `recordNow`. */
+export interface LocalTicket {
+  readonly probe: boolean;
+  readonly generation: number;
+  readonly startedAt: number;
+}
+
 const STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /**
@@ -189,18 +196,7 @@ export class CircuitBreaker implements Policy {
       });
       admission = decided!;
     }
-    if (!admission.admitted) {
-      this.metrics?.breakerRejections.inc({ breaker: this.name });
-      throw new PatchbayError(ErrorCode.CIRCUIT_OPEN, `circuit "${this.name}" is open`, {
-        retryAfterMs: admission.retryAfterMs,
-        data: { breaker: this.name, classification: 'permanent' },
-      });
-    }
-    const ticket = {
-      probe: admission.probe,
-      generation: admission.generation,
-      startedAt: admission.startedAt,
-    };
+    const ticket = this.admitted(admission);
     let reported = false;
     return {
       probe: ticket.probe,
@@ -210,6 +206,35 @@ export class CircuitBreaker implements Policy {
         await this.report(ticket, error.length === 0 ? 'success' : this.outcomeOf(error[0]));
       },
     };
+  }
+
+  /**
+   * `acquire` without a promise, for hot paths: a breaker without a shared store decides alone, so
+   * there is nothing to wait for. Answers `undefined` when the store must be asked (use `acquire`);
+   * throws `CIRCUIT_OPEN` like `acquire`. Report the outcome with `recordNow`, exactly once.
+   */
+  acquireNow(): LocalTicket | undefined {
+    if (this.store) return undefined;
+    const r = admit(this.snapshot, this.clock.now(), this.config);
+    this.apply(r.next);
+    return this.admitted(r.admission);
+  }
+
+  /** Records the outcome of a ticket from `acquireNow` at once: `failed` false on success, else with its error. */
+  recordNow(ticket: LocalTicket, failed: boolean, error?: unknown): void {
+    const outcome = failed ? this.outcomeOf(error) : 'success';
+    this.apply(record(this.snapshot, ticket, outcome, this.clock.now(), this.config));
+  }
+
+  private admitted(admission: Admission): LocalTicket {
+    if (!admission.admitted) {
+      this.metrics?.breakerRejections.inc({ breaker: this.name });
+      throw new PatchbayError(ErrorCode.CIRCUIT_OPEN, `circuit "${this.name}" is open`, {
+        retryAfterMs: admission.retryAfterMs,
+        data: { breaker: this.name, classification: 'permanent' },
+      });
+    }
+    return { probe: admission.probe, generation: admission.generation, startedAt: admission.startedAt };
   }
 
   /**
