@@ -151,6 +151,7 @@ describe('rolling-window limiter', () => {
     const next = track(limiter.acquire());
     await untilSleeping(clock);
     expect(clock.nextWake).toBe(60_000);
+    expect(next.settled()).toBe(false);
   });
 
   it('shares one limit between limiters on the same store and name', async () => {
