@@ -7,7 +7,7 @@ import {
   type ConnectionInput,
   connectionSchema,
 } from '../core/config/connections.js';
-import { formatPath } from '../core/config/index.js';
+import { parseWith } from '../core/config/index.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../core/publisher.js';
@@ -83,7 +83,7 @@ export class ConnectionService {
 
   /** Validates raw input (API body, CLI flags) into a definition; errors name the field, never a value. */
   parse(input: unknown): ConnectionDefinition {
-    return parseWith(connectionSchema, input, '');
+    return parseWith(connectionSchema, input, '', 'connection');
   }
 
   async create(
@@ -442,22 +442,4 @@ function stableJson(value: unknown): string {
         : v,
     ) ?? 'undefined'
   );
-}
-
-/**
- * Parses with a zod schema; the error lists each problem by path (under `what`, e.g. `auth.token`) and
- * never echoes a value.
- */
-export function parseWith<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const full = what ? [what, ...issue.path] : issue.path;
-    const path = full.length > 0 ? formatPath(full) : 'connection';
-    if (issue.code === 'unrecognized_keys')
-      return `${path}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: is required`;
-    return `${path}: ${issue.message}`;
-  });
-  throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, problems.join('; '), { data: { problems } });
 }

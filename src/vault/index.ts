@@ -20,7 +20,6 @@ export {
   type ConnectionServiceOptions,
   type ConnectionState,
   NOT_AUTHORIZED,
-  parseWith,
 } from './connection-service.js';
 export { deriveKeyId, formatKey, generateKey, type KeyEntry, parseKeyList } from './key-material.js';
 export {

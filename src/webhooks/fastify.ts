@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type {
+  HandshakeResponse,
   VerifierConfig,
   VerifySuccess,
   WebhookEvent,
@@ -52,6 +53,13 @@ export function useRawBody(instance: FastifyInstance): void {
   instance.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 }
 
+/** Answers a handshake (Graph validation, Slack url_verification) as the scheme asks. */
+export function sendHandshake(reply: FastifyReply, response: HandshakeResponse): FastifyReply {
+  const { status, contentType, body } = response;
+  // The token is echoed back: never let a browser sniff it into something executable.
+  return reply.code(status).type(contentType).header('x-content-type-options', 'nosniff').send(body);
+}
+
 /**
  * A preHandler that verifies with `verifier`. Rejections are answered `{ error: { code, message } }` with
  * 401/400, handshakes with their own response; otherwise the receipt is stored for `webhookOf`.
@@ -69,9 +77,7 @@ export function createWebhookPreHandler(
       method: request.method,
     });
     if (result.kind === 'handshake') {
-      const { status, contentType, body } = result.response;
-      // The token is echoed back: never let a browser sniff it into something executable.
-      await reply.code(status).type(contentType).header('x-content-type-options', 'nosniff').send(body);
+      await sendHandshake(reply, result.response);
       return;
     }
     if (result.kind === 'rejected') {

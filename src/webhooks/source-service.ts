@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../core/clock.js';
+import { parseWith } from '../core/config/index.js';
 import { type SourceConfig, sourceSchema } from '../core/config/schema.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { SourceRow, SourceStore } from '../store/source-store.js';
-import { parseWith } from '../vault/connection-service.js';
 import { columnContext, encryptedColumn, type Vault } from '../vault/vault.js';
 import type { SourceView, WebhookIngress } from './ingress.js';
 
@@ -25,6 +25,8 @@ export interface SourcePatch {
 export class SourceService {
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
+  /** The stored form (definition + ciphertext) of each API source this process has defined. */
+  private readonly loaded = new Map<string, string>();
 
   constructor(
     private readonly store: SourceStore,
@@ -44,15 +46,17 @@ export class SourceService {
     const rows = await this.store.list();
     const ids = new Set(rows.map((r) => r.id));
     for (const row of rows) {
-      if (this.configIds.has(row.id)) continue;
+      // Unchanged rows are skipped: no decryption, no new verifier, every 5 s.
+      if (this.configIds.has(row.id) || this.loaded.get(row.id) === storedForm(row)) continue;
       try {
         this.ingress.define(await this.fromRow(row), 'api');
+        this.loaded.set(row.id, storedForm(row));
       } catch (err) {
         this.logger?.error({ err, source: row.id }, 'stored webhook source could not be loaded');
       }
     }
     for (const view of this.ingress.list()) {
-      if (view.origin === 'api' && !ids.has(view.id)) this.ingress.remove(view.id);
+      if (view.origin === 'api' && !ids.has(view.id)) this.forget(view.id);
     }
   }
 
@@ -101,8 +105,13 @@ export class SourceService {
       );
     }
     if (!(await this.store.delete(id))) throw new PatchbayError(ErrorCode.NOT_FOUND, `no source ${id}`);
-    this.ingress.remove(id);
+    this.forget(id);
     this.logger?.info({ source: id }, 'webhook source deleted');
+  }
+
+  private forget(id: string): void {
+    this.ingress.remove(id);
+    this.loaded.delete(id);
   }
 
   private async stored(id: string): Promise<SourceConfig> {
@@ -136,6 +145,10 @@ export class SourceService {
     const secrets = await this.vault.openJson<string[]>(row.secrets, SOURCE_SECRETS_COLUMN.context(row.id));
     return { ...definition, verify: { ...definition.verify, secrets } };
   }
+}
+
+function storedForm(row: SourceRow): string {
+  return `${row.definition}\u0000${row.secrets}`;
 }
 
 function withoutUndefined(patch: SourcePatch): Record<string, unknown> {

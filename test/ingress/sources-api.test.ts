@@ -173,5 +173,19 @@ for (const { dialect, available } of allDialects) {
         (await other.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-7') })).statusCode,
       ).toBe(404);
     });
+
+    it('refreshes only what changed: an unchanged stored source is not decrypted or rebuilt again', async () => {
+      expect(
+        (await api('POST', '/sources', { id: 'lab', verify: { scheme: 'none', insecure: true } })).statusCode,
+      ).toBe(201);
+      const warnings = () =>
+        t.logs.lines.filter((l) => l.includes('"source":"lab"') && l.includes('UNSIGNED')).length;
+      await t.engine.sources.refresh();
+      const afterFirst = warnings();
+      await t.engine.sources.refresh();
+      await t.engine.sources.refresh();
+      expect(warnings()).toBe(afterFirst);
+      expect((await api('DELETE', '/sources/lab')).statusCode).toBe(204);
+    });
   });
 }

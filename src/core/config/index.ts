@@ -6,6 +6,7 @@ export {
   type LoadedConfig,
   loadConfig,
   parseConfig,
+  parseWith,
 } from './load.js';
 export * from './schema.js';
 export { formatDuration, parseDuration, parseSize } from './units.js';

@@ -51,6 +51,30 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+/**
+ * Parses API input (a connection, a source, a destination) with a schema of the configuration; the error
+ * lists each problem by path (under `what`, e.g. `auth.token`; `whole` names the value itself) and never
+ * echoes a value.
+ */
+export function parseWith<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  what: string,
+  whole = 'body',
+): z.output<T> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const full = what ? [what, ...issue.path] : issue.path;
+    const path = full.length > 0 ? formatPath(full) : whole;
+    if (issue.code === 'unrecognized_keys')
+      return `${path}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: is required`;
+    return `${path}: ${issue.message}`;
+  });
+  throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, problems.join('; '), { data: { problems } });
+}
+
 function formatIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../engine/index.js';
-import { useRawBody } from '../../webhooks/fastify.js';
+import { sendHandshake, useRawBody } from '../../webhooks/fastify.js';
 import { errorBody } from '../errors.js';
 
 /**
@@ -35,15 +35,8 @@ export async function webhookRoutes(app: FastifyInstance, engine: Engine): Promi
           requestId: request.id,
         });
         switch (outcome.kind) {
-          case 'handshake': {
-            const { status, contentType, body } = outcome.response;
-            // The token is echoed back: never let a browser sniff it into something executable.
-            return reply
-              .code(status)
-              .type(contentType)
-              .header('x-content-type-options', 'nosniff')
-              .send(body);
-          }
+          case 'handshake':
+            return sendHandshake(reply, outcome.response);
           case 'rejected':
             if (outcome.status === 401) {
               request.log.warn({ source: request.params.sourceId, code: outcome.code }, outcome.reason);

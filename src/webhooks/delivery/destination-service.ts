@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../../core/clock.js';
+import { parseWith } from '../../core/config/index.js';
 import { type DestinationConfig, destinationSchema } from '../../core/config/schema.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
-import { parseWith } from '../../vault/connection-service.js';
 import { encryptedColumn, type Vault } from '../../vault/vault.js';
 import { decodeWebhookSecret } from '../sign/standard-webhooks.js';
 import { checkDestinationUrl } from '../ssrf/index.js';
@@ -37,6 +37,8 @@ export interface DestinationServiceOptions {
 export class DestinationService {
   private readonly o: DestinationServiceOptions;
   private readonly clock: Clock;
+  /** The stored form (definition + ciphertext) of each API destination this process has defined. */
+  private readonly loaded = new Map<string, string>();
 
   constructor(options: DestinationServiceOptions) {
     this.o = options;
@@ -53,14 +55,17 @@ export class DestinationService {
     const rows = (await this.o.store.destinations()).filter((r) => r.origin === 'api');
     const ids = new Set(rows.map((r) => r.id));
     for (const row of rows) {
+      // Unchanged rows are skipped: no decryption every 5 s.
+      if (this.loaded.get(row.id) === storedForm(row)) continue;
       try {
         this.o.registry.define(await this.fromRow(row));
+        this.loaded.set(row.id, storedForm(row));
       } catch (err) {
         this.o.logger?.error({ err, destination: row.id }, 'stored destination could not be loaded');
       }
     }
     for (const d of this.o.registry.all()) {
-      if (d.kind === 'http' && d.origin === 'api' && !ids.has(d.id)) this.o.registry.undefine(d.id);
+      if (d.kind === 'http' && d.origin === 'api' && !ids.has(d.id)) this.forget(d.id);
     }
   }
 
@@ -103,8 +108,13 @@ export class DestinationService {
     }
     if (!(await this.o.store.deleteApiDestination(id)))
       throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
-    this.o.registry.undefine(id);
+    this.forget(id);
     this.o.logger?.info({ destination: id }, 'destination deleted');
+  }
+
+  private forget(id: string): void {
+    this.o.registry.undefine(id);
+    this.loaded.delete(id);
   }
 
   private build(config: DestinationConfig): HttpDestination {
@@ -155,4 +165,8 @@ export class DestinationService {
     const config = await this.configOf(state);
     return { ...httpDestinationFromConfig(config, this.o.defaultTimeoutMs), origin: 'api' };
   }
+}
+
+function storedForm(row: DestinationState): string {
+  return `${row.definition}\u0000${row.secrets}`;
 }
