@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
 import {
   type AuthInput,
