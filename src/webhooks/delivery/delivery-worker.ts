@@ -172,9 +172,11 @@ export class DeliveryWorker {
     if (delivery.next_attempt_at !== null && delivery.next_attempt_at > now) {
       return { retryAt: delivery.next_attempt_at, error: 'not due yet', deferred: true };
     }
+    // API-made destinations may come from another process: `load` reads the store only when unknown here.
     const destination =
-      registry.get(delivery.destination_id) ??
-      (state?.origin === 'api' ? await registry.load(delivery.destination_id) : undefined);
+      state?.origin === 'api'
+        ? await registry.load(delivery.destination_id)
+        : registry.get(delivery.destination_id);
     if (!destination) {
       // A handler registered in another process: leave the delivery to it, without counting an attempt.
       if (state?.origin === 'handler')
