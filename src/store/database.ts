@@ -28,13 +28,24 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
 }
 
+export interface TransactionOptions {
+  /**
+   * `false` lets the commit return before it reaches the disk (SQLite WAL `synchronous = NORMAL`,
+   * PostgreSQL `synchronous_commit = off`). A process crash loses nothing; a power loss or OS crash may
+   * lose the last such commits, never a later durable one (both logs are written in order), and never
+   * leaves the store inconsistent. Only for writes that are safe to lose — a job's lease or completion,
+   * which at worst runs the job again (at-least-once). Defaults to `true`.
+   */
+  durable?: boolean;
+}
+
 export interface Database {
   readonly dialect: DialectName;
   readonly db: Db;
   /** Where the data lives, with any password removed (for logs and `doctor`). */
   readonly description: string;
   /** Runs `fn` in one transaction (SQLite: `BEGIN IMMEDIATE`, so concurrent writers queue, not fail). */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** A `Tx` that is not a transaction: each statement commits on its own. */
   readonly autocommit: Tx;
   /** PostgreSQL: LISTEN on a channel on a dedicated connection. SQLite: an in-process channel. */
@@ -130,12 +141,13 @@ function withStatementCache(raw: SqliteDatabase.Database, size = 500) {
 
 function openSqlite(location: string, options: DatabaseOptions): Database {
   const path = location === ':memory:' ? location : resolve(location);
+  const synchronous = options.sqliteSynchronous ?? 'FULL';
   let raw: SqliteDatabase.Database;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     raw = new SqliteDatabase(path);
     raw.pragma('journal_mode = WAL');
-    raw.pragma(`synchronous = ${options.sqliteSynchronous ?? 'FULL'}`);
+    raw.pragma(`synchronous = ${synchronous}`);
     raw.pragma('busy_timeout = 10000');
     raw.pragma('foreign_keys = ON');
   } catch (err) {
@@ -154,9 +166,12 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
     db,
     description: `sqlite:${path}`,
     autocommit: makeTx(db, 'sqlite', undefined),
-    async transaction(fn) {
+    async transaction(fn, txOptions) {
       const callbacks: (() => void)[] = [];
+      // `synchronous` is read at commit time and may change between transactions of a connection.
+      const relax = txOptions?.durable === false && synchronous === 'FULL';
       const result = await db.connection().execute(async (conn) => {
+        if (relax) raw.pragma('synchronous = NORMAL');
         // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
         // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
         await sql`begin immediate`.execute(conn);
@@ -167,6 +182,8 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
         } catch (err) {
           if (raw.inTransaction) await sql`rollback`.execute(conn);
           throw err;
+        } finally {
+          if (relax) raw.pragma('synchronous = FULL');
         }
       });
       runCallbacks(callbacks);
@@ -231,9 +248,12 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     db,
     description: redactDbUrl(url),
     autocommit: makeTx(db, 'postgres', undefined),
-    async transaction(fn) {
+    async transaction(fn, txOptions) {
       const callbacks: (() => void)[] = [];
-      const result = await db.transaction().execute((trx) => fn(makeTx(trx, 'postgres', callbacks)));
+      const result = await db.transaction().execute(async (trx) => {
+        if (txOptions?.durable === false) await sql`set local synchronous_commit = off`.execute(trx);
+        return fn(makeTx(trx, 'postgres', callbacks));
+      });
       runCallbacks(callbacks);
       return result;
     },

@@ -431,45 +431,45 @@ type AttemptRow = Delivery & {
   s_disabled_reason: string | null;
 };
 
+// Fields are copied one by one: an object rest (`{ e_source, …, ...delivery }`) was a tenth of the
+// delivery worker's own CPU time.
 function toAttemptContext(row: AttemptRow): AttemptContext {
-  const {
-    e_source,
-    e_external_id,
-    e_type,
-    e_headers,
-    e_body,
-    e_content_type,
-    e_request_id,
-    e_verification,
-    e_received_at,
-    e_occurred_at,
-    e_duplicates,
-    e_last_duplicate_at,
-    s_status,
-    s_origin,
-    s_disabled_reason,
-    ...delivery
-  } = row;
+  const delivery: Delivery = {
+    id: row.id,
+    event_id: row.event_id,
+    destination_id: row.destination_id,
+    status: row.status,
+    attempts: row.attempts,
+    cycle_attempts: row.cycle_attempts,
+    next_attempt_at: row.next_attempt_at,
+    last_status: row.last_status,
+    last_error: row.last_error,
+    failing_notified: row.failing_notified,
+    manual: row.manual,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    succeeded_at: row.succeeded_at,
+  };
   return {
-    delivery: delivery as Delivery,
+    delivery,
     event: {
-      id: delivery.event_id,
-      source: e_source,
-      externalId: e_external_id,
-      type: e_type,
-      headers: JSON.parse(e_headers) as Record<string, string>,
-      body: Buffer.from(e_body),
-      contentType: e_content_type,
-      requestId: e_request_id,
-      verification: e_verification,
-      receivedAt: Number(e_received_at),
-      occurredAt: e_occurred_at === null ? null : Number(e_occurred_at),
-      duplicates: Number(e_duplicates),
-      lastDuplicateAt: e_last_duplicate_at === null ? null : Number(e_last_duplicate_at),
+      id: row.event_id,
+      source: row.e_source,
+      externalId: row.e_external_id,
+      type: row.e_type,
+      headers: JSON.parse(row.e_headers) as Record<string, string>,
+      body: Buffer.from(row.e_body),
+      contentType: row.e_content_type,
+      requestId: row.e_request_id,
+      verification: row.e_verification,
+      receivedAt: Number(row.e_received_at),
+      occurredAt: row.e_occurred_at === null ? null : Number(row.e_occurred_at),
+      duplicates: Number(row.e_duplicates),
+      lastDuplicateAt: row.e_last_duplicate_at === null ? null : Number(row.e_last_duplicate_at),
     },
     destination:
-      s_status === null
+      row.s_status === null
         ? undefined
-        : { status: s_status, origin: s_origin!, disabledReason: s_disabled_reason },
+        : { status: row.s_status, origin: row.s_origin!, disabledReason: row.s_disabled_reason },
   };
 }

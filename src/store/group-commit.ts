@@ -15,6 +15,11 @@ export interface GroupCommitOptions {
    * on their own sockets) use a millisecond or two to share commits instead of paying an fsync each.
    */
   lingerMs?: number;
+  /**
+   * Whether more items are on their way (e.g. requests still in flight whose results will be submitted).
+   * When it says no, a lingering batch starts at once: waiting would only add idle time.
+   */
+  moreComing?: () => boolean;
 }
 
 interface Pending<I, O> {
@@ -35,9 +40,11 @@ export class GroupCommitter<I, O> {
   private pending: Pending<I, O>[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
   private readonly concurrency: number;
   private readonly lingerMs: number;
+  private readonly moreComing: (() => boolean) | undefined;
 
   constructor(
     private readonly database: Database,
@@ -47,6 +54,7 @@ export class GroupCommitter<I, O> {
     this.maxBatch = options.maxBatch ?? 1000;
     this.concurrency = options.concurrency ?? (database.dialect === 'postgres' ? 3 : 1);
     this.lingerMs = options.lingerMs ?? 0;
+    this.moreComing = options.moreComing;
   }
 
   submit(item: I): Promise<O> {
@@ -57,19 +65,31 @@ export class GroupCommitter<I, O> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.concurrency || this.pending.length === 0) return;
-    this.scheduled = true;
-    // Wait for the end of this event-loop turn: every request or response handled in the same turn
-    // joins the batch. Without it a synchronous driver (better-sqlite3) would commit each item alone.
-    const start = () => {
-      this.scheduled = false;
-      while (this.inFlight < this.concurrency && this.pending.length > 0) {
-        void this.run(this.pending.splice(0, this.maxBatch));
+    if (this.inFlight >= this.concurrency || this.pending.length === 0) return;
+    if (this.scheduled) {
+      // Lingering for items that are no longer coming: start at the end of this turn instead.
+      if (this.lingerTimer && this.moreComing?.() === false) {
+        clearTimeout(this.lingerTimer);
+        this.lingerTimer = undefined;
+        setImmediate(this.start);
       }
-    };
-    if (this.lingerMs > 0) setTimeout(start, this.lingerMs);
-    else setImmediate(start);
+      return;
+    }
+    this.scheduled = true;
+    // Wait at least for the end of this event-loop turn: every request or response handled in the same
+    // turn joins the batch. Without it a synchronous driver (better-sqlite3) would commit each item alone.
+    if (this.lingerMs > 0 && this.moreComing?.() !== false)
+      this.lingerTimer = setTimeout(this.start, this.lingerMs);
+    else setImmediate(this.start);
   }
+
+  private readonly start = (): void => {
+    this.scheduled = false;
+    this.lingerTimer = undefined;
+    while (this.inFlight < this.concurrency && this.pending.length > 0) {
+      void this.run(this.pending.splice(0, this.maxBatch));
+    }
+  };
 
   private async run(batch: Pending<I, O>[]): Promise<void> {
     this.inFlight++;

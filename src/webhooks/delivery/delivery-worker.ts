@@ -75,6 +75,12 @@ interface RecordInput {
   operational: boolean;
 }
 
+interface DestinationMetrics {
+  succeeded: Counter.Internal;
+  failed: Counter.Internal;
+  duration: Histogram.Internal<'destination'>;
+}
+
 interface RecordOutput {
   next: number | undefined;
   announcements: Announcement[];
@@ -96,10 +102,14 @@ export class DeliveryWorker {
   private readonly userAgent: string;
   private readonly attemptsTotal?: Counter<'destination' | 'outcome'>;
   private readonly attemptDuration?: Histogram<'destination'>;
+  /** Metric children per destination: resolving labels on every attempt costs more than the update. */
+  private readonly metrics = new Map<string, DestinationMetrics>();
   /** Attempts starting together load their delivery, event and destination state in one query. */
   private readonly loader: TickBatcher<string, AttemptContext>;
   /** Attempts finishing together are recorded in one transaction (one fsync), like ingest. */
   private readonly recorder: GroupCommitter<RecordInput, RecordOutput>;
+  /** Attempts between their start and the submission of their record. */
+  private trying = 0;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.publisher = options.publisher ?? nullPublisher;
@@ -110,9 +120,11 @@ export class DeliveryWorker {
     this.userAgent = options.userAgent ?? 'Patchbay-Webhooks/1';
     this.loader = new TickBatcher((ids) => options.deliveries.loadForAttempt(ids));
     // Responses arrive one per socket, rarely two in one turn: a 2 ms linger lets tens of attempt
-    // records share one commit (one fsync) at the cost of 2 ms per attempt, which nobody waits on.
+    // records share one commit (one fsync). The linger ends early once no attempt is left in flight:
+    // waiting then would only leave the process idle.
     this.recorder = new GroupCommitter(options.database, (tx, items) => this.recordBatch(tx, items), {
       lingerMs: options.recordLingerMs ?? 2,
+      moreComing: () => this.trying > 0,
     });
     if (options.registryMetrics) {
       this.attemptsTotal = new Counter({
@@ -158,19 +170,49 @@ export class DeliveryWorker {
 
   /** One attempt of a delivery, if it is due; returns when to come back, if ever. */
   async attempt(deliveryId: string, signal: AbortSignal): Promise<JobOutcome> {
-    const { deliveries, registry, clock, logger } = this.options;
+    let tried: RecordInput | { outcome: JobOutcome };
+    this.trying++;
+    try {
+      tried = await this.tryOnce(deliveryId, signal);
+    } finally {
+      this.trying--;
+    }
+    if ('outcome' in tried) return tried.outcome;
+    const { next, announcements } = await this.recorder.submit(tried);
+    for (const announce of announcements) await this.announce(announce.type, announce.key, announce.payload);
+    if (next !== undefined) {
+      this.options.logger.debug(
+        {
+          deliveryId,
+          destination: tried.destination.id,
+          status: tried.result.statusCode,
+          error: tried.result.errorCode,
+        },
+        'delivery attempt failed',
+      );
+      return { retryAt: next, error: tried.result.errorMessage ?? 'failed' };
+    }
+    return undefined;
+  }
+
+  /** Sends a delivery if it is due; returns what to record, or the job's outcome when nothing was sent. */
+  private async tryOnce(
+    deliveryId: string,
+    signal: AbortSignal,
+  ): Promise<RecordInput | { outcome: JobOutcome }> {
+    const { deliveries, registry, clock } = this.options;
     const context = await this.loader.load(deliveryId);
     if (!context) {
       const orphan = await deliveries.get(deliveryId);
       if (orphan?.status === 'pending')
         await this.deadLetter(orphan, 'event no longer in the log (past retention)');
-      return undefined;
+      return { outcome: undefined };
     }
     const { delivery, event, destination: state } = context;
-    if (delivery.status !== 'pending') return undefined;
+    if (delivery.status !== 'pending') return { outcome: undefined };
     const now = clock.now();
     if (delivery.next_attempt_at !== null && delivery.next_attempt_at > now) {
-      return { retryAt: delivery.next_attempt_at, error: 'not due yet', deferred: true };
+      return { outcome: { retryAt: delivery.next_attempt_at, error: 'not due yet', deferred: true } };
     }
     // API-made destinations may come from another process: `load` reads the store only when unknown here.
     const destination =
@@ -180,18 +222,20 @@ export class DeliveryWorker {
     if (!destination) {
       // A handler registered in another process: leave the delivery to it, without counting an attempt.
       if (state?.origin === 'handler')
-        return { retryAt: now + 5000, error: 'handler not registered in this process', deferred: true };
+        return {
+          outcome: { retryAt: now + 5000, error: 'handler not registered in this process', deferred: true },
+        };
       await this.deadLetter(delivery, 'destination no longer exists');
-      return undefined;
+      return { outcome: undefined };
     }
     if (state?.status === 'disabled') {
       await this.deadLetter(delivery, `destination disabled: ${state.disabledReason ?? 'by an operator'}`);
-      return undefined;
+      return { outcome: undefined };
     }
     // A delivery the guard holds back (breaker open, rate limit, concurrency cap) spends nothing: no
     // attempt row, no attempt number, no job attempt.
     const permit = await this.guard.acquire(destination, signal);
-    if (!permit.go) return { retryAt: permit.retryAt, error: permit.reason, deferred: true };
+    if (!permit.go) return { outcome: { retryAt: permit.retryAt, error: permit.reason, deferred: true } };
     // Neither path throws: every failure becomes an AttemptResult.
     const result =
       destination.kind === 'http'
@@ -200,25 +244,26 @@ export class DeliveryWorker {
     await permit.release(result);
     if (signal.aborted && result.errorCode === ErrorCode.ABORTED) {
       // Shutting down mid-attempt: not the receiver's fault, try again without counting it.
-      return { retryAt: clock.now(), error: 'interrupted by shutdown', deferred: true };
+      return { outcome: { retryAt: clock.now(), error: 'interrupted by shutdown', deferred: true } };
     }
-    this.attemptsTotal?.inc({ destination: destination.id, outcome: result.outcome });
-    this.attemptDuration?.observe({ destination: destination.id }, result.durationMs / 1000);
-    const { next, announcements } = await this.recorder.submit({
-      delivery,
-      destination,
-      result,
-      operational: event.source === OPERATIONAL_SOURCE,
-    });
-    for (const announce of announcements) await this.announce(announce.type, announce.key, announce.payload);
-    if (next !== undefined) {
-      logger.debug(
-        { deliveryId, destination: destination.id, status: result.statusCode, error: result.errorCode },
-        'delivery attempt failed',
-      );
-      return { retryAt: next, error: result.errorMessage ?? 'failed' };
+    const metrics = this.metricsFor(destination.id);
+    metrics?.[result.outcome].inc();
+    metrics?.duration.observe(result.durationMs / 1000);
+    return { delivery, destination, result, operational: event.source === OPERATIONAL_SOURCE };
+  }
+
+  private metricsFor(destinationId: string): DestinationMetrics | undefined {
+    if (!this.attemptsTotal || !this.attemptDuration) return undefined;
+    let metrics = this.metrics.get(destinationId);
+    if (!metrics) {
+      metrics = {
+        succeeded: this.attemptsTotal.labels(destinationId, 'succeeded'),
+        failed: this.attemptsTotal.labels(destinationId, 'failed'),
+        duration: this.attemptDuration.labels(destinationId),
+      };
+      this.metrics.set(destinationId, metrics);
     }
-    return undefined;
+    return metrics;
   }
 
   private async sendHttp(

@@ -1,0 +1,111 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Tx } from '../../src/store/database.js';
+import { GroupCommitter } from '../../src/store/group-commit.js';
+import { allDialects, migratedDatabase } from '../helpers/databases.js';
+
+/** What the store says about commit durability, inside `tx` or outside any transaction. */
+async function commitSetting(database: Database, tx?: Tx): Promise<string> {
+  const db = tx?.db ?? database.db;
+  if (database.dialect === 'sqlite') {
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
+    return ['OFF', 'NORMAL', 'FULL', 'EXTRA'][rows[0]!.synchronous]!;
+  }
+  const { rows } = await sql<{ s: string }>`select current_setting('synchronous_commit') as s`.execute(db);
+  return rows[0]!.s;
+}
+
+for (const { dialect, available } of allDialects) {
+  describe.skipIf(!available)(`transactions on ${dialect.name}`, () => {
+    let database: Database;
+    let cleanup: () => Promise<void>;
+    const durable = dialect.name === 'sqlite' ? 'FULL' : 'on';
+    const relaxed = dialect.name === 'sqlite' ? 'NORMAL' : 'off';
+
+    beforeAll(async () => {
+      ({ database, cleanup } = await migratedDatabase(dialect));
+    });
+    afterAll(async () => cleanup?.());
+
+    it('are durable by default; `durable: false` relaxes that one transaction only', async () => {
+      expect(await commitSetting(database)).toBe(durable);
+      expect(await database.transaction((tx) => commitSetting(database, tx))).toBe(durable);
+      const inside = await database.transaction((tx) => commitSetting(database, tx), { durable: false });
+      expect(inside).toBe(relaxed);
+      expect(await commitSetting(database)).toBe(durable);
+      expect(await database.transaction((tx) => commitSetting(database, tx))).toBe(durable);
+    });
+
+    it('a relaxed transaction that fails rolls back and restores durability', async () => {
+      const failing = database.transaction(
+        async (tx) => {
+          await tx.db
+            .insertInto('jobs')
+            .values({
+              id: 'job_relaxed',
+              queue: 'q',
+              payload: '{}',
+              state: 'ready',
+              available_at: 0,
+              attempts: 0,
+              max_attempts: 1,
+              lease_token: null,
+              last_error: null,
+              created_at: 0,
+              updated_at: 0,
+            })
+            .execute();
+          throw new Error('boom');
+        },
+        { durable: false },
+      );
+      await expect(failing).rejects.toThrow('boom');
+      expect(
+        await database.db.selectFrom('jobs').select('id').where('id', '=', 'job_relaxed').execute(),
+      ).toEqual([]);
+      expect(await commitSetting(database)).toBe(durable);
+    });
+  });
+}
+
+describe('group commit', () => {
+  const dialect = allDialects[0]!.dialect;
+  let database: Database;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ database, cleanup } = await migratedDatabase(dialect));
+  });
+  afterAll(async () => cleanup?.());
+
+  it('items submitted in one turn share one transaction', async () => {
+    const batches: number[] = [];
+    const committer = new GroupCommitter<number, number>(database, async (_tx, items) => {
+      batches.push(items.length);
+      return items.map((n) => n * 2);
+    });
+    const results = await Promise.all([1, 2, 3].map((n) => committer.submit(n)));
+    expect(results).toEqual([2, 4, 6]);
+    expect(batches).toEqual([3]);
+  });
+
+  it('stops lingering as soon as no more items are coming', async () => {
+    let coming = 2;
+    const batches: number[][] = [];
+    // A linger far longer than the test's timeout: the batch must start because nothing else is coming.
+    const committer = new GroupCommitter<number, number>(
+      database,
+      async (_tx, items) => {
+        batches.push([...items]);
+        return items;
+      },
+      { lingerMs: 60_000, moreComing: () => coming > 0 },
+    );
+    const first = committer.submit(1);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([]); // still lingering: one more item is on its way
+    coming = 0;
+    const second = committer.submit(2);
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(batches).toEqual([[1, 2]]);
+  });
+});
