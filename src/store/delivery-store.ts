@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Database, Tx } from './database.js';
+import { CompiledQuery, sql } from 'kysely';
+import type { Database, DialectName, Tx } from './database.js';
 import type { StoredEvent } from './event-store.js';
 import type {
   DeliveriesTable,
@@ -200,12 +200,33 @@ export class DeliveryStore {
     }
   }
 
+  /**
+   * Appends attempts to the log. Every attempt of the delivery worker passes here, so the statement is
+   * written out once per (dialect, row count) instead of being built by the query builder each time,
+   * which cost more than the insert itself.
+   */
   async addAttempts(tx: Tx, attempts: readonly DeliveryAttempt[]): Promise<void> {
     for (let i = 0; i < attempts.length; i += 500) {
-      await tx.db
-        .insertInto('delivery_attempts')
-        .values(attempts.slice(i, i + 500))
-        .execute();
+      const chunk = attempts.slice(i, i + 500);
+      const params: unknown[] = [];
+      for (const a of chunk) {
+        params.push(
+          a.id,
+          a.delivery_id,
+          a.attempt,
+          a.trigger,
+          a.url,
+          a.started_at,
+          a.duration_ms,
+          a.status_code,
+          a.response_headers,
+          a.response_body,
+          a.error_code,
+          a.error_message,
+          a.outcome,
+        );
+      }
+      await tx.db.executeQuery(CompiledQuery.raw(insertAttemptsSql(tx.dialect, chunk.length), params));
     }
   }
 
@@ -472,4 +493,27 @@ function toAttemptContext(row: AttemptRow): AttemptContext {
         ? undefined
         : { status: row.s_status, origin: row.s_origin!, disabledReason: row.s_disabled_reason },
   };
+}
+
+const ATTEMPT_COLUMNS =
+  'id, delivery_id, attempt, trigger, url, started_at, duration_ms, status_code, response_headers, response_body, error_code, error_message, outcome';
+const ATTEMPT_COLUMN_COUNT = ATTEMPT_COLUMNS.split(',').length;
+const insertAttemptsCache = new Map<string, string>();
+
+/** `insert into delivery_attempts (…) values (…), …` for `rows` rows, in the dialect's placeholders. */
+function insertAttemptsSql(dialect: DialectName, rows: number): string {
+  const key = `${dialect}:${rows}`;
+  let text = insertAttemptsCache.get(key);
+  if (!text) {
+    const columns = ATTEMPT_COLUMN_COUNT;
+    const tuples: string[] = [];
+    for (let r = 0; r < rows; r++) {
+      const marks: string[] = [];
+      for (let c = 1; c <= columns; c++) marks.push(dialect === 'postgres' ? `$${r * columns + c}` : '?');
+      tuples.push(`(${marks.join(', ')})`);
+    }
+    text = `insert into delivery_attempts (${ATTEMPT_COLUMNS}) values ${tuples.join(', ')}`;
+    insertAttemptsCache.set(key, text);
+  }
+  return text;
 }
