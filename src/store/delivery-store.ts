@@ -299,6 +299,28 @@ export class DeliveryStore {
     return this.database.db.selectFrom('destinations').selectAll().orderBy('id').execute();
   }
 
+  /**
+   * A value that changes whenever an API destination is made, changed or deleted (row count and the sum
+   * of `updated_at`, which every write sets): two numbers read per routing transaction.
+   */
+  async apiDestinationsVersion(tx: Tx): Promise<string> {
+    const row = await tx.db
+      .selectFrom('destinations')
+      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.sum('updated_at').as('s')])
+      .where('origin', '=', 'api')
+      .executeTakeFirst();
+    return `${row?.n ?? 0}:${row?.s ?? 0}`;
+  }
+
+  /** What routing needs of each API destination (its definition holds no secret). */
+  async apiDestinationRoutes(tx: Tx): Promise<Pick<DestinationState, 'id' | 'definition' | 'status'>[]> {
+    return tx.db
+      .selectFrom('destinations')
+      .select(['id', 'definition', 'status'])
+      .where('origin', '=', 'api')
+      .execute();
+  }
+
   /** Creates the state row of a destination if it has none (status enabled, or as given). */
   async ensureDestination(
     id: string,

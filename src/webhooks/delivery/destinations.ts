@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/clock.js';
 import type { DestinationConfig } from '../../core/config/index.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
+import type { Tx } from '../../store/database.js';
 import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
 import type { StoredEvent } from '../../store/event-store.js';
 import { compileFilters, type EventMatcher, validatePattern } from './event-filter.js';
@@ -63,6 +64,14 @@ export interface HandlerDestination extends CommonDestination {
 }
 
 export type Destination = HttpDestination | HandlerDestination;
+
+/** What the router needs of a destination. */
+export interface Route {
+  id: string;
+  ordered: boolean;
+  matches: EventMatcher;
+  enabled: boolean;
+}
 
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 15_000;
 
@@ -135,6 +144,9 @@ export class DestinationRegistry {
   private readonly definitions = new Map<string, Destination>();
   private readonly states = new Map<string, DestinationState>();
   private loader: ((id: string) => Promise<Destination | undefined>) | undefined;
+  /** Routes of API destinations another process stored and this one has not defined yet. */
+  private storedRoutes = new Map<string, Route>();
+  private storedVersion: string | undefined;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -173,14 +185,50 @@ export class DestinationRegistry {
   }
 
   /** Destinations whose filters match `<source>.<type>`, with whether each is enabled. */
-  matching(name: string): { destination: Destination; enabled: boolean }[] {
-    const out: { destination: Destination; enabled: boolean }[] = [];
+  matching(name: string): Route[] {
+    const out: Route[] = [];
     for (const destination of this.definitions.values()) {
       if (destination.matches(name)) {
-        out.push({ destination, enabled: this.states.get(destination.id)?.status !== 'disabled' });
+        out.push({
+          id: destination.id,
+          ordered: destination.ordered,
+          matches: destination.matches,
+          enabled: this.states.get(destination.id)?.status !== 'disabled',
+        });
       }
     }
+    for (const route of this.storedRoutes.values()) {
+      if (!this.definitions.has(route.id) && route.matches(name)) out.push(route);
+    }
     return out;
+  }
+
+  /**
+   * Called by the router in the transaction that stores events: learns of API destinations other
+   * processes made since this one last refreshed, so an event stored after a destination exists is
+   * routed to it whichever process stores it (the worker loads the full definition when it sends).
+   * Costs one small query per transaction; the rows are read only when they changed.
+   */
+  async catchUp(tx: Tx): Promise<void> {
+    const version = await this.store.apiDestinationsVersion(tx);
+    if (version === this.storedVersion) return;
+    const routes = new Map<string, Route>();
+    for (const row of await this.store.apiDestinationRoutes(tx)) {
+      if (this.definitions.has(row.id)) continue;
+      try {
+        const definition = JSON.parse(row.definition ?? '{}') as { events?: string[]; ordered?: boolean };
+        routes.set(row.id, {
+          id: row.id,
+          ordered: definition.ordered ?? false,
+          matches: compileFilters(definition.events),
+          enabled: row.status !== 'disabled',
+        });
+      } catch {
+        // An unreadable definition is reported by the periodic refresh, which cannot load it either.
+      }
+    }
+    this.storedRoutes = routes;
+    this.storedVersion = version;
   }
 
   /** Creates state rows for new destinations and loads everyone's state. */

@@ -32,8 +32,10 @@ export function createRouter(
     const rows: Delivery[] = [];
     const jobs: NewJob[] = [];
     const orderedDestinations = new Set<string>();
+    await registry.catchUp(tx);
     for (const event of events) {
-      for (const { destination, enabled } of registry.matching(`${event.source}.${event.type}`)) {
+      for (const destination of registry.matching(`${event.source}.${event.type}`)) {
+        const { enabled } = destination;
         const id = newId('dlv', now);
         rows.push({
           id,
