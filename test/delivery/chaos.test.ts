@@ -28,8 +28,9 @@ function config(port: number, databaseUrl: string, receiverUrl: string, secret: 
         // mistaken for a hang (which the receiver would see as a duplicate).
         timeout: '500ms',
         events: ['api.**'],
-        // The default threshold with a short open period: runs of failures (they come in bursts under
-        // load) trip it now and then, so deferrals are exercised too; the log line counts the trips.
+        // A count-based breaker (the default is a failure rate, which this receiver never reaches) with a
+        // short open period: runs of failures (they come in bursts under load) trip it now and then, so
+        // deferrals under load are exercised too; the log line counts the trips.
         breaker: { consecutiveFailures: 10, halfOpenAfter: '100ms' },
       },
     ],

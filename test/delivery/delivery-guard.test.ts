@@ -202,6 +202,47 @@ for (const { dialect, available } of allDialects) {
       for (const id of ids.slice(3)) expect((await t!.engine.deliveries.get(id))?.attempts).toBe(1);
     });
 
+    it('by default opens on a failure rate: a burst of failures on a healthy receiver does not open it, an outage does', async () => {
+      await open([{ id: 'app', url: receiver.url, secrets: [secret] }]);
+      let n = 0;
+      // Twelve failures in a row among 100 (a stall makes timeouts fire together): a run of ten would
+      // have opened a count-based breaker.
+      receiver.behaviour = (_r, res) => {
+        const i = n++;
+        void answer(res, i >= 40 && i < 52 ? 503 : 200);
+      };
+      for (const id of await publish(100)) await attempt(id);
+      expect(await attemptRows()).toBe(100);
+      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('closed');
+
+      // A real outage (a fresh engine and store): it opens once the window holds enough attempts (20),
+      // half of them failed.
+      await t!.close();
+      await open([{ id: 'app', url: receiver.url, secrets: [secret] }]);
+      receiver.behaviour = (_r, res) => void answer(res, 503);
+      const outage = await publish(25);
+      let sent = 0;
+      for (const id of outage) {
+        const outcome = (await attempt(id)) as { deferred?: boolean };
+        if (!outcome?.deferred) sent++;
+      }
+      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('open');
+      expect(sent).toBe(20);
+    });
+
+    it('refuses a breaker with both a failure count and a failure rate', async () => {
+      await expect(
+        open([
+          {
+            id: 'app',
+            url: receiver.url,
+            secrets: [secret],
+            breaker: { consecutiveFailures: 3, failureRate: { threshold: 0.5 } },
+          },
+        ]),
+      ).rejects.toThrow(/consecutiveFailures or failureRate, not both/);
+    });
+
     it('does not count 4xx or 429 against the breaker', async () => {
       await open([{ id: 'app', url: receiver.url, secrets: [secret], breaker: { consecutiveFailures: 2 } }]);
       let status = 400;

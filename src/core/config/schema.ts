@@ -139,17 +139,29 @@ export const destinationSchema = z.strictObject({
     })
     .optional(),
   /**
-   * Circuit breaker of this destination: opens after `consecutiveFailures` transport failures, timeouts
-   * or 5xx in a row, lets one probe through after `halfOpenAfter`. `false` turns it off. Defaults to
-   * 10 failures and 30 s.
+   * Circuit breaker of this destination, over transport failures, timeouts and 5xx. By default it opens
+   * when half of the attempts of the last 30 s failed, once there were 20 (`failureRate`); or after
+   * `consecutiveFailures` in a row when that is set instead. One probe goes through after
+   * `halfOpenAfter` (30 s). `false` turns it off.
    */
   breaker: z
     .union([
       z.literal(false),
-      z.strictObject({
-        consecutiveFailures: z.number().int().positive().optional(),
-        halfOpenAfter: duration('breaker.halfOpenAfter').optional(),
-      }),
+      z
+        .strictObject({
+          consecutiveFailures: z.number().int().positive().optional(),
+          failureRate: z
+            .strictObject({
+              threshold: z.number().gt(0).max(1).optional(),
+              window: duration('breaker.failureRate.window').optional(),
+              minimumVolume: z.number().int().positive().optional(),
+            })
+            .optional(),
+          halfOpenAfter: duration('breaker.halfOpenAfter').optional(),
+        })
+        .refine((b) => b.consecutiveFailures === undefined || b.failureRate === undefined, {
+          message: 'set consecutiveFailures or failureRate, not both',
+        }),
     ])
     .optional(),
   timeout: duration('timeout').optional(),

@@ -4,6 +4,7 @@ import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../../c
 import type { Logger } from '../../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../../core/publisher.js';
 import type { BreakerStateStore } from '../../resilience/breaker-state-store.js';
+import { consecutiveFailures, failureRate, type TripPolicy } from '../../resilience/breaker-trip.js';
 import {
   type BreakerTicket,
   CircuitBreaker,
@@ -36,9 +37,13 @@ export const openGuard: DeliveryGuard = {
   },
 };
 
+/**
+ * A failure rate, not a run of failures: deliveries run concurrently, so bad answers from a healthy
+ * receiver arrive together (a stall makes every timeout fire at once), and a run of ten opened the
+ * breaker ~18 times per 10,000 deliveries to a receiver failing one request in five.
+ */
 export const destinationBreakerDefaults = {
-  /** Ten, not five: deliveries run concurrently, so a few bad answers arrive together on a healthy receiver. */
-  consecutiveFailures: 10,
+  failureRate: { threshold: 0.5, windowMs: 30_000, minimumVolume: 20 },
   halfOpenAfterMs: 30_000,
 } as const;
 
@@ -256,7 +261,17 @@ export class DestinationGuard implements DeliveryGuard {
         { destination: destination.id, err: errorMessage(error) },
         'limit store failed',
       );
-    const settings = { ...destinationBreakerDefaults, ...(breaker || {}) };
+    const settings = {
+      trip:
+        breaker && breaker.consecutiveFailures !== undefined
+          ? consecutiveFailures(breaker.consecutiveFailures)
+          : failureRate({
+              ...destinationBreakerDefaults.failureRate,
+              ...(breaker ? breaker.failureRate : {}),
+            }),
+      halfOpenAfterMs:
+        (breaker ? breaker.halfOpenAfterMs : undefined) ?? destinationBreakerDefaults.halfOpenAfterMs,
+    };
     const limits: DestinationLimits = {
       signature,
       breaker: breaker === false ? undefined : this.makeBreaker(destination.id, name, settings),
@@ -293,12 +308,12 @@ export class DestinationGuard implements DeliveryGuard {
   private makeBreaker(
     destinationId: string,
     name: string,
-    settings: { consecutiveFailures: number; halfOpenAfterMs: number },
+    settings: { trip: TripPolicy; halfOpenAfterMs: number },
   ): CircuitBreaker {
     const { clock, registry, breakers } = this.options;
     const breaker = new CircuitBreaker({
       name,
-      consecutiveFailures: settings.consecutiveFailures,
+      trip: settings.trip,
       halfOpenAfterMs: settings.halfOpenAfterMs,
       store: breakers,
       clock,

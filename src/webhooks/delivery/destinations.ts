@@ -42,7 +42,9 @@ interface CommonDestination {
 }
 
 export interface DestinationBreaker {
-  /** Transport failures, timeouts or 5xx in a row that open the breaker. Defaults to 10. */
+  /** Opens when this fraction of the attempts in the window failed, once there were enough (the default). */
+  failureRate?: { threshold?: number; windowMs?: number; minimumVolume?: number };
+  /** Transport failures, timeouts or 5xx in a row that open the breaker, instead of a failure rate. */
   consecutiveFailures?: number;
   /** How long it stays open before one probe goes through, in ms. Defaults to 30 s. */
   halfOpenAfterMs?: number;
@@ -126,6 +128,19 @@ export function httpDestinationFromConfig(
           : {
               ...(config.breaker.consecutiveFailures !== undefined && {
                 consecutiveFailures: config.breaker.consecutiveFailures,
+              }),
+              ...(config.breaker.failureRate !== undefined && {
+                failureRate: {
+                  ...(config.breaker.failureRate.threshold !== undefined && {
+                    threshold: config.breaker.failureRate.threshold,
+                  }),
+                  ...(config.breaker.failureRate.window !== undefined && {
+                    windowMs: config.breaker.failureRate.window,
+                  }),
+                  ...(config.breaker.failureRate.minimumVolume !== undefined && {
+                    minimumVolume: config.breaker.failureRate.minimumVolume,
+                  }),
+                },
               }),
               ...(config.breaker.halfOpenAfter !== undefined && {
                 halfOpenAfterMs: config.breaker.halfOpenAfter,
