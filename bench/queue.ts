@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/queue.ts              # SQLite; PostgreSQL too when PATCHBAY_TEST_POSTGRES_URL is set
  *   JOBS=20000 RUNS=3 npx tsx bench/queue.ts
+ *   ONLY=postgres npx tsx bench/queue.ts  # one store (or ONLY=sqlite)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,9 @@ const targets: Target[] = [
   },
 ];
 const pgUrl = process.env.PATCHBAY_BENCH_POSTGRES_URL ?? process.env.PATCHBAY_TEST_POSTGRES_URL;
-if (pgUrl) {
+// ONLY=postgres (or sqlite) runs one store.
+if (process.env.ONLY === 'postgres') targets.length = 0;
+if (pgUrl && process.env.ONLY !== 'sqlite') {
   targets.push({
     name: 'postgres',
     async open() {
