@@ -1,5 +1,5 @@
-import { CompiledQuery, sql } from 'kysely';
-import type { Database, DialectName, Tx } from './database.js';
+import { CompiledQuery } from 'kysely';
+import type { Database, Tx } from './database.js';
 import type { StoredEvent } from './event-store.js';
 import type {
   DeliveriesTable,
@@ -8,6 +8,7 @@ import type {
   DestinationStatus,
   DestinationsTable,
 } from './schema.js';
+import { statementText, tuples } from './statement-text.js';
 
 export type Delivery = DeliveriesTable;
 export type DeliveryAttempt = DeliveryAttemptsTable;
@@ -89,30 +90,20 @@ export class DeliveryStore {
   async loadForAttempt(ids: readonly string[]): Promise<Map<string, AttemptContext>> {
     const out = new Map<string, AttemptContext>();
     if (ids.length === 0) return out;
-    const rows = await this.database.db
-      .selectFrom('deliveries as d')
-      .innerJoin('events as e', 'e.id', 'd.event_id')
-      .leftJoin('destinations as s', 's.id', 'd.destination_id')
-      .selectAll('d')
-      .select([
-        'e.source as e_source',
-        'e.external_id as e_external_id',
-        'e.type as e_type',
-        'e.headers as e_headers',
-        'e.body as e_body',
-        'e.content_type as e_content_type',
-        'e.request_id as e_request_id',
-        'e.verification as e_verification',
-        'e.received_at as e_received_at',
-        'e.occurred_at as e_occurred_at',
-        'e.duplicates as e_duplicates',
-        'e.last_duplicate_at as e_last_duplicate_at',
-        's.status as s_status',
-        's.origin as s_origin',
-        's.disabled_reason as s_disabled_reason',
-      ])
-      .where('d.id', 'in', [...ids])
-      .execute();
+    const text = statementText('load-for-attempt', this.database.dialect, ids.length, (mark) => {
+      const marks = Array.from({ length: ids.length }, (_, i) => mark(i + 1)).join(', ');
+      return `select d.*, e.source as e_source, e.external_id as e_external_id, e.type as e_type,
+          e.headers as e_headers, e.body as e_body, e.content_type as e_content_type,
+          e.request_id as e_request_id, e.verification as e_verification, e.received_at as e_received_at,
+          e.occurred_at as e_occurred_at, e.duplicates as e_duplicates,
+          e.last_duplicate_at as e_last_duplicate_at, s.status as s_status, s.origin as s_origin,
+          s.disabled_reason as s_disabled_reason
+        from deliveries as d
+        inner join events as e on e.id = d.event_id
+        left join destinations as s on s.id = d.destination_id
+        where d.id in (${marks})`;
+    });
+    const { rows } = await this.database.db.executeQuery<AttemptRow>(CompiledQuery.raw(text, [...ids]));
     for (const row of rows) out.set(row.id, toAttemptContext(row));
     return out;
   }
@@ -173,30 +164,44 @@ export class DeliveryStore {
       }
       return;
     }
-    // Parameters of VALUES have no type on PostgreSQL (they resolve to text): cast them to the columns'.
-    const pg = tx.dialect === 'postgres';
-    const int = (column: string) => sql.raw(pg ? `cast(v.${column} as integer)` : `v.${column}`);
-    const big = (column: string) => sql.raw(pg ? `cast(v.${column} as bigint)` : `v.${column}`);
     for (let i = 0; i < rows.length; i += 500) {
-      const values = rows
-        .slice(i, i + 500)
-        .map(
-          (r) =>
-            sql`(${r.id}, ${r.status}, ${r.attempts}, ${r.cycle_attempts}, ${r.next_attempt_at}, ${r.last_status}, ${r.last_error}, ${r.failing_notified}, ${r.manual}, ${r.updated_at}, ${r.succeeded_at})`,
+      const chunk = rows.slice(i, i + 500);
+      const params: unknown[] = [];
+      for (const r of chunk) {
+        params.push(
+          r.id,
+          r.status,
+          r.attempts,
+          r.cycle_attempts,
+          r.next_attempt_at,
+          r.last_status,
+          r.last_error,
+          r.failing_notified,
+          r.manual,
+          r.updated_at,
+          r.succeeded_at,
         );
-      await sql`update deliveries set
-        status = coalesce(v.column2, deliveries.status),
-        attempts = ${int('column3')},
-        cycle_attempts = ${int('column4')},
-        next_attempt_at = ${big('column5')},
-        last_status = ${int('column6')},
-        last_error = v.column7,
-        failing_notified = coalesce(${int('column8')}, deliveries.failing_notified),
-        manual = ${int('column9')},
-        updated_at = ${big('column10')},
-        succeeded_at = coalesce(${big('column11')}, deliveries.succeeded_at)
-        from (values ${sql.join(values)}) as v
-        where deliveries.id = v.column1`.execute(tx.db);
+      }
+      const text = statementText('record-attempts', tx.dialect, chunk.length, (mark) => {
+        // Parameters of VALUES have no type on PostgreSQL (they resolve to text): cast them to the columns'.
+        const pg = tx.dialect === 'postgres';
+        const int = (column: string) => (pg ? `cast(v.${column} as integer)` : `v.${column}`);
+        const big = (column: string) => (pg ? `cast(v.${column} as bigint)` : `v.${column}`);
+        return `update deliveries set
+          status = coalesce(v.column2, deliveries.status),
+          attempts = ${int('column3')},
+          cycle_attempts = ${int('column4')},
+          next_attempt_at = ${big('column5')},
+          last_status = ${int('column6')},
+          last_error = v.column7,
+          failing_notified = coalesce(${int('column8')}, deliveries.failing_notified),
+          manual = ${int('column9')},
+          updated_at = ${big('column10')},
+          succeeded_at = coalesce(${big('column11')}, deliveries.succeeded_at)
+          from (values ${tuples(mark, chunk.length, 11)}) as v
+          where deliveries.id = v.column1`;
+      });
+      await tx.db.executeQuery(CompiledQuery.raw(text, params));
     }
   }
 
@@ -226,7 +231,12 @@ export class DeliveryStore {
           a.outcome,
         );
       }
-      await tx.db.executeQuery(CompiledQuery.raw(insertAttemptsSql(tx.dialect, chunk.length), params));
+      const text = statementText('insert-attempts', tx.dialect, chunk.length, (mark) => {
+        const columns =
+          'id, delivery_id, attempt, trigger, url, started_at, duration_ms, status_code, response_headers, response_body, error_code, error_message, outcome';
+        return `insert into delivery_attempts (${columns}) values ${tuples(mark, chunk.length, 13)}`;
+      });
+      await tx.db.executeQuery(CompiledQuery.raw(text, params));
     }
   }
 
@@ -515,27 +525,4 @@ function toAttemptContext(row: AttemptRow): AttemptContext {
         ? undefined
         : { status: row.s_status, origin: row.s_origin!, disabledReason: row.s_disabled_reason },
   };
-}
-
-const ATTEMPT_COLUMNS =
-  'id, delivery_id, attempt, trigger, url, started_at, duration_ms, status_code, response_headers, response_body, error_code, error_message, outcome';
-const ATTEMPT_COLUMN_COUNT = ATTEMPT_COLUMNS.split(',').length;
-const insertAttemptsCache = new Map<string, string>();
-
-/** `insert into delivery_attempts (…) values (…), …` for `rows` rows, in the dialect's placeholders. */
-function insertAttemptsSql(dialect: DialectName, rows: number): string {
-  const key = `${dialect}:${rows}`;
-  let text = insertAttemptsCache.get(key);
-  if (!text) {
-    const columns = ATTEMPT_COLUMN_COUNT;
-    const tuples: string[] = [];
-    for (let r = 0; r < rows; r++) {
-      const marks: string[] = [];
-      for (let c = 1; c <= columns; c++) marks.push(dialect === 'postgres' ? `$${r * columns + c}` : '?');
-      tuples.push(`(${marks.join(', ')})`);
-    }
-    text = `insert into delivery_attempts (${ATTEMPT_COLUMNS}) values ${tuples.join(', ')}`;
-    insertAttemptsCache.set(key, text);
-  }
-  return text;
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, PatchbayError, truncateBody } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Database, Tx } from './database.js';
 import type { JobsTable } from './schema.js';
+import { statementText } from './statement-text.js';
 
 /**
  * A durable job queue on the store, with leases (visibility timeouts).
@@ -245,12 +246,13 @@ export class JobQueue {
     for (const [token, group] of groupByToken(jobs)) {
       for (let i = 0; i < group.length; i += 500) {
         const ids = group.slice(i, i + 500).map((j) => j.id);
-        const result = await tx.db
-          .deleteFrom('jobs')
-          .where('id', 'in', ids)
-          .where('lease_token', '=', token)
-          .executeTakeFirst();
-        done += Number(result.numDeletedRows);
+        // Every finished job passes here: the statement's text is built once per batch size.
+        const text = statementText('complete-jobs', tx.dialect, ids.length, (mark) => {
+          const marks = ids.map((_, n) => mark(n + 2)).join(', ');
+          return `delete from jobs where lease_token = ${mark(1)} and id in (${marks})`;
+        });
+        const result = await tx.db.executeQuery(CompiledQuery.raw(text, [token, ...ids]));
+        done += Number(result.numAffectedRows ?? 0);
       }
     }
     return done;
