@@ -6,6 +6,7 @@
  *
  *   npx tsx bench/http.ts
  *   CALLS=200000 REQUESTS=20000 RUNS=5 npx tsx bench/http.ts
+ *   ONLY=throughput RUNS=7 npx tsx bench/http.ts  # one section (overhead, throughput or window)
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -175,10 +176,18 @@ async function rollingWindow(): Promise<string[][]> {
   ];
 }
 
-console.log(`Node ${process.version}; ${RUNS} runs, medians\n`);
-console.log(`1. Policy overhead per call (${CALLS} calls around an async no-op, direct call subtracted)`);
-printTable(['pipeline', 'per call', 'ratio'], await overhead());
-console.log(`\n2. Throughput (${REQUESTS} GETs, concurrency ${CONCURRENCY}, 32 connections, local server)`);
-printTable(['client', 'throughput', 'ratio'], await throughput());
-console.log('\n3. Rolling-window limit vs naive retry-on-429 (one run each)');
-printTable(['client', 'total time', '429s', 'vs minimum'], await rollingWindow());
+const only = process.env.ONLY;
+const runs = (section: string) => only === undefined || only === section;
+console.log(`Node ${process.version}; ${RUNS} runs, medians`);
+if (runs('overhead')) {
+  console.log(`\n1. Policy overhead per call (${CALLS} calls around an async no-op, direct call subtracted)`);
+  printTable(['pipeline', 'per call', 'ratio'], await overhead());
+}
+if (runs('throughput')) {
+  console.log(`\n2. Throughput (${REQUESTS} GETs, concurrency ${CONCURRENCY}, 32 connections, local server)`);
+  printTable(['client', 'throughput', 'ratio'], await throughput());
+}
+if (runs('window')) {
+  console.log('\n3. Rolling-window limit vs naive retry-on-429 (one run each)');
+  printTable(['client', 'total time', '429s', 'vs minimum'], await rollingWindow());
+}
