@@ -142,6 +142,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         replayable: built.replayable,
         signal: request.signal ?? NEVER_ABORTED,
         deadline: clock.now() + deadlineMs,
+        // Present from the start: V8 copies \`{ ...call, attemptTimer }\` in ~20 ns when the property
+        // exists, and takes a slow path (~0.5 µs) when the spread has to add it.
+        attemptTimer: undefined,
         state: {
           attempts: 0,
           secretParams: [],
