@@ -74,4 +74,17 @@ describe('hostile requests are refused before anything is sent', () => {
       'https://api.example.com/v1/evil.example.net/x',
     );
   });
+
+  it.each([
+    ['/contacts/512', 'https://api.example.com/v1/contacts/512?k=1'],
+    ['a b/%2F/../c', 'https://api.example.com/v1/a%20b/c?k=1'],
+    ['\\\\evil.example.net/x', 'https://api.example.com/v1///evil.example.net/x?k=1'],
+    ['/x?b=2&a=1', 'https://api.example.com/v1/x?k=1&b=2&a=1'],
+    // A whole-URL parse would trim these; the caller's path is kept as given.
+    ['/trailing ', 'https://api.example.com/v1/trailing%20?k=1'],
+    ['/ctl\x01', 'https://api.example.com/v1/ctl%01?k=1'],
+  ])('resolves %j under the base path', async (path, href) => {
+    const { resolvePath } = await import('../../src/http/build-request.js');
+    expect(resolvePath(new URL('https://api.example.com/v1?k=1'), path).href).toBe(href);
+  });
 });
