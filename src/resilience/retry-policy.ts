@@ -121,38 +121,54 @@ export class RetryPolicy implements Policy {
     this.random = options.random ?? Math.random;
   }
 
-  async execute<T>(
+  execute<T>(
     fn: (context: PolicyContext) => Promise<T> | T,
     options?: RetryExecuteOptions | AbortSignal,
   ): Promise<T> {
     const opts: RetryExecuteOptions = toExecuteOptions(options);
     const signal = opts.signal ?? NEVER_ABORTED;
-    const start = this.clock.now();
-    const deadline = Math.min(opts.deadline ?? Number.POSITIVE_INFINITY, start + this.deadlineMs);
-    let previousDelay = 0;
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) throw abortError(signal);
-      if (attempt === 1) this.budget?.recordRequest();
-      try {
-        const value = await fn({ signal, attempt, deadline });
+    if (signal.aborted) return Promise.reject(abortError(signal));
+    const deadline = Math.min(opts.deadline ?? Number.POSITIVE_INFINITY, this.clock.now() + this.deadlineMs);
+    this.budget?.recordRequest();
+    // Most calls succeed at once: the first attempt runs without the retry loop's async frame, which
+    // spares every call a few hundred nanoseconds on a hot client.
+    return attempt(fn, { signal, attempt: 1, deadline }).then(
+      (value) => {
         this.budget?.recordSuccess();
         return value;
-      } catch (error) {
-        if (signal.aborted) throw abortError(signal);
-        const decision = this.decide(error, {
-          attempt,
-          deadline,
-          previousDelay,
-          isRetryable: opts.isRetryable,
-        });
-        if (!decision.retry) {
-          if (decision.reason === 'permanent') this.budget?.recordSuccess();
-          this.giveUpEvents.emit({ attempts: attempt, reason: decision.reason, error: decision.error });
-          throw decision.error;
-        }
-        this.retryEvents.emit({ attempt, delayMs: decision.delayMs, error });
-        previousDelay = decision.delayMs;
-        await sleep(this.clock, decision.delayMs, signal);
+      },
+      (error: unknown) => this.retry(fn, error, signal, deadline, opts.isRetryable),
+    );
+  }
+
+  /** The retries after a failed first attempt. */
+  private async retry<T>(
+    fn: (context: PolicyContext) => Promise<T> | T,
+    firstError: unknown,
+    signal: AbortSignal,
+    deadline: number,
+    isRetryable: RetryExecuteOptions['isRetryable'],
+  ): Promise<T> {
+    let error = firstError;
+    let previousDelay = 0;
+    for (let failed = 1; ; failed++) {
+      if (signal.aborted) throw abortError(signal);
+      const decision = this.decide(error, { attempt: failed, deadline, previousDelay, isRetryable });
+      if (!decision.retry) {
+        if (decision.reason === 'permanent') this.budget?.recordSuccess();
+        this.giveUpEvents.emit({ attempts: failed, reason: decision.reason, error: decision.error });
+        throw decision.error;
+      }
+      this.retryEvents.emit({ attempt: failed, delayMs: decision.delayMs, error });
+      previousDelay = decision.delayMs;
+      await sleep(this.clock, decision.delayMs, signal);
+      if (signal.aborted) throw abortError(signal);
+      try {
+        const value = await fn({ signal, attempt: failed + 1, deadline });
+        this.budget?.recordSuccess();
+        return value;
+      } catch (next) {
+        error = next;
       }
     }
   }
@@ -230,4 +246,13 @@ function exhausted(error: unknown, attempts: number, why: string): unknown {
       data: { ...data, attempts, lastCode: last?.code ?? 'UNKNOWN' },
     },
   );
+}
+
+/** Runs one attempt as a promise, a synchronous throw included. */
+function attempt<T>(fn: (context: PolicyContext) => Promise<T> | T, context: PolicyContext): Promise<T> {
+  try {
+    return Promise.resolve(fn(context));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

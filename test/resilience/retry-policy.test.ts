@@ -170,6 +170,27 @@ describe('retry policy', () => {
     ]);
   });
 
+  it('retries a function that throws synchronously like one that rejects', async () => {
+    const policy = new RetryPolicy({ backoff: constantBackoff(0), clock: new FakeClock() });
+    let calls = 0;
+    const value = await policy.execute(() => {
+      if (++calls < 3) throw unavailable();
+      return 'ok';
+    });
+    expect([value, calls]).toEqual(['ok', 3]);
+  });
+
+  it('does not start when the signal has already aborted', async () => {
+    const policy = new RetryPolicy({ clock: new FakeClock() });
+    const controller = new AbortController();
+    controller.abort();
+    let calls = 0;
+    await expect(policy.execute(() => ++calls, controller.signal)).rejects.toMatchObject({
+      code: ErrorCode.ABORTED,
+    });
+    expect(calls).toBe(0);
+  });
+
   it('emits retry and give-up events', async () => {
     const clock = new FakeClock();
     const policy = new RetryPolicy({ maxAttempts: 2, backoff: constantBackoff(0), clock });

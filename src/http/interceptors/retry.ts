@@ -9,11 +9,20 @@ import type { Interceptor } from '../http-types.js';
  */
 export function retryInterceptor(policy: RetryPolicy): Interceptor {
   return (next) => (call) =>
-    policy.execute((ctx) => next({ ...call, signal: ctx.signal, deadline: ctx.deadline }), {
-      signal: call.signal,
-      deadline: call.deadline,
-      isRetryable: (error) => call.replayable || notActedOn(error),
-    });
+    policy.execute(
+      // The policy's deadline is usually the call's own: then the call goes on as it is, uncopied.
+      (ctx) =>
+        next(
+          ctx.signal === call.signal && ctx.deadline === call.deadline
+            ? call
+            : { ...call, signal: ctx.signal, deadline: ctx.deadline },
+        ),
+      { signal: call.signal, deadline: call.deadline, isRetryable: call.replayable ? always : notActedOn },
+    );
+}
+
+function always(): boolean {
+  return true;
 }
 
 function notActedOn(error: unknown): boolean {
