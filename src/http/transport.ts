@@ -14,7 +14,9 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
   return async (call: HttpCall): Promise<RawResponse> => {
     call.state.attempts++;
     let response: Dispatcher.ResponseData;
-    let payload: Buffer;
+    let headers: Record<string, string>;
+    let kind: BodyKind;
+    let payload: string | Buffer;
     try {
       response = await dispatcher.request({
         origin: call.url.origin,
@@ -25,7 +27,11 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
         // No signal at all rather than one that never aborts: undici would listen to it on every call.
         signal: call.attemptTimer ?? (call.signal === NEVER_ABORTED ? undefined : call.signal),
       });
-      payload = Buffer.from(await response.body.arrayBuffer());
+      headers = flattenHeaders(response.headers);
+      kind = bodyKind(headers['content-type'] ?? '');
+      // undici decodes text straight from its chunks; only a binary body is copied into a Buffer.
+      payload =
+        kind === 'binary' ? Buffer.from(await response.body.arrayBuffer()) : await response.body.text();
     } catch (error) {
       throw errorFromFailure(call, error);
     } finally {
@@ -33,11 +39,9 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
       // every call a wrapping promise).
       call.attemptTimer?.clear();
     }
-    const headers = flattenHeaders(response.headers);
     const status = response.statusCode;
-    const contentType = headers['content-type'] ?? '';
     if (status >= 200 && status < 300) {
-      const body = decodeBody(payload, contentType);
+      const body = decodeBody(payload, kind);
       const classification = classifier.response({ status, headers, body });
       if (classification === 'success' || classification === 'partial') {
         return { status, headers, body, partial: classification === 'partial' };
@@ -46,28 +50,36 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
     }
     const classification = classifier.response({ status, headers });
     if (classification === 'success') {
-      return { status, headers, body: decodeBody(payload, contentType), partial: false };
+      return { status, headers, body: decodeBody(payload, kind), partial: false };
     }
     throw errorFromResponse(call, status, headers, payload.toString('utf8'), classification, clock.now());
   };
 }
 
+type BodyKind = 'json' | 'text' | 'binary';
+
 const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
 const TEXT_TYPE = /^(text\/|application\/(xml|x-www-form-urlencoded|javascript)\b|[\w.-]+\/[\w.+-]*\+xml\b)/i;
 
-/** JSON parsed (a malformed JSON body stays text rather than failing a successful call), text as string. */
-export function decodeBody(payload: Buffer, contentType: string): unknown {
+/** JSON, text (no content type counts as text) or anything else, from the content type. */
+function bodyKind(contentType: string): BodyKind {
+  if (JSON_TYPE.test(contentType)) return 'json';
+  if (contentType === '' || TEXT_TYPE.test(contentType)) return 'text';
+  return 'binary';
+}
+
+/**
+ * JSON parsed (a malformed JSON body stays text rather than failing a successful call), text as a
+ * string, binary as a Buffer, an empty body as undefined.
+ */
+export function decodeBody(payload: string | Buffer, kind: BodyKind): unknown {
   if (payload.length === 0) return undefined;
-  if (JSON_TYPE.test(contentType)) {
-    const text = payload.toString('utf8');
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
+  if (kind !== 'json' || typeof payload !== 'string') return payload;
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return payload;
   }
-  if (contentType === '' || TEXT_TYPE.test(contentType)) return payload.toString('utf8');
-  return payload;
 }
 
 export function flattenHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {

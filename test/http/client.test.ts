@@ -177,6 +177,21 @@ describe('createHttpClient against a chaos upstream', () => {
     expect(error.message).toMatch(/id/);
   });
 
+  it.each([
+    ['application/json', '{"a":1}', { a: 1 }],
+    ['application/vnd.api+json; charset=utf-8', '{"a":1}', { a: 1 }],
+    ['application/json', '{"a":', '{"a":'],
+    ['application/json', '\ufeff{"a":1}', { a: 1 }],
+    ['text/plain; charset=utf-8', 'h\u00e9llo', 'h\u00e9llo'],
+    ['application/problem+xml', '<a/>', '<a/>'],
+    ['', 'plain', 'plain'],
+    ['application/octet-stream', 'bytes', Buffer.from('bytes')],
+    ['application/json', '', undefined],
+  ])('decodes a %j answer by its content type (%j)', async (type, body, expected) => {
+    upstream.script([{ body, headers: { 'content-type': type } }]);
+    expect((await client().request({ path: '/x' })).body).toEqual(expected);
+  });
+
   it('marks a 207 answer as partial', async () => {
     upstream.script([{ status: 207, body: { status: 'COMPLETE', results: [], numErrors: 1, errors: [{}] } }]);
     const res = await client().request({ method: 'POST', path: '/batch/read', body: { inputs: [] } });
