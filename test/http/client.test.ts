@@ -1,3 +1,14 @@
+import {
+  type Attributes,
+  type AttributeValue,
+  type Span,
+  SpanKind,
+  type SpanOptions,
+  type SpanStatus,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -210,7 +221,96 @@ describe('createHttpClient against a chaos upstream', () => {
       /patchbay_http_client_duration_seconds_count\{upstream="crm",method="GET",outcome="success"\} 1/,
     );
   });
+
+  it('makes one client span per call once a tracer provider is registered, with its outcome', async () => {
+    const c = client({ name: 'crm' }); // made before the provider: spans must still reach it
+    const { tracer, spans } = recordingTracer();
+    trace.setGlobalTracerProvider({ getTracer: () => tracer });
+    try {
+      upstream.script([{ status: 200 }, { status: 404 }]);
+      await c.request({ path: '/contacts/1' });
+      await rejection(c.request({ path: '/contacts/2' }));
+    } finally {
+      trace.disable();
+    }
+    expect(spans).toEqual([
+      {
+        name: 'HTTP GET',
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': 'GET',
+          'server.address': '127.0.0.1',
+          'url.path': '/contacts/1',
+          'patchbay.upstream': 'crm',
+          'http.response.status_code': 200,
+          'patchbay.attempts': 1,
+        },
+        status: undefined,
+        ended: true,
+      },
+      {
+        name: 'HTTP GET',
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': 'GET',
+          'server.address': '127.0.0.1',
+          'url.path': '/contacts/2',
+          'patchbay.upstream': 'crm',
+          'http.response.status_code': 404,
+          'error.type': ErrorCode.HTTP_CLIENT_ERROR,
+          'patchbay.attempts': 1,
+        },
+        status: { code: SpanStatusCode.ERROR, message: expect.stringMatching(/answered 404/) },
+        ended: true,
+      },
+    ]);
+  });
+
+  it('uses the tracer passed in', async () => {
+    const { tracer, spans } = recordingTracer();
+    await client({ tracer }).request({ path: '/t' });
+    expect(spans).toMatchObject([{ name: 'HTTP GET', ended: true, attributes: { 'url.path': '/t' } }]);
+  });
 });
+
+/** A tracer that records every span it starts (the SDK is not a dependency). */
+function recordingTracer() {
+  const spans: {
+    name: string;
+    kind: SpanKind | undefined;
+    attributes: Attributes;
+    status: SpanStatus | undefined;
+    ended: boolean;
+  }[] = [];
+  const tracer = {
+    startSpan(name: string, options: SpanOptions = {}) {
+      const record = {
+        name,
+        kind: options.kind,
+        attributes: { ...options.attributes },
+        status: undefined as SpanStatus | undefined,
+        ended: false,
+      };
+      spans.push(record);
+      const span = {
+        isRecording: () => !record.ended,
+        setAttribute(key: string, value: AttributeValue) {
+          record.attributes[key] = value;
+          return span;
+        },
+        setStatus(status: SpanStatus) {
+          record.status = status;
+          return span;
+        },
+        end() {
+          record.ended = true;
+        },
+      };
+      return span as unknown as Span;
+    },
+  } as unknown as Tracer;
+  return { tracer, spans };
+}
 
 describe('rate limits on the client', () => {
   it('keeps a rolling-window upstream free of 429s by waiting for slots (real time, 15 calls at 5 per 300 ms)', async () => {
