@@ -21,7 +21,15 @@ import {
   parseBaseUrl,
 } from './client-options.js';
 import { httpMetrics } from './http-metrics.js';
-import type { Handler, HttpCall, HttpRequest, HttpResponse, Interceptor } from './http-types.js';
+import type {
+  Handler,
+  HttpCall,
+  HttpRequest,
+  HttpResponse,
+  Interceptor,
+  RawResponse,
+  ResponseSchema,
+} from './http-types.js';
 import { attemptMetricsInterceptor } from './interceptors/attempt-metrics.js';
 import { authInterceptor } from './interceptors/auth.js';
 import { breakerInterceptor } from './interceptors/breaker.js';
@@ -128,61 +136,69 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     transport(dispatcher, classifier, clock),
   );
 
+  const newCall = (request: HttpRequest): HttpCall => {
+    const built = buildRequest(baseUrl, defaultHeaders, request);
+    return {
+      method: built.method,
+      url: built.url,
+      headers: built.headers,
+      body: built.body,
+      replayable: built.replayable,
+      signal: request.signal ?? NEVER_ABORTED,
+      deadline: clock.now() + deadlineMs,
+      // Present from the start: V8 copies `{ ...call, attemptTimer }` in ~20 ns when the property
+      // exists, and takes a slow path (~0.5 µs) when the spread has to add it.
+      attemptTimer: undefined,
+      state: {
+        attempts: 0,
+        secretParams: [],
+        // The default headers' secrets are found once; most calls add neither headers nor a query.
+        secrets:
+          request.headers === undefined && built.url.search === ''
+            ? defaultSecrets.slice()
+            : secretsOf(built),
+      },
+    };
+  };
+
   return {
     name,
     baseUrl,
     breaker,
-    async request<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
-      const built = buildRequest(baseUrl, defaultHeaders, request);
-      const call: HttpCall = {
-        method: built.method,
-        url: built.url,
-        headers: built.headers,
-        body: built.body,
-        replayable: built.replayable,
-        signal: request.signal ?? NEVER_ABORTED,
-        deadline: clock.now() + deadlineMs,
-        // Present from the start: V8 copies \`{ ...call, attemptTimer }\` in ~20 ns when the property
-        // exists, and takes a slow path (~0.5 µs) when the spread has to add it.
-        attemptTimer: undefined,
-        state: {
-          attempts: 0,
-          secretParams: [],
-          // The default headers' secrets are found once; most calls add neither headers nor a query.
-          secrets:
-            request.headers === undefined && built.url.search === ''
-              ? defaultSecrets.slice()
-              : secretsOf(built),
-        },
-      };
-      const raw = await handler(call);
-      let body = raw.body as T;
-      if (request.schema) {
-        const parsed = request.schema.safeParse(raw.body);
-        if (!parsed.success) {
-          const issues = parsed.error.issues
-            .slice(0, 5)
-            .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-          throw new PatchbayError(
-            ErrorCode.RESPONSE_INVALID,
-            `${built.method} ${built.url.pathname} answered ${raw.status} with a body that does not match the schema: ${issues.join('; ')}`,
-            { status: raw.status, data: { issues } },
-          );
-        }
-        body = parsed.data;
+    request<T>(request: HttpRequest<T>): Promise<HttpResponse<T>> {
+      let call: HttpCall;
+      let pending: Promise<RawResponse>;
+      try {
+        call = newCall(request);
+        pending = handler(call);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return {
-        status: raw.status,
-        headers: raw.headers,
-        body,
-        partial: raw.partial,
-        attempts: call.state.attempts,
-      };
+      // The transport's answer is the response, attempts included: only a schema takes a step of its own.
+      const { schema } = request;
+      if (!schema) return pending as Promise<HttpResponse<T>>;
+      return pending.then((raw) => validated(raw, schema, call));
     },
     async close() {
       if (ownPool) await dispatcher.close();
     },
   };
+}
+
+/** The response with its body checked against the caller's schema (and typed by it). */
+function validated<T>(raw: RawResponse, schema: ResponseSchema<T>, call: HttpCall): HttpResponse<T> {
+  const parsed = schema.safeParse(raw.body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+    throw new PatchbayError(
+      ErrorCode.RESPONSE_INVALID,
+      `${call.method} ${call.url.pathname} answered ${raw.status} with a body that does not match the schema: ${issues.join('; ')}`,
+      { status: raw.status, data: { issues } },
+    );
+  }
+  return { ...raw, body: parsed.data };
 }
 
 /** Secret-looking values the caller put on the request itself, to scrub from messages and bodies. */

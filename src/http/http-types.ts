@@ -76,12 +76,17 @@ export interface CallState {
   readonly secrets: string[];
 }
 
-/** The response as the transport hands it up: only success (2xx, 304) or partial; anything else is thrown. */
+/**
+ * The response as the transport hands it up: only success (2xx, 304) or partial; anything else is
+ * thrown. Without a schema it is what `request` resolves to.
+ */
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: unknown;
   partial: boolean;
+  /** The call's attempts so far, this one included — all of them, since a success ends the call. */
+  attempts: number;
 }
 
 export type Handler = (call: HttpCall) => Promise<RawResponse>;

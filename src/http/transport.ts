@@ -44,13 +44,25 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
       const body = decodeBody(payload, kind);
       const classification = classifier.response({ status, headers, body });
       if (classification === 'success' || classification === 'partial') {
-        return { status, headers, body, partial: classification === 'partial' };
+        return {
+          status,
+          headers,
+          body,
+          partial: classification === 'partial',
+          attempts: call.state.attempts,
+        };
       }
       throw errorFromResponse(call, status, headers, payload.toString('utf8'), classification, clock.now());
     }
     const classification = classifier.response({ status, headers });
     if (classification === 'success') {
-      return { status, headers, body: decodeBody(payload, kind), partial: false };
+      return {
+        status,
+        headers,
+        body: decodeBody(payload, kind),
+        partial: false,
+        attempts: call.state.attempts,
+      };
     }
     throw errorFromResponse(call, status, headers, payload.toString('utf8'), classification, clock.now());
   };
