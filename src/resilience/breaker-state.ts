@@ -109,7 +109,7 @@ export function record(
     now,
   );
   if (outcome === 'failure' && config.trip.shouldOpen(counters, now)) return opened(base, now);
-  return { ...base, counters };
+  return counters === base.counters ? base : { ...base, counters };
 }
 
 function opened(s: BreakerSnapshot, now: number): BreakerSnapshot {

@@ -26,8 +26,9 @@ export function consecutiveFailures(threshold: number): TripPolicy {
   return {
     kind: 'consecutive-failures',
     record(counters, successes, failures) {
-      const base = successes > 0 ? 0 : (counters.consecutive ?? 0);
-      return { consecutive: base + failures };
+      const consecutive = (successes > 0 ? 0 : (counters.consecutive ?? 0)) + failures;
+      // Unchanged counters come back as they are, so a run of successes allocates nothing.
+      return consecutive === (counters.consecutive ?? 0) ? counters : { consecutive };
     },
     shouldOpen(counters) {
       return (counters.consecutive ?? 0) >= threshold;

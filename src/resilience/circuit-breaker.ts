@@ -234,7 +234,7 @@ export class CircuitBreaker implements Policy {
         data: { breaker: this.name, classification: 'permanent' },
       });
     }
-    return { probe: admission.probe, generation: admission.generation, startedAt: admission.startedAt };
+    return admission;
   }
 
   /**
