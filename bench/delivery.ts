@@ -70,7 +70,7 @@ async function bare(url: string): Promise<number> {
 async function patchbay(url: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-delivery-'));
   const config = parseConfig({
-    database: { url: process.env.MEMDB ? 'sqlite::memory:' : `sqlite:${join(dir, 'bench.db')}` },
+    database: { url: `sqlite:${join(dir, 'bench.db')}` },
     workers: { concurrency: CONNECTIONS, pollInterval: '50ms' },
     destinations: [{ id: 'app', url, secrets: [generateWebhookSecret()] }],
     delivery: { allowedNetworks: ['127.0.0.0/8'] },

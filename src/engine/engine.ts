@@ -257,24 +257,12 @@ export class Engine {
 
   /** Destinations made through the admin API (config ones are read-only). */
   get destinationAdmin(): DestinationService {
-    if (!this.destinationService) {
-      throw new PatchbayError(
-        ErrorCode.INTERNAL,
-        'destinations are not loaded: the engine was opened without migrating the store',
-      );
-    }
-    return this.destinationService;
+    return loaded(this.destinationService, 'destinations are not loaded', ErrorCode.INTERNAL);
   }
 
   /** Webhook sources made through the admin API (config ones are read-only). */
   get sources(): SourceService {
-    if (!this.sourceService) {
-      throw new PatchbayError(
-        ErrorCode.INTERNAL,
-        'sources are not loaded: the engine was opened without migrating the store',
-      );
-    }
-    return this.sourceService;
+    return loaded(this.sourceService, 'sources are not loaded', ErrorCode.INTERNAL);
   }
 
   /**
@@ -282,13 +270,7 @@ export class Engine {
    * takes (`createHttpClient({ connection: 'crm', connections: engine.vault.resolver })`).
    */
   get vault(): VaultServices {
-    if (!this.vaultServices) {
-      throw new PatchbayError(
-        ErrorCode.STORE_UNAVAILABLE,
-        'the vault is not open: the engine was opened without migrating the store',
-      );
-    }
-    return this.vaultServices;
+    return loaded(this.vaultServices, 'the vault is not open', ErrorCode.STORE_UNAVAILABLE);
   }
 
   /**
@@ -459,6 +441,14 @@ export class Engine {
       },
     });
   }
+}
+
+/** A part `init` loads from the store; opened without migrating, the engine has none. */
+function loaded<T>(part: T | undefined, what: string, code: ErrorCode): T {
+  if (part === undefined) {
+    throw new PatchbayError(code, `${what}: the engine was opened without migrating the store`);
+  }
+  return part;
 }
 
 export function databaseUrl(config: PatchbayConfig): string {
