@@ -56,6 +56,8 @@ export class QueueWorker<P = unknown> {
   private readonly inflight = new Map<string, { job: Job<P>; controller: AbortController }>();
   private readonly finished: Job<P>[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Completions being written; `stop()` waits for them, or a stopped worker would leave jobs claimed. */
+  private readonly flushes = new Set<Promise<void>>();
   private running = false;
   private loopDone: Promise<void> | undefined;
   private wake: AbortController = new AbortController();
@@ -250,18 +252,26 @@ export class QueueWorker<P = unknown> {
     }, 5);
   }
 
-  private async flush(): Promise<void> {
-    if (this.finished.length === 0) return;
-    const batch = this.finished.splice(0);
-    try {
-      await this.jobs.complete(batch);
-    } catch (err) {
-      // The jobs ran; if recording that fails they run again after their lease (at-least-once).
-      this.options.logger.error(
-        { queue: this.options.queue, err: errorMessage(err) },
-        'completing jobs failed',
+  /** Writes the finished jobs, and resolves when every completion started so far is written. */
+  private flush(): Promise<unknown> {
+    if (this.finished.length > 0) {
+      const batch = this.finished.splice(0);
+      const done = this.jobs.complete(batch).then(
+        () => {
+          this.flushes.delete(done);
+        },
+        (err) => {
+          this.flushes.delete(done);
+          // The jobs ran; if recording that fails they run again after their lease (at-least-once).
+          this.options.logger.error(
+            { queue: this.options.queue, err: errorMessage(err) },
+            'completing jobs failed',
+          );
+        },
       );
+      this.flushes.add(done);
     }
+    return Promise.all(this.flushes);
   }
 
   private async renewLeases(): Promise<void> {

@@ -193,6 +193,48 @@ for (const { dialect, available } of allDialects) {
       expect(await realQueue.stats()).toEqual([]);
     });
 
+    it('stop() waits for completions already being written, so no finished job stays claimed', async () => {
+      // With most slots busy the worker records a finished job a few ms later, on a timer. Hold that write
+      // open and stop the worker meanwhile: stop() must not return before it commits.
+      let writing!: () => void;
+      const started = new Promise<void>((r) => (writing = r));
+      let letFinish!: () => void;
+      const gate = new Promise<void>((r) => (letFinish = r));
+      class SlowCompletions extends JobQueue {
+        override async complete(
+          jobs: Parameters<JobQueue['complete']>[0],
+          tx?: Parameters<JobQueue['complete']>[1],
+        ) {
+          if (!tx) {
+            writing();
+            await gate;
+          }
+          return super.complete(jobs, tx);
+        }
+      }
+      const slowQueue = new SlowCompletions(database);
+      const worker = new QueueWorker<number>(database, slowQueue, {
+        queue: 's',
+        concurrency: 4,
+        pollIntervalMs: 50,
+        // Jobs 1–3 run until the worker gives up on them; job 4 finishes at once.
+        handler: (job, { signal }) =>
+          job.payload === 4
+            ? Promise.resolve(undefined)
+            : new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')))),
+      });
+      await slowQueue.add([1, 2, 3, 4].map((payload) => ({ queue: 's', payload })));
+      await worker.start();
+      await started;
+      const stopped = worker.stop(10).then(() => 'stopped');
+      const first = await Promise.race([stopped, new Promise((r) => setTimeout(() => r('waiting'), 100))]);
+      letFinish();
+      await stopped;
+      expect(first).toBe('waiting');
+      // Job 4 is done; the three unfinished ones were given back.
+      expect(await slowQueue.stats()).toEqual([{ queue: 's', ready: 3, claimed: 0, dead: 0 }]);
+    });
+
     it('keeps working when a wake-up arrives while every slot is busy', async () => {
       const realQueue = new JobQueue(database);
       const done: number[] = [];
