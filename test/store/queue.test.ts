@@ -221,7 +221,9 @@ for (const { dialect, available } of allDialects) {
         handler: (job, { signal }) =>
           job.payload === 4
             ? Promise.resolve(undefined)
-            : new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')))),
+            : new Promise((_, reject) =>
+                signal.addEventListener('abort', () => reject(new Error('stopped'))),
+              ),
       });
       await slowQueue.add([1, 2, 3, 4].map((payload) => ({ queue: 's', payload })));
       await worker.start();
