@@ -17,8 +17,15 @@ export type DestinationState = DestinationsTable;
 export interface AttemptContext {
   delivery: Delivery;
   event: StoredEvent;
+  /** The destination's row as stored now; undefined when it no longer exists. */
   destination:
-    | { status: DestinationStatus; origin: DestinationState['origin']; disabledReason: string | null }
+    | {
+        status: DestinationStatus;
+        origin: DestinationState['origin'];
+        disabledReason: string | null;
+        /** Changes whenever the row does (its `updated_at`): a cached definition older than this is stale. */
+        version: number;
+      }
     | undefined;
 }
 
@@ -97,7 +104,7 @@ export class DeliveryStore {
           e.request_id as e_request_id, e.verification as e_verification, e.received_at as e_received_at,
           e.occurred_at as e_occurred_at, e.duplicates as e_duplicates,
           e.last_duplicate_at as e_last_duplicate_at, s.status as s_status, s.origin as s_origin,
-          s.disabled_reason as s_disabled_reason
+          s.disabled_reason as s_disabled_reason, s.updated_at as s_updated_at
         from deliveries as d
         inner join events as e on e.id = d.event_id
         left join destinations as s on s.id = d.destination_id
@@ -485,6 +492,7 @@ type AttemptRow = Delivery & {
   s_status: DestinationStatus | null;
   s_origin: DestinationState['origin'] | null;
   s_disabled_reason: string | null;
+  s_updated_at: number | null;
 };
 
 // Fields are copied one by one: an object rest (`{ e_source, …, ...delivery }`) was a tenth of the
@@ -526,6 +534,11 @@ function toAttemptContext(row: AttemptRow): AttemptContext {
     destination:
       row.s_status === null
         ? undefined
-        : { status: row.s_status, origin: row.s_origin!, disabledReason: row.s_disabled_reason },
+        : {
+            status: row.s_status,
+            origin: row.s_origin!,
+            disabledReason: row.s_disabled_reason,
+            version: Number(row.s_updated_at),
+          },
   };
 }

@@ -121,6 +121,51 @@ for (const { dialect, available } of allDialects) {
       expect((await api('PATCH', '/destinations/fixed', { events: ['a.*'] })).statusCode).toBe(409);
     });
 
+    it("applies another process's change or deletion at its next attempt, not at its next refresh", async () => {
+      const second = await new Receiver([secret]).start();
+      try {
+        expect(
+          (
+            await api('POST', '/destinations', {
+              id: 'moving',
+              url: receiver.url,
+              secrets: [secret],
+              events: ['api.move.*'],
+            })
+          ).statusCode,
+        ).toBe(201);
+        // The other process delivers once, so it holds the definition in its cache.
+        const attemptInOther = async (type: string) => {
+          const event = await other.engine.publish({ type, payload: {} });
+          const [delivery] = await other.engine.deliveries.list({ eventId: event.id, limit: 10 });
+          await other.engine.deliveryWorker.attempt(delivery!.id, new AbortController().signal);
+          return (await other.engine.deliveries.get(delivery!.id))!;
+        };
+        const before = receiver.received.length;
+        expect((await attemptInOther('move.first')).status).toBe('succeeded');
+        expect(receiver.received.length).toBe(before + 1);
+
+        // Moved by this process: the other one sends its next attempt to the new URL.
+        expect((await api('PATCH', '/destinations/moving', { url: second.url })).statusCode).toBe(200);
+        expect((await attemptInOther('move.second')).status).toBe('succeeded');
+        expect(second.received).toHaveLength(1);
+        expect(receiver.received.length).toBe(before + 1);
+
+        // Deleted by this process with a delivery pending in the other: dead-lettered, not sent.
+        const event = await other.engine.publish({ type: 'move.third', payload: {} });
+        const [pending] = await other.engine.deliveries.list({ eventId: event.id, limit: 10 });
+        expect((await api('DELETE', '/destinations/moving')).statusCode).toBe(204);
+        await other.engine.deliveryWorker.attempt(pending!.id, new AbortController().signal);
+        expect(await other.engine.deliveries.get(pending!.id)).toMatchObject({
+          status: 'failed',
+          last_error: 'destination no longer exists',
+        });
+        expect(second.received).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
+    });
+
     it('deletes a destination: no new deliveries, and pending ones are dead-lettered', async () => {
       const pending = await t.engine.publish({ type: 'invoice.sent', payload: {} });
       expect((await api('DELETE', '/destinations/app')).statusCode).toBe(204);

@@ -159,6 +159,8 @@ export class DestinationRegistry {
   private readonly definitions = new Map<string, Destination>();
   private readonly states = new Map<string, DestinationState>();
   private loader: ((id: string) => Promise<Destination | undefined>) | undefined;
+  /** The stored row's version (`updated_at`) each API definition was loaded at, by `load`. */
+  private readonly loadedVersions = new Map<string, number>();
   /** Routes of API destinations another process stored and this one has not defined yet. */
   private storedRoutes = new Map<string, Route>();
   private storedVersion: string | undefined;
@@ -175,6 +177,7 @@ export class DestinationRegistry {
   undefine(id: string): void {
     this.definitions.delete(id);
     this.states.delete(id);
+    this.loadedVersions.delete(id);
   }
 
   get(id: string): Destination | undefined {
@@ -186,12 +189,23 @@ export class DestinationRegistry {
     this.loader = loader;
   }
 
-  /** `get`, or the stored definition of an API destination this process has not loaded yet. */
-  async load(id: string): Promise<Destination | undefined> {
+  /**
+   * An API destination as its stored row says now (`version`, the row's `updated_at`, read with the
+   * delivery): the cached definition while it is as new as the row, else the row's definition — made,
+   * changed or deleted by another process, this one sees it at the next attempt, not at its next refresh.
+   * Without a version: `get`, or the stored definition when this process has none.
+   */
+  async load(id: string, version?: number): Promise<Destination | undefined> {
     const known = this.definitions.get(id);
-    if (known || !this.loader) return known;
+    if (!this.loader || (known && (version === undefined || this.loadedVersions.get(id) === version)))
+      return known;
     const found = await this.loader(id);
-    if (found) this.definitions.set(id, found);
+    if (!found) {
+      if (known?.kind === 'http' && known.origin === 'api') this.undefine(id);
+      return undefined;
+    }
+    this.definitions.set(id, found);
+    if (version !== undefined) this.loadedVersions.set(id, version);
     return found;
   }
 
