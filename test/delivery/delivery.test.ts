@@ -299,6 +299,36 @@ for (const { dialect, available } of allDialects) {
       ]);
     });
 
+    it("ends a handler's attempt at its timeout, even when it ignores its signal, and on shutdown without blame", async () => {
+      await open([]);
+      const signals: AbortSignal[] = [];
+      await t!.engine.on(
+        'shop.slow.*',
+        (_event, ctx) => {
+          signals.push(ctx.signal);
+          return new Promise(() => {}); // never settles, never looks at its signal
+        },
+        { id: 'slow', timeoutMs: 50 },
+      );
+      const event = await t!.engine.publish({ source: 'shop', type: 'slow.job', payload: {} });
+      const [delivery] = await t!.engine.deliveries.list({ eventId: event.id, limit: 5 });
+      const outcome = (await attempt(delivery!.id)) as { retryAt: number; error: string };
+      expect(outcome.error).toBe('handler did not finish within 50 ms');
+      expect(signals[0]?.aborted).toBe(true);
+      const [timedOut] = await t!.engine.deliveries.attempts(delivery!.id);
+      expect(timedOut).toMatchObject({ error_code: 'TIMEOUT', outcome: 'failed' });
+
+      // Shutting down mid-attempt: deferred, not recorded against the handler.
+      clock.set(outcome.retryAt);
+      const shutdown = new AbortController();
+      const running = t!.engine.deliveryWorker.attempt(delivery!.id, shutdown.signal);
+      while (signals.length < 2) await new Promise((r) => setTimeout(r, 1));
+      shutdown.abort();
+      expect(await running).toMatchObject({ deferred: true, error: 'interrupted by shutdown' });
+      expect(signals[1]?.aborted).toBe(true);
+      expect(await t!.engine.deliveries.attempts(delivery!.id)).toHaveLength(1);
+    });
+
     it('rejects destination settings it cannot honour with a message naming the destination', async () => {
       await expect(open([{ id: 'bad', url: 'ftp://example.com/x' }])).rejects.toThrow(
         /destination "bad": url must be http\(s\)/,

@@ -1,10 +1,11 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.js';
-import { ErrorCode, errorMessage, truncateBody } from '../../core/errors.js';
+import { ErrorCode, errorMessage, PatchbayError, truncateBody } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../../core/publisher.js';
 import { TickBatcher } from '../../core/tick-batcher.js';
+import { linkedController } from '../../resilience/timers.js';
 import type { Database, Tx } from '../../store/database.js';
 import type {
   AttemptContext,
@@ -304,8 +305,16 @@ export class DeliveryWorker {
     signal: AbortSignal,
   ): Promise<AttemptResult> {
     const started = this.options.clock.now();
-    const timeout = AbortSignal.timeout(destination.timeoutMs);
-    const combined = AbortSignal.any([signal, timeout]);
+    // One controller and one timer per attempt: `AbortSignal.timeout` + `AbortSignal.any` cost a tenth of a
+    // handler delivery's CPU time (and garbage: `any` keeps weak references to its sources).
+    const { controller, unlink } = linkedController(signal);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(
+        new PatchbayError(ErrorCode.TIMEOUT, `handler timed out after ${destination.timeoutMs} ms`),
+      );
+    }, destination.timeoutMs);
     const result = (
       outcome: 'succeeded' | 'failed',
       errorCode: string | null,
@@ -322,19 +331,21 @@ export class DeliveryWorker {
       gone: false,
     });
     try {
+      const attemptSignal = controller.signal;
       await Promise.race([
         destination.handler(toDeliveredEvent(event), {
           deliveryId: delivery.id,
           attempt: delivery.attempts + 1,
-          signal: combined,
+          signal: attemptSignal,
         }),
+        // A handler that ignores its signal still ends the attempt on time.
         new Promise<never>((_, reject) =>
-          combined.addEventListener('abort', () => reject(combined.reason), { once: true }),
+          attemptSignal.addEventListener('abort', () => reject(attemptSignal.reason), { once: true }),
         ),
       ]);
       return result('succeeded', null, null);
     } catch (err) {
-      if (timeout.aborted)
+      if (timedOut)
         return result(
           'failed',
           ErrorCode.TIMEOUT,
@@ -342,6 +353,9 @@ export class DeliveryWorker {
         );
       if (signal.aborted) return result('failed', ErrorCode.ABORTED, 'aborted (shutting down)');
       return result('failed', 'HANDLER_ERROR', truncateBody(errorMessage(err), 2000));
+    } finally {
+      clearTimeout(timer);
+      unlink();
     }
   }
 
