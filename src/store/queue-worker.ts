@@ -1,8 +1,15 @@
 import { type Clock, systemClock } from '../core/clock.js';
-import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
+import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import type { Database } from './database.js';
-import { DEFAULT_LEASE_MS, type Job, type JobQueue, QUEUE_CHANNEL } from './queue.js';
+import {
+  DEFAULT_LEASE_MS,
+  failureOutcome,
+  type Job,
+  type JobFailure,
+  type JobQueue,
+  QUEUE_CHANNEL,
+} from './queue.js';
 
 /**
  * What a handler may return instead of plain success. `deferred: true` says the job did no work (it
@@ -55,6 +62,8 @@ export class QueueWorker<P = unknown> {
     Pick<WorkerOptions<P>, 'onSettled'>;
   private readonly inflight = new Map<string, { job: Job<P>; controller: AbortController }>();
   private readonly finished: Job<P>[] = [];
+  /** Failed jobs whose new state (retry time or dead letter) is not written yet. */
+  private readonly failed: JobFailure[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   /** Completions being written; `stop()` waits for them, or a stopped worker would leave jobs claimed. */
   private readonly flushes = new Set<Promise<void>>();
@@ -146,15 +155,18 @@ export class QueueWorker<P = unknown> {
       }
       let claimed: Job<P>[];
       const finished = this.finished.splice(0);
+      const failed = this.failed.splice(0);
       try {
         // A fresh wake signal before claiming, so a NOTIFY that arrives during the claim is not lost.
         if (this.wake.signal.aborted) this.wake = new AbortController();
-        claimed = await this.jobs.completeAndClaim<P>(finished, queue, {
-          limit: Math.min(free, batchSize),
-          leaseMs: this.options.leaseMs,
-        });
+        claimed = await this.jobs.completeAndClaim<P>(
+          finished,
+          queue,
+          { limit: Math.min(free, batchSize), leaseMs: this.options.leaseMs },
+          failed,
+        );
       } catch (err) {
-        // The finished jobs were not recorded: they run again after their lease (at-least-once).
+        // The settled jobs were not recorded: they run again after their lease (at-least-once).
         logger.error({ queue, err: errorMessage(err) }, 'claiming jobs failed; retrying in 1 s');
         await this.waitForWake(1000);
         continue;
@@ -215,7 +227,8 @@ export class QueueWorker<P = unknown> {
       this.scheduleFlush();
       return 'completed';
     }
-    if (signal.aborted && thrown !== undefined) return 'lost'; // released by stop()
+    // Aborted by stop() (which releases the job) or because the lease was lost: not ours to record.
+    if (signal.aborted) return 'lost';
     const failure =
       thrown !== undefined
         ? {
@@ -229,20 +242,19 @@ export class QueueWorker<P = unknown> {
               runAt: (outcome as { retryAt: number }).retryAt,
               uncounted: (outcome as { deferred?: boolean }).deferred === true,
             };
-    try {
-      const result = await this.jobs.fail(job, failure);
-      if (result === 'dead') logger.warn({ queue, jobId: job.id, error: failure.error }, 'job dead-lettered');
-      return result;
-    } catch (err) {
-      if (isPatchbayError(err, ErrorCode.LEASE_LOST)) return 'lost';
-      logger.error({ queue, jobId: job.id, err: errorMessage(err) }, 'recording a job failure failed');
-      return 'lost';
-    }
+    // Recorded with the next claim or the next flush, like completions: a failure costs no commit of its
+    // own (a deferral storm behind an open breaker would otherwise pay an fsync per job).
+    this.failed.push({ job, options: failure });
+    this.scheduleFlush();
+    const result = failureOutcome(job, failure);
+    if (result === 'dead') logger.warn({ queue, jobId: job.id, error: failure.error }, 'job dead-lettered');
+    return result;
   }
 
   /**
-   * Finished jobs are deleted together: with the next claim when the worker is busy, else by this timer
-   * a few milliseconds later. Until then their lease keeps them from running again.
+   * Finished jobs are deleted, and failed ones rescheduled, together: with the next claim when the worker
+   * is busy, else by this timer a few milliseconds later. Until then their lease keeps them from running
+   * again.
    */
   private scheduleFlush(): void {
     if (this.flushTimer) return;
@@ -252,11 +264,10 @@ export class QueueWorker<P = unknown> {
     }, 5);
   }
 
-  /** Writes the finished jobs, and resolves when every completion started so far is written. */
+  /** Writes the settled jobs, and resolves when every write started so far is done. */
   private flush(): Promise<unknown> {
-    if (this.finished.length > 0) {
-      const batch = this.finished.splice(0);
-      const done = this.jobs.complete(batch).then(
+    if (this.finished.length > 0 || this.failed.length > 0) {
+      const done = this.jobs.settle(this.finished.splice(0), this.failed.splice(0)).then(
         () => {
           this.flushes.delete(done);
         },
@@ -265,7 +276,7 @@ export class QueueWorker<P = unknown> {
           // The jobs ran; if recording that fails they run again after their lease (at-least-once).
           this.options.logger.error(
             { queue: this.options.queue, err: errorMessage(err) },
-            'completing jobs failed',
+            'recording finished jobs failed',
           );
         },
       );

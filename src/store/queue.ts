@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql } from 'kysely';
 import { type Clock, systemClock } from '../core/clock.js';
-import { ErrorCode, PatchbayError, truncateBody } from '../core/errors.js';
+import { ErrorCode, isPatchbayError, PatchbayError, truncateBody } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Database, Tx } from './database.js';
 import type { JobsTable } from './schema.js';
@@ -76,6 +76,18 @@ export interface FailOptions {
   dead?: boolean;
   /** The job did no work (it was deferred): give back the attempt its claim counted. */
   uncounted?: boolean;
+}
+
+/** A job's failure, as the worker hands it over to be recorded with others. */
+export interface JobFailure {
+  job: Job;
+  options: FailOptions;
+}
+
+/** What recording this failure will do: run the job again, or dead-letter it. */
+export function failureOutcome(job: Job, options: FailOptions): 'retry' | 'dead' {
+  const uncounted = options.uncounted === true && options.dead !== true;
+  return options.dead === true || (!uncounted && job.attempts >= job.maxAttempts) ? 'dead' : 'retry';
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 25;
@@ -204,14 +216,44 @@ export class JobQueue {
     finished: readonly Job[],
     queue: string,
     options: ClaimOptions = {},
+    failed: readonly JobFailure[] = [],
   ): Promise<Job<P>[]> {
     return this.database.transaction(
       async (tx) => {
         if (finished.length > 0) await this.complete(finished, tx);
+        if (failed.length > 0) await this.failAll(failed, tx);
         return this.claim<P>(queue, options, tx);
       },
       { durable: false },
     );
+  }
+
+  /**
+   * Records finished and failed jobs together, in one transaction that is not durable (see
+   * `completeAndClaim`: a failure lost to a power cut runs the job again after its lease).
+   */
+  async settle(finished: readonly Job[], failed: readonly JobFailure[]): Promise<void> {
+    await this.database.transaction(
+      async (tx) => {
+        if (finished.length > 0) await this.complete(finished, tx);
+        if (failed.length > 0) await this.failAll(failed, tx);
+      },
+      { durable: false },
+    );
+  }
+
+  /** `fail` for each job in `tx`; returns the ids whose lease was lost (those are left as they are). */
+  async failAll(failed: readonly JobFailure[], tx: Tx): Promise<string[]> {
+    const lost: string[] = [];
+    for (const { job, options } of failed) {
+      try {
+        await this.fail(job, options, tx);
+      } catch (err) {
+        if (!isPatchbayError(err, ErrorCode.LEASE_LOST)) throw err;
+        lost.push(job.id);
+      }
+    }
+    return lost;
   }
 
   /** Extends the lease of jobs still held; returns the ids whose lease was lost. */
@@ -265,7 +307,7 @@ export class JobQueue {
   async fail(job: Job, options: FailOptions, tx: Tx = this.database.autocommit): Promise<'retry' | 'dead'> {
     const now = this.clock.now();
     const uncounted = options.uncounted === true && options.dead !== true;
-    const dead = options.dead === true || (!uncounted && job.attempts >= job.maxAttempts);
+    const dead = failureOutcome(job, options) === 'dead';
     const result = await tx.db
       .updateTable('jobs')
       .set({

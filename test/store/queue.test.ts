@@ -193,6 +193,48 @@ for (const { dialect, available } of allDialects) {
       expect(await realQueue.stats()).toEqual([]);
     });
 
+    it('records failures and deferrals with other settled jobs, not in a commit of their own each', async () => {
+      let transactions = 0;
+      const counting: Database = {
+        ...database,
+        transaction: (fn, options) => {
+          transactions++;
+          return database.transaction(fn, options);
+        },
+      };
+      let failures = 0;
+      let ownCommits = 0;
+      class CountingQueue extends JobQueue {
+        override async fail(...args: Parameters<JobQueue['fail']>) {
+          failures++;
+          if (args[2] === undefined) ownCommits++;
+          return super.fail(...args);
+        }
+      }
+      const countingQueue = new CountingQueue(counting);
+      const tried = new Set<number>();
+      const worker = new QueueWorker<number>(counting, countingQueue, {
+        queue: 'f',
+        concurrency: 20,
+        pollIntervalMs: 20,
+        retryDelayMs: () => 0,
+        // Each job fails once (half throw, half are deferred), then succeeds.
+        handler: async (job) => {
+          if (tried.has(job.payload)) return undefined;
+          tried.add(job.payload);
+          if (job.payload % 2 === 0) throw new Error('transient');
+          return { retryAt: Date.now(), error: 'waiting', deferred: true };
+        },
+      });
+      await countingQueue.add(Array.from({ length: 200 }, (_, i) => ({ queue: 'f', payload: i })));
+      await worker.start();
+      await waitFor(async () => (await countingQueue.stats()).length === 0);
+      await worker.stop();
+      expect(failures).toBe(200);
+      expect(ownCommits).toBe(0);
+      expect(transactions).toBeLessThan(failures);
+    });
+
     it('stop() waits for completions already being written, so no finished job stays claimed', async () => {
       // With most slots busy the worker records a finished job a few ms later, on a timer. Hold that write
       // open and stop the worker meanwhile: stop() must not return before it commits.
@@ -201,15 +243,10 @@ for (const { dialect, available } of allDialects) {
       let letFinish!: () => void;
       const gate = new Promise<void>((r) => (letFinish = r));
       class SlowCompletions extends JobQueue {
-        override async complete(
-          jobs: Parameters<JobQueue['complete']>[0],
-          tx?: Parameters<JobQueue['complete']>[1],
-        ) {
-          if (!tx) {
-            writing();
-            await gate;
-          }
-          return super.complete(jobs, tx);
+        override async settle(...args: Parameters<JobQueue['settle']>) {
+          writing();
+          await gate;
+          return super.settle(...args);
         }
       }
       const slowQueue = new SlowCompletions(database);
