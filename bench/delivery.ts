@@ -150,8 +150,9 @@ async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
   };
 }
 
-/** CPU time of this process per delivery (µs), a steadier figure than throughput on a noisy machine. */
+/** ONLY_PATCHBAY=1 runs only the HTTP deliveries (for profiling): no bare Pool, no handler. */
 const ONLY_PATCHBAY = Boolean(process.env.ONLY_PATCHBAY);
+/** CPU time of this process per delivery (µs), a steadier figure than throughput on a noisy machine. */
 const httpCpu: number[] = [];
 const handlerCpu: number[] = [];
 

@@ -65,7 +65,7 @@ export class QueueWorker<P = unknown> {
   /** Failed jobs whose new state (retry time or dead letter) is not written yet. */
   private readonly failed: JobFailure[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
-  /** Completions being written; `stop()` waits for them, or a stopped worker would leave jobs claimed. */
+  /** Settled jobs being written; `stop()` waits for them, or a stopped worker would leave jobs claimed. */
   private readonly flushes = new Set<Promise<void>>();
   private running = false;
   private loopDone: Promise<void> | undefined;

@@ -242,18 +242,15 @@ export class JobQueue {
     );
   }
 
-  /** `fail` for each job in `tx`; returns the ids whose lease was lost (those are left as they are). */
-  async failAll(failed: readonly JobFailure[], tx: Tx): Promise<string[]> {
-    const lost: string[] = [];
+  /** `fail` for each job in `tx`; a job whose lease was lost meanwhile is left to its new holder. */
+  async failAll(failed: readonly JobFailure[], tx: Tx): Promise<void> {
     for (const { job, options } of failed) {
       try {
         await this.fail(job, options, tx);
       } catch (err) {
         if (!isPatchbayError(err, ErrorCode.LEASE_LOST)) throw err;
-        lost.push(job.id);
       }
     }
-    return lost;
   }
 
   /** Extends the lease of jobs still held; returns the ids whose lease was lost. */

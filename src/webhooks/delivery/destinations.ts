@@ -172,6 +172,7 @@ export class DestinationRegistry {
 
   define(destination: Destination): void {
     this.definitions.set(destination.id, destination);
+    this.loadedVersions.delete(destination.id);
   }
 
   undefine(id: string): void {
