@@ -139,6 +139,35 @@ function withStatementCache(raw: SqliteDatabase.Database, size = 500) {
   };
 }
 
+/** How long a SQLite write waits for another process's write lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * `BEGIN IMMEDIATE` without blocking the event loop. SQLite's busy handler sleeps in the calling thread
+ * (better-sqlite3 is synchronous), so while another process held the write lock every timer and socket
+ * of this one stalled — 40–80 ms at a time with three processes sharing a rate limit, more than its
+ * safety margin (against ~20 ms on Redis). The busy timeout is 0 while BEGIN runs, and a busy database
+ * is tried again after an asynchronous pause, for as long as the busy timeout would have waited.
+ * Statements outside `transaction()` keep SQLite's own (blocking) wait.
+ */
+async function beginImmediate(raw: SqliteDatabase.Database, conn: Db): Promise<void> {
+  raw.pragma('busy_timeout = 0');
+  try {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 8)) {
+      try {
+        await sql`begin immediate`.execute(conn);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  } finally {
+    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
 function openSqlite(location: string, options: DatabaseOptions): Database {
   const path = location === ':memory:' ? location : resolve(location);
   const synchronous = options.sqliteSynchronous ?? 'FULL';
@@ -148,7 +177,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
     raw = new SqliteDatabase(path);
     raw.pragma('journal_mode = WAL');
     raw.pragma(`synchronous = ${synchronous}`);
-    raw.pragma('busy_timeout = 10000');
+    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     raw.pragma('foreign_keys = ON');
   } catch (err) {
     throw new PatchbayError(
@@ -174,7 +203,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
         if (relax) raw.pragma('synchronous = NORMAL');
         // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
         // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
-        await sql`begin immediate`.execute(conn);
+        await beginImmediate(raw, conn);
         try {
           const value = await fn(makeTx(conn, 'sqlite', callbacks));
           await sql`commit`.execute(conn);

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Tx } from '../../src/store/database.js';
+import { type Database, openDatabase, type Tx } from '../../src/store/database.js';
 import { GroupCommitter } from '../../src/store/group-commit.js';
 import { allDialects, migratedDatabase } from '../helpers/databases.js';
 
@@ -107,5 +111,38 @@ describe('group commit', () => {
     const second = committer.submit(2);
     expect(await Promise.all([first, second])).toEqual([1, 2]);
     expect(batches).toEqual([[1, 2]]);
+  });
+});
+
+describe('a SQLite transaction while another process holds the write lock', () => {
+  it('waits for the lock without blocking the event loop, then commits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patchbay-busy-'));
+    const file = join(dir, 'busy.db');
+    const database = await openDatabase(`sqlite:${file}`);
+    // A second connection is another process as far as SQLite's locks go.
+    const other = new SqliteDatabase(file);
+    try {
+      await database.transaction(async (tx) => {
+        await sql`create table t (n integer)`.execute(tx.db);
+      });
+      other.exec('begin immediate');
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      // With SQLite's own busy wait this timer could not fire: the transaction would block the event
+      // loop for the whole busy timeout and then fail with SQLITE_BUSY.
+      setTimeout(() => other.exec('commit'), 100);
+      const started = Date.now();
+      await database.transaction(async (tx) => {
+        await sql`insert into t values (1)`.execute(tx.db);
+      });
+      clearInterval(ticker);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+      expect(ticks).toBeGreaterThanOrEqual(10);
+      expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 1 });
+    } finally {
+      other.close();
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
