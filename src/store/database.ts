@@ -201,17 +201,20 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
       const relax = txOptions?.durable === false && synchronous === 'FULL';
       const result = await db.connection().execute(async (conn) => {
         if (relax) raw.pragma('synchronous = NORMAL');
-        // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
-        // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
-        await beginImmediate(raw, conn);
         try {
-          const value = await fn(makeTx(conn, 'sqlite', callbacks));
-          await sql`commit`.execute(conn);
-          return value;
-        } catch (err) {
-          if (raw.inTransaction) await sql`rollback`.execute(conn);
-          throw err;
+          // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
+          // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
+          await beginImmediate(raw, conn);
+          try {
+            const value = await fn(makeTx(conn, 'sqlite', callbacks));
+            await sql`commit`.execute(conn);
+            return value;
+          } catch (err) {
+            if (raw.inTransaction) await sql`rollback`.execute(conn);
+            throw err;
+          }
         } finally {
+          // Also when BEGIN failed (the lock never came): the connection's next transaction is durable.
           if (relax) raw.pragma('synchronous = FULL');
         }
       });
