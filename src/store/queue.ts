@@ -220,8 +220,7 @@ export class JobQueue {
   ): Promise<Job<P>[]> {
     return this.database.transaction(
       async (tx) => {
-        if (finished.length > 0) await this.complete(finished, tx);
-        if (failed.length > 0) await this.failAll(failed, tx);
+        await this.record(finished, failed, tx);
         return this.claim<P>(queue, options, tx);
       },
       { durable: false },
@@ -233,17 +232,15 @@ export class JobQueue {
    * `completeAndClaim`: a failure lost to a power cut runs the job again after its lease).
    */
   async settle(finished: readonly Job[], failed: readonly JobFailure[]): Promise<void> {
-    await this.database.transaction(
-      async (tx) => {
-        if (finished.length > 0) await this.complete(finished, tx);
-        if (failed.length > 0) await this.failAll(failed, tx);
-      },
-      { durable: false },
-    );
+    await this.database.transaction((tx) => this.record(finished, failed, tx), { durable: false });
   }
 
-  /** `fail` for each job in `tx`; a job whose lease was lost meanwhile is left to its new holder. */
-  async failAll(failed: readonly JobFailure[], tx: Tx): Promise<void> {
+  /**
+   * Deletes finished jobs and `fail`s failed ones in `tx`; a failed job whose lease was lost meanwhile
+   * is left to its new holder.
+   */
+  private async record(finished: readonly Job[], failed: readonly JobFailure[], tx: Tx): Promise<void> {
+    if (finished.length > 0) await this.complete(finished, tx);
     for (const { job, options } of failed) {
       try {
         await this.fail(job, options, tx);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, isPatchbayError } from '../../src/core/errors.js';
 import type { Database } from '../../src/store/database.js';
-import { JobQueue, QUEUE_CHANNEL } from '../../src/store/queue.js';
+import { failureOutcome, JobQueue, QUEUE_CHANNEL } from '../../src/store/queue.js';
 import { QueueWorker } from '../../src/store/queue-worker.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { allDialects, migratedDatabase } from '../helpers/databases.js';
@@ -141,6 +141,26 @@ for (const { dialect, available } of allDialects) {
       expect(await queue.fail(job!, { error: 'failed for real' })).toBe('retry');
       const [again] = await queue.claim('q');
       expect(await queue.fail(again!, { error: 'failed again' })).toBe('dead');
+    });
+
+    it('settles completions and failures in one go, as failureOutcome predicts, leaving a lost lease alone', async () => {
+      await queue.add([
+        { queue: 'q', payload: 'last try', maxAttempts: 1 },
+        { queue: 'q', payload: 'done' },
+        { queue: 'q', payload: 'given back' },
+      ]);
+      const [lastTry, done, givenBack] = await queue.claim('q', { limit: 3, leaseMs: 1000 });
+      await queue.release([givenBack!]); // its lease is no longer ours
+      const failures = [
+        { job: lastTry!, options: { error: 'boom' } },
+        { job: givenBack!, options: { error: 'too late' } },
+      ];
+      expect(failures.map((f) => failureOutcome(f.job, f.options))).toEqual(['dead', 'retry']);
+      await queue.settle([done!], failures);
+      expect(await queue.stats()).toEqual([{ queue: 'q', ready: 1, claimed: 0, dead: 1 }]);
+      expect((await queue.listDead('q')).map((d) => [d.id, d.lastError])).toEqual([[lastTry!.id, 'boom']]);
+      const [again] = await queue.claim('q');
+      expect(again).toMatchObject({ id: givenBack!.id, attempts: 1 });
     });
 
     it('release gives a job back at once without counting the attempt', async () => {

@@ -215,15 +215,7 @@ export class DeliveryWorker {
     if (delivery.next_attempt_at !== null && delivery.next_attempt_at > now) {
       return { outcome: { retryAt: delivery.next_attempt_at, error: 'not due yet', deferred: true } };
     }
-    // API-made destinations may be made, changed or deleted by another process: `load` rereads the
-    // definition when the row (read with the delivery) is newer than the one cached here.
-    let destination = registry.get(delivery.destination_id);
-    if (state?.origin === 'api') {
-      destination = await registry.load(delivery.destination_id, state.version);
-    } else if (state === undefined && destination?.kind === 'http' && destination.origin === 'api') {
-      registry.undefine(delivery.destination_id); // deleted by another process
-      destination = undefined;
-    }
+    const destination = await registry.forAttempt(delivery.destination_id, state);
     if (!destination) {
       // A handler registered in another process: leave the delivery to it, without counting an attempt.
       if (state?.origin === 'handler')
@@ -330,8 +322,8 @@ export class DeliveryWorker {
       overloaded: errorCode === ErrorCode.TIMEOUT,
       gone: false,
     });
+    const attemptSignal = controller.signal;
     try {
-      const attemptSignal = controller.signal;
       await Promise.race([
         destination.handler(toDeliveredEvent(event), {
           deliveryId: delivery.id,

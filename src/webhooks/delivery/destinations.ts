@@ -159,8 +159,10 @@ export class DestinationRegistry {
   private readonly definitions = new Map<string, Destination>();
   private readonly states = new Map<string, DestinationState>();
   private loader: ((id: string) => Promise<Destination | undefined>) | undefined;
-  /** The stored row's version (`updated_at`) each API definition was loaded at, by `load`. */
+  /** The stored row's version (`updated_at`) each API definition was read at, by `forAttempt`. */
   private readonly loadedVersions = new Map<string, number>();
+  /** Definitions being read from the store, by id. */
+  private readonly reading = new Map<string, Promise<Destination | undefined>>();
   /** Routes of API destinations another process stored and this one has not defined yet. */
   private storedRoutes = new Map<string, Route>();
   private storedVersion: string | undefined;
@@ -185,28 +187,43 @@ export class DestinationRegistry {
     return this.definitions.get(id);
   }
 
-  /** Lets `load` find destinations another process made through the API. */
+  /** Lets `forAttempt` read destinations another process made or changed through the API. */
   setLoader(loader: (id: string) => Promise<Destination | undefined>): void {
     this.loader = loader;
   }
 
   /**
-   * An API destination as its stored row says now (`version`, the row's `updated_at`, read with the
-   * delivery): the cached definition while it is as new as the row, else the row's definition — made,
-   * changed or deleted by another process, this one sees it at the next attempt, not at its next refresh.
-   * Without a version: `get`, or the stored definition when this process has none.
+   * The destination an attempt uses, given its row as read with the delivery (undefined: the row is
+   * gone). An API destination follows its row, which another process may have made, changed or deleted:
+   * the cached definition serves while it is as new as the row (`version`, its `updated_at`), else the
+   * row's definition is read — once for all the attempts that find it stale together — and a deleted
+   * one is forgotten. Config and handler destinations are this process's own.
    */
-  async load(id: string, version?: number): Promise<Destination | undefined> {
+  async forAttempt(
+    id: string,
+    row: { origin: DestinationState['origin']; version: number } | undefined,
+  ): Promise<Destination | undefined> {
     const known = this.definitions.get(id);
-    if (!this.loader || (known && (version === undefined || this.loadedVersions.get(id) === version)))
-      return known;
-    const found = await this.loader(id);
+    const fromApi = known?.kind === 'http' && known.origin === 'api';
+    if (row === undefined) {
+      if (!fromApi) return known;
+      this.undefine(id);
+      return undefined;
+    }
+    if (row.origin !== 'api' || !this.loader) return known;
+    if (known && this.loadedVersions.get(id) === row.version) return known;
+    let reading = this.reading.get(id);
+    if (!reading) {
+      reading = this.loader(id).finally(() => this.reading.delete(id));
+      this.reading.set(id, reading);
+    }
+    const found = await reading;
     if (!found) {
-      if (known?.kind === 'http' && known.origin === 'api') this.undefine(id);
+      if (fromApi) this.undefine(id);
       return undefined;
     }
     this.definitions.set(id, found);
-    if (version !== undefined) this.loadedVersions.set(id, version);
+    this.loadedVersions.set(id, row.version);
     return found;
   }
 
