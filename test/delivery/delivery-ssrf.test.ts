@@ -178,6 +178,8 @@ for (const { dialect, available } of allDialects) {
         null,
       ]);
       expect(receiver.received).toHaveLength(1);
+      // Connected to the checked address, yet the request names the destination's host (undici writes it).
+      expect(receiver.received[0]!.headers.host).toBe(`hooks.customer.test:${port}`);
       expect(dialled).toEqual(['127.0.0.1']);
       expect(trapConnections).toBe(0);
     });
