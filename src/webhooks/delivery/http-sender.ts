@@ -65,7 +65,7 @@ export class HttpSender {
       response = await this.dispatcher(request.url).request({
         method: 'POST',
         path: `${request.url.pathname}${request.url.search}`,
-        // No copy with a Host header added: undici writes the pool's origin (destinations cannot set `host`).
+        // Host is undici's, from the pool's origin (destinations cannot set `host`).
         headers: request.headers,
         body: request.body,
         // undici's own timers bound each phase (response headers, then each body chunk): no per-request
