@@ -161,8 +161,11 @@ export class DestinationRegistry {
   private loader: ((id: string) => Promise<Destination | undefined>) | undefined;
   /** The stored row's version (`updated_at`) each API definition was read at, by `forAttempt`. */
   private readonly loadedVersions = new Map<string, number>();
-  /** Definitions being read from the store, by id. */
-  private readonly reading = new Map<string, Promise<Destination | undefined>>();
+  /** Definitions being read from the store, by id, with the row version each read was started for. */
+  private readonly reading = new Map<
+    string,
+    { version: number; definition: Promise<Destination | undefined> }
+  >();
   /** Routes of API destinations another process stored and this one has not defined yet. */
   private storedRoutes = new Map<string, Route>();
   private storedVersion: string | undefined;
@@ -212,18 +215,29 @@ export class DestinationRegistry {
     }
     if (row.origin !== 'api' || !this.loader) return known;
     if (known && this.loadedVersions.get(id) === row.version) return known;
+    // Only attempts that saw the same row share a read: one started for an older row may return the
+    // older definition.
     let reading = this.reading.get(id);
-    if (!reading) {
-      reading = this.loader(id).finally(() => this.reading.delete(id));
-      this.reading.set(id, reading);
+    if (reading?.version !== row.version) {
+      const entry = {
+        version: row.version,
+        definition: this.loader(id).finally(() => {
+          if (this.reading.get(id) === entry) this.reading.delete(id);
+        }),
+      };
+      this.reading.set(id, entry);
+      reading = entry;
     }
-    const found = await reading;
+    const found = await reading.definition;
     if (!found) {
       if (fromApi) this.undefine(id);
       return undefined;
     }
-    this.definitions.set(id, found);
-    this.loadedVersions.set(id, row.version);
+    // A read of an older row that finishes last does not replace the newer definition.
+    if ((this.loadedVersions.get(id) ?? Number.NEGATIVE_INFINITY) <= reading.version) {
+      this.definitions.set(id, found);
+      this.loadedVersions.set(id, reading.version);
+    }
     return found;
   }
 
