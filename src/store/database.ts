@@ -150,8 +150,8 @@ const BUSY_TIMEOUT_MS = 10_000;
  * is tried again after an asynchronous pause, for as long as the busy timeout would have waited.
  * Statements outside `transaction()` keep SQLite's own (blocking) wait.
  */
-async function beginImmediate(raw: SqliteDatabase.Database, conn: Db): Promise<void> {
-  raw.pragma('busy_timeout = 0');
+async function beginImmediate(pragmas: TransactionPragmas, conn: Db): Promise<void> {
+  pragmas.busyOff.get();
   try {
     const deadline = Date.now() + BUSY_TIMEOUT_MS;
     for (let pause = 1; ; pause = Math.min(pause * 2, 8)) {
@@ -164,8 +164,28 @@ async function beginImmediate(raw: SqliteDatabase.Database, conn: Db): Promise<v
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   } finally {
-    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    pragmas.busyOn.get();
   }
+}
+
+/**
+ * The pragmas run around every transaction, prepared once: `Database.pragma()` prepares its statement on
+ * each call, three times the cost of running a prepared one.
+ */
+interface TransactionPragmas {
+  busyOff: SqliteDatabase.Statement;
+  busyOn: SqliteDatabase.Statement;
+  relaxed: SqliteDatabase.Statement;
+  durable: SqliteDatabase.Statement;
+}
+
+function transactionPragmas(raw: SqliteDatabase.Database): TransactionPragmas {
+  return {
+    busyOff: raw.prepare('PRAGMA busy_timeout = 0'),
+    busyOn: raw.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`),
+    relaxed: raw.prepare('PRAGMA synchronous = NORMAL'),
+    durable: raw.prepare('PRAGMA synchronous = FULL'),
+  };
 }
 
 function openSqlite(location: string, options: DatabaseOptions): Database {
@@ -189,6 +209,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
     );
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const pragmas = transactionPragmas(raw);
   const listeners = new Listeners();
   return {
     dialect: 'sqlite',
@@ -200,11 +221,11 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
       // `synchronous` is read at commit time and may change between transactions of a connection.
       const relax = txOptions?.durable === false && synchronous === 'FULL';
       const result = await db.connection().execute(async (conn) => {
-        if (relax) raw.pragma('synchronous = NORMAL');
+        if (relax) pragmas.relaxed.run();
         try {
           // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
           // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
-          await beginImmediate(raw, conn);
+          await beginImmediate(pragmas, conn);
           try {
             const value = await fn(makeTx(conn, 'sqlite', callbacks));
             await sql`commit`.execute(conn);
@@ -215,7 +236,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
           }
         } finally {
           // Also when BEGIN failed (the lock never came): the connection's next transaction is durable.
-          if (relax) raw.pragma('synchronous = FULL');
+          if (relax) pragmas.durable.run();
         }
       });
       runCallbacks(callbacks);
