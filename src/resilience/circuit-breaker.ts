@@ -39,7 +39,8 @@ export interface CircuitBreakerOptions {
   /**
    * With a store: how stale this process's view of a closed breaker may be before it reads the store
    * again, in ms; also how long successes are batched before being written. Failures and half-open
-   * probes always go to the store at once. Defaults to 1 s.
+   * probes always go to the store at once; while a store call is under way, calls to a closed breaker use
+   * the local view instead of each starting another. 0 reads the store on every call. Defaults to 1 s.
    */
   syncIntervalMs?: number;
   /** What counts as a failure; defaults to transient failures except rate limiting (see `outcomeOf`). */
@@ -122,6 +123,8 @@ export class CircuitBreaker implements Policy {
   private readonly onStoreError: ((error: unknown) => void) | undefined;
   private snapshot: BreakerSnapshot = initialSnapshot;
   private syncedAt = Number.NEGATIVE_INFINITY;
+  /** Store calls in flight. While one is, a closed breaker does not start another to sync: see `inSync`. */
+  private storeCalls = 0;
   private pendingSuccesses = 0;
   private readonly changes = new Emitter<StateChangeEvent>();
   /** Fires when this process sees the state change (its own transitions and ones read from the store). */
@@ -183,7 +186,7 @@ export class CircuitBreaker implements Policy {
   async acquire(): Promise<BreakerTicket> {
     const now = this.clock.now();
     let admission: Admission;
-    if (!this.store || (this.snapshot.state === 'closed' && now - this.syncedAt < this.syncIntervalMs)) {
+    if (!this.store || (this.snapshot.state === 'closed' && this.inSync(now))) {
       const r = admit(this.snapshot, now, this.config);
       this.apply(r.next);
       admission = r.admission;
@@ -275,7 +278,7 @@ export class CircuitBreaker implements Policy {
     }
     if (batchable) {
       if (outcome === 'success') this.pendingSuccesses++;
-      if (now - this.syncedAt < this.syncIntervalMs) return;
+      if (this.inSync(now)) return;
     }
     const pending = this.pendingSuccesses;
     const applied = batchable ? { ...ticket, generation: -1 } : ticket;
@@ -285,8 +288,19 @@ export class CircuitBreaker implements Policy {
     if (ok) this.pendingSuccesses -= pending;
   }
 
+  /**
+   * Whether a closed breaker may trust its local view: it synced less than `syncIntervalMs` ago, or a
+   * store call is under way and will bring the shared state. Without the second, every call that started
+   * or ended while the store answered would sync too: 64 concurrent deliveries meant 64 compare-and-set
+   * writers on one row, retrying each other until they gave up.
+   */
+  private inSync(now: number): boolean {
+    return now - this.syncedAt < this.syncIntervalMs || (this.syncIntervalMs > 0 && this.storeCalls > 0);
+  }
+
   /** Runs a transition against the shared store; on a store failure, against the local view. */
   private async shared(mutate: (s: BreakerSnapshot) => BreakerSnapshot): Promise<boolean> {
+    this.storeCalls++;
     try {
       const next = await this.store!.update(this.name, (cur) => mutate(cur ?? initialSnapshot));
       this.syncedAt = this.clock.now();
@@ -304,6 +318,8 @@ export class CircuitBreaker implements Policy {
       );
       this.apply(mutate(this.snapshot));
       return false;
+    } finally {
+      this.storeCalls--;
     }
   }
 

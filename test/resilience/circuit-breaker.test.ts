@@ -220,6 +220,32 @@ describe('circuit breaker', () => {
     expect(writes).toBeGreaterThan(afterFirst);
   });
 
+  it('syncs once for concurrent calls while the store is slow to answer', async () => {
+    const clock = new FakeClock();
+    const inner = new MemoryBreakerStateStore();
+    const answers: (() => void)[] = [];
+    let updates = 0;
+    const store = {
+      update: async (key: string, mutate: Parameters<MemoryBreakerStateStore['update']>[1]) => {
+        updates++;
+        await new Promise<void>((resolve) => answers.push(resolve));
+        return inner.update(key, mutate);
+      },
+    };
+    const breaker = new CircuitBreaker({ store, syncIntervalMs: 1000, clock });
+    const calls = Array.from({ length: 64 }, () => succeed(breaker));
+    await Promise.resolve();
+    // One call reads the store; the other 63 go ahead on the (closed) local view meanwhile.
+    expect(updates).toBe(1);
+    while (answers.length > 0) {
+      answers.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await expect(Promise.all(calls)).resolves.toHaveLength(64);
+    // Their 63 successes wait for the next sync instead of each starting one while the first was out.
+    expect(updates).toBe(1);
+  });
+
   it('keeps deciding on its local view when the store fails, and says so', async () => {
     const errors: unknown[] = [];
     const breaker = new CircuitBreaker({
