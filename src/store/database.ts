@@ -22,6 +22,11 @@ export interface Tx {
 export interface DatabaseOptions {
   /** SQLite `synchronous` pragma. Defaults to FULL: a committed write survives power loss. */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /**
+   * SQLite: how long a write waits for another process's write lock before failing with SQLITE_BUSY,
+   * in ms. Defaults to 10 s.
+   */
+  sqliteBusyTimeoutMs?: number;
   /** PostgreSQL pool size. Defaults to 10. */
   poolSize?: number;
   /** How long a connection attempt may take before start-up fails, in ms. Defaults to 5 s. */
@@ -139,8 +144,7 @@ function withStatementCache(raw: SqliteDatabase.Database, size = 500) {
   };
 }
 
-/** How long a SQLite write waits for another process's write lock before failing with SQLITE_BUSY. */
-const BUSY_TIMEOUT_MS = 10_000;
+const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
 /**
  * `BEGIN IMMEDIATE` without blocking the event loop. SQLite's busy handler sleeps in the calling thread
@@ -151,9 +155,9 @@ const BUSY_TIMEOUT_MS = 10_000;
  * Statements outside `transaction()` keep SQLite's own (blocking) wait.
  */
 async function beginImmediate(pragmas: TransactionPragmas, conn: Db): Promise<void> {
-  pragmas.busyOff.get();
+  pragmas.busyOff();
   try {
-    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    const deadline = Date.now() + pragmas.busyTimeoutMs;
     for (let pause = 1; ; pause = Math.min(pause * 2, 8)) {
       try {
         await sql`begin immediate`.execute(conn);
@@ -164,40 +168,52 @@ async function beginImmediate(pragmas: TransactionPragmas, conn: Db): Promise<vo
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   } finally {
-    pragmas.busyOn.get();
+    pragmas.busyOn();
   }
 }
 
 /**
- * The pragmas run around every transaction, prepared once: `Database.pragma()` prepares its statement on
- * each call, three times the cost of running a prepared one.
+ * The pragmas switched around transactions. SQLite applies `synchronous` and `busy_timeout` while it
+ * prepares the statement, not when it runs it. Prepared once at open, their first runs did nothing: a
+ * connection's first relaxed transaction was durable, and its first contended BEGIN waited for the lock
+ * with the event loop blocked. `exec` prepares them afresh each time (~0.5 µs; `Database.pragma()`, ~3 µs,
+ * also builds a result).
  */
 interface TransactionPragmas {
-  busyOff: SqliteDatabase.Statement;
-  busyOn: SqliteDatabase.Statement;
-  relaxed: SqliteDatabase.Statement;
-  durable: SqliteDatabase.Statement;
+  busyTimeoutMs: number;
+  busyOff(): void;
+  busyOn(): void;
+  relaxed(): void;
+  durable(): void;
 }
 
-function transactionPragmas(raw: SqliteDatabase.Database): TransactionPragmas {
+function transactionPragmas(raw: SqliteDatabase.Database, busyTimeoutMs: number): TransactionPragmas {
   return {
-    busyOff: raw.prepare('PRAGMA busy_timeout = 0'),
-    busyOn: raw.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`),
-    relaxed: raw.prepare('PRAGMA synchronous = NORMAL'),
-    durable: raw.prepare('PRAGMA synchronous = FULL'),
+    busyTimeoutMs,
+    busyOff: () => raw.exec('PRAGMA busy_timeout = 0'),
+    busyOn: () => raw.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`),
+    relaxed: () => raw.exec('PRAGMA synchronous = NORMAL'),
+    durable: () => raw.exec('PRAGMA synchronous = FULL'),
   };
 }
 
 function openSqlite(location: string, options: DatabaseOptions): Database {
   const path = location === ':memory:' ? location : resolve(location);
   const synchronous = options.sqliteSynchronous ?? 'FULL';
+  const busyTimeoutMs = options.sqliteBusyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new PatchbayError(
+      ErrorCode.CONFIG_INVALID,
+      `sqliteBusyTimeoutMs must be a whole number of milliseconds ≥ 0, got ${String(busyTimeoutMs)}`,
+    );
+  }
   let raw: SqliteDatabase.Database;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     raw = new SqliteDatabase(path);
     raw.pragma('journal_mode = WAL');
     raw.pragma(`synchronous = ${synchronous}`);
-    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
     raw.pragma('foreign_keys = ON');
   } catch (err) {
     throw new PatchbayError(
@@ -209,7 +225,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
     );
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  const pragmas = transactionPragmas(raw);
+  const pragmas = transactionPragmas(raw, busyTimeoutMs);
   const listeners = new Listeners();
   return {
     dialect: 'sqlite',
@@ -221,7 +237,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
       // `synchronous` is read at commit time and may change between transactions of a connection.
       const relax = txOptions?.durable === false && synchronous === 'FULL';
       const result = await db.connection().execute(async (conn) => {
-        if (relax) pragmas.relaxed.run();
+        if (relax) pragmas.relaxed();
         try {
           // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
           // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
@@ -236,7 +252,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
           }
         } finally {
           // Also when BEGIN failed (the lock never came): the connection's next transaction is durable.
-          if (relax) pragmas.durable.run();
+          if (relax) pragmas.durable();
         }
       });
       runCallbacks(callbacks);

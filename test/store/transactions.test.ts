@@ -145,4 +145,70 @@ describe('a SQLite transaction while another process holds the write lock', () =
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('relaxes the very first transaction of a connection, and every one after', async () => {
+    // SQLite applies `PRAGMA synchronous = …` and `busy_timeout = …` while preparing the statement: a
+    // prepared one run again did nothing the first time, so a new connection's first relaxed
+    // transaction was durable, and its first contended BEGIN blocked the event loop.
+    const database = await openDatabase('sqlite::memory:');
+    try {
+      for (let round = 0; round < 3; round++) {
+        expect(await database.transaction((tx) => commitSetting(database, tx), { durable: false })).toBe(
+          'NORMAL',
+        );
+        expect(await commitSetting(database)).toBe('FULL');
+      }
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('gives up after the busy timeout with SQLITE_BUSY, without blocking the event loop meanwhile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patchbay-busy-'));
+    const file = join(dir, 'busy.db');
+    const setup = await openDatabase(`sqlite:${file}`);
+    await setup.transaction(async (tx) => {
+      await sql`create table t (n integer)`.execute(tx.db);
+    });
+    await setup.close();
+    const database = await openDatabase(`sqlite:${file}`, { sqliteBusyTimeoutMs: 200 });
+    const other = new SqliteDatabase(file);
+    try {
+      other.exec('begin immediate');
+      let ran = false;
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      // The first transaction of this connection, and a relaxed one.
+      const relaxed = database.transaction(
+        async () => {
+          ran = true;
+        },
+        { durable: false },
+      );
+      await expect(relaxed).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+      clearInterval(ticker);
+      expect(ran).toBe(false);
+      expect(ticks).toBeGreaterThanOrEqual(10);
+      other.exec('commit');
+      // The relaxed setting was for that transaction only, which never began.
+      expect(await commitSetting(database)).toBe('FULL');
+      await database.transaction(async (tx) => {
+        await sql`insert into t values (1)`.execute(tx.db);
+      });
+      expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 1 });
+    } finally {
+      other.close();
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a busy timeout that is not a whole number of milliseconds', async () => {
+    await expect(openDatabase('sqlite::memory:', { sqliteBusyTimeoutMs: 1.5 })).rejects.toThrow(
+      /sqliteBusyTimeoutMs.*1\.5/,
+    );
+    await expect(openDatabase('sqlite::memory:', { sqliteBusyTimeoutMs: -1 })).rejects.toThrow(
+      /sqliteBusyTimeoutMs/,
+    );
+  });
 });
