@@ -4,7 +4,7 @@ import { Histogram } from 'prom-client';
 import { ulid } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
 import { adminAuth } from './admin-auth.js';
-import { errorBody, handleError } from './errors.js';
+import { errorBody, handleError, handleFrameworkError, MAX_PARAM_LENGTH } from './errors.js';
 import { connectionRoutes } from './routes/connections.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
@@ -48,6 +48,8 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
     },
     requestIdHeader: false,
     return503OnClosing: true,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors: handleFrameworkError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
 

@@ -76,3 +76,27 @@ export function handleError(err: FastifyError, request: FastifyRequest, reply: F
       ),
     );
 }
+
+/**
+ * Errors Fastify's router raises before any route or hook runs (a path segment longer than the router
+ * allows, a malformed percent-encoding): the same error shape as every other answer, and a message that
+ * does not echo a path which may be 100 kB long.
+ */
+export function handleFrameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  void reply
+    .header('x-request-id', request.id)
+    .status(tooLong ? 414 : 400)
+    .send(
+      errorBody(
+        request,
+        ErrorCode.INVALID_ARGUMENT,
+        tooLong
+          ? `a path segment is longer than ${MAX_PARAM_LENGTH} characters`
+          : 'the path is not a valid URL (malformed percent-encoding)',
+      ),
+    );
+}
+
+/** Longest path parameter the router accepts (ids are far shorter). */
+export const MAX_PARAM_LENGTH = 200;

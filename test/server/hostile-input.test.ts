@@ -1,0 +1,181 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatKey, generateKey } from '../../src/vault/index.js';
+import { allDialects } from '../helpers/databases.js';
+import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+
+const TOKEN = 'hostile-input-admin-token-0123456789';
+
+/** Values of every wrong kind: types, sizes, encodings, injections, prototype keys, nonsense durations. */
+const HOSTILE_VALUES: unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  1e308,
+  Number.MAX_SAFE_INTEGER + 2,
+  '',
+  ' ',
+  'x'.repeat(100_000),
+  '\u0000',
+  '🦄',
+  '../../etc/passwd',
+  "'; drop table deliveries; --",
+  [],
+  [1, 'two'],
+  {},
+  JSON.parse('{"__proto__": {"admin": true}}'),
+  { constructor: { prototype: { polluted: 1 } } },
+  '2026-13-45',
+  'not-a-date',
+  '-1s',
+  '999999999999d',
+];
+
+const HOSTILE_BODIES = ['{', 'null', '[]', '"x"', '1', '{"a":', '\u0000', '{"__proto__": {"x": 1}}'];
+
+/** The endpoints that take a body, each with a valid body that the hostile values are mixed into. */
+const WITH_BODY: [string, Record<string, unknown>][] = [
+  ['/destinations', { id: 'probe', url: 'http://127.0.0.1:1/hooks' }],
+  ['/events', { type: 'order.created', payload: {} }],
+  ['/destinations/fixed/recover', { since: '1h' }],
+  ['/destinations/fixed/disable', {}],
+  ['/destinations/fixed/enable', {}],
+  ['/deliveries/dlv_missing/replay', {}],
+  ['/queues/deliveries/dead/requeue', {}],
+];
+
+const FIELDS = [
+  'id',
+  'url',
+  'secrets',
+  'events',
+  'headers',
+  'rateLimit',
+  'timeout',
+  'ordered',
+  'breaker',
+  'type',
+  'payload',
+  'idempotencyKey',
+  'source',
+  'since',
+  'limit',
+  'reason',
+  'ids',
+];
+
+const describeSqlite = describe.skipIf(!allDialects[0]!.available);
+
+describeSqlite('the admin API under hostile input', () => {
+  let t: TestEngine;
+  const problems: string[] = [];
+  const statuses = new Map<number, number>();
+
+  beforeAll(async () => {
+    t = await openTestEngine(
+      allDialects[0]!.dialect,
+      {
+        server: { adminToken: TOKEN },
+        destinations: [{ id: 'fixed', url: 'https://fixed.example.com/hooks' }],
+        delivery: { allowedNetworks: ['127.0.0.0/8'] },
+      },
+      { env: { PATCHBAY_ENCRYPTION_KEY: formatKey(generateKey()) } },
+    );
+  });
+  afterAll(async () => t?.close());
+
+  /** Sends one request; a 5xx, or a 4xx without an error naming the problem, is recorded as a problem. */
+  async function send(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    body?: { json: unknown } | { raw: string; type?: string },
+  ): Promise<void> {
+    const payload = body === undefined ? undefined : 'json' in body ? JSON.stringify(body.json) : body.raw;
+    const type = body === undefined ? undefined : 'type' in body ? body.type : 'application/json';
+    const res: LightMyRequestResponse = await t.app.inject({
+      method,
+      url: `/api/v1${path}`,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(type && { 'content-type': type }) },
+      ...(payload !== undefined && { payload }),
+    });
+    statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+    const what = `${method} ${path.slice(0, 80)} ${String(payload).slice(0, 80)} → ${res.statusCode}`;
+    if (res.statusCode >= 500) problems.push(`${what} ${res.body.slice(0, 200)}`);
+    else if (res.statusCode >= 400 && !(res.json() as { error?: { message?: string } }).error?.message)
+      problems.push(`${what}: no error message`);
+  }
+
+  it('answers every malformed body with a 4xx naming the problem, never a 5xx', async () => {
+    for (const [path, valid] of WITH_BODY) {
+      for (const raw of HOSTILE_BODIES) await send('POST', path, { raw });
+      await send('POST', path, { raw: 'a=b', type: 'application/x-www-form-urlencoded' });
+      await send('POST', path, { raw: '<a/>', type: 'text/xml' });
+      for (const field of FIELDS) {
+        for (const value of HOSTILE_VALUES) await send('POST', path, { json: { ...valid, [field]: value } });
+      }
+    }
+    for (const field of FIELDS) {
+      for (const value of HOSTILE_VALUES)
+        await send('PATCH', '/destinations/fixed', { json: { [field]: value } });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('answers every hostile path segment and query parameter without a 5xx', async () => {
+    for (const value of HOSTILE_VALUES) {
+      const v = encodeURIComponent(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
+      for (const path of [
+        `/deliveries?status=${v}`,
+        `/deliveries?limit=${v}`,
+        `/deliveries?since=${v}`,
+        `/deliveries?after=${v}`,
+        `/deliveries?destination=${v}`,
+        `/events?limit=${v}`,
+        `/events?after=${v}`,
+        `/events?since=${v}`,
+        `/events?type=${v}`,
+        `/queues/${v}/dead`,
+        `/queues/deliveries/dead?limit=${v}`,
+        `/destinations/${v}`,
+        `/deliveries/${v}`,
+        `/events/${v}`,
+      ]) {
+        await send('GET', path);
+      }
+      await send('DELETE', `/destinations/${v}`);
+      await send('POST', `/destinations/${v}/enable`, { json: {} });
+      await send('POST', `/deliveries/${v}/replay`, { json: {} });
+    }
+    await send('GET', '/events/%E0%A4%A');
+    await send('GET', '/deliveries?status=%E0%A4%A');
+    expect(problems).toEqual([]);
+    // The sweep reached the handlers: valid requests succeeded and bad ones were refused for their content.
+    expect(statuses.get(200)).toBeGreaterThan(0);
+    expect(statuses.get(400)).toBeGreaterThan(0);
+    expect(statuses.get(404)).toBeGreaterThan(0);
+  });
+
+  it('refuses an over-long or malformed path in the API error shape, without echoing it', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/deliveries/${'x'.repeat(100_000)}`,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(res.statusCode).toBe(414);
+    expect(res.json()).toMatchObject({
+      error: { code: 'INVALID_ARGUMENT', message: 'a path segment is longer than 200 characters' },
+    });
+    expect(res.body.length).toBeLessThan(300);
+    expect(res.headers['x-request-id']).toBeTruthy();
+
+    const malformed = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/deliveries/%E0%A4%A',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+  });
+});
