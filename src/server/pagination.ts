@@ -1,3 +1,4 @@
+import { parseDuration } from '../core/config/index.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 
 /** Query parameters every list endpoint accepts. */
@@ -33,14 +34,18 @@ export function toPage<T extends { id: string }>(rows: T[], limit: number): Page
   return { data, nextCursor: encodeCursor(data[data.length - 1]!.id) };
 }
 
-/** `since` as an ISO date/time or epoch milliseconds. */
-export function parseSince(since: string | undefined): number | undefined {
+/**
+ * `since` as an ISO date/time, epoch milliseconds, or a duration before `now` (`90m`, `2h`, `7d`, `1h30m`):
+ * `--since 2h` is what people type.
+ */
+export function parseSince(since: string | undefined, now: number = Date.now()): number | undefined {
   if (since === undefined || since === '') return undefined;
-  const ms = /^\d+$/.test(since) ? Number(since) : Date.parse(since);
+  const ago = /^\d/.test(since) && !/^\d+$/.test(since) ? parseDuration(since) : undefined;
+  const ms = ago !== undefined ? now - ago : /^\d+$/.test(since) ? Number(since) : Date.parse(since);
   if (!Number.isFinite(ms)) {
     throw new PatchbayError(
       ErrorCode.INVALID_ARGUMENT,
-      `since must be an ISO date-time or epoch milliseconds, got ${JSON.stringify(since)}`,
+      `since must be an ISO date-time, epoch milliseconds or a duration ago (2h, 7d), got ${JSON.stringify(since)}`,
     );
   }
   return ms;

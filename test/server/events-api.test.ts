@@ -79,6 +79,11 @@ for (const { dialect, available } of allDialects) {
       ]);
       const badSince = await t.app.inject({ url: '/api/v1/events?since=yesterday', headers: auth });
       expect(badSince.statusCode).toBe(400);
+      const lastDay = await t.app.inject({ url: '/api/v1/events?since=1d&limit=500', headers: auth });
+      expect(lastDay.json().data.length).toBeGreaterThan(0);
+      const future = new Date(t.engine.clock.now() + 60_000).toISOString();
+      const none = await t.app.inject({ url: `/api/v1/events?since=${future}`, headers: auth });
+      expect(none.json().data).toEqual([]);
       const badCursor = await t.app.inject({ url: '/api/v1/events?cursor=%%%', headers: auth });
       expect(badCursor.statusCode).toBe(400);
       const missing = await t.app.inject({ url: '/api/v1/events/evt_nope', headers: auth });

@@ -29,7 +29,7 @@ export function deliveriesCommand(): Command {
     .option('--destination <id>', 'only this destination')
     .option('--status <status>', `only this status (${STATUSES.join(', ')})`)
     .option('--event <id>', 'only deliveries of this event')
-    .option('--since <time>', 'created at or after (ISO date-time or epoch ms)')
+    .option('--since <time>', 'created at or after (ISO date-time, epoch ms, or a duration ago: 2h, 7d)')
     .option('--limit <n>', 'at most this many', '50')
     .option('--cursor <cursor>', 'continue after a previous page')
     .option('--json', 'print JSON')
@@ -177,7 +177,7 @@ export function destinationsCommand(): Command {
       'Replay every failed delivery of a destination since a time (≤ 14 days, ≤ 10,000), with progress.',
     )
     .argument('<id>')
-    .requiredOption('--since <time>', 'ISO date-time or epoch ms')
+    .requiredOption('--since <time>', 'ISO date-time, epoch ms, or a duration ago (2h, 7d)')
     .option('--limit <n>', 'at most this many', '10000')
     .option('-c, --config <file>', 'config file')
     .action(async (id: string, o: GlobalOptions & { since: string; limit: string }) => {

@@ -24,7 +24,7 @@ export function eventsCommand(): Command {
     .option('-c, --config <file>', 'config file')
     .option('--source <id>', 'only this source')
     .option('--type <type>', 'only this type (a trailing * matches a prefix: "contact.*")')
-    .option('--since <time>', 'received at or after (ISO date-time or epoch ms)')
+    .option('--since <time>', 'received at or after (ISO date-time, epoch ms, or a duration ago: 2h, 7d)')
     .option('--limit <n>', 'at most this many', '50')
     .option('--cursor <cursor>', 'continue after a previous page')
     .option('--json', 'print JSON instead of a table')

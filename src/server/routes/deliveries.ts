@@ -130,7 +130,11 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
           required: ['since'],
           additionalProperties: false,
           properties: {
-            since: { type: 'string', maxLength: 40, description: 'ISO date-time or epoch ms' },
+            since: {
+              type: 'string',
+              maxLength: 40,
+              description: 'ISO date-time, epoch ms, or a duration ago (2h, 7d)',
+            },
             limit: { type: 'integer', minimum: 1, maximum: 10000 },
           },
         },
@@ -139,7 +143,7 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
     async (request) => {
       const destination = destinationOr404(engine, request.params.id);
       return engine.deliveryService.recover(destination.id, {
-        since: parseSince(request.body.since)!,
+        since: parseSince(request.body.since, engine.clock.now())!,
         ...(request.body.limit !== undefined && { limit: request.body.limit }),
       });
     },
@@ -175,7 +179,7 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
     },
     async (request) => {
       const q = request.query;
-      const since = parseSince(q.since);
+      const since = parseSince(q.since, engine.clock.now());
       const after = decodeCursor(q.cursor);
       const rows = await engine.deliveries.list({
         ...(q.destination !== undefined && { destinationId: q.destination }),

@@ -26,7 +26,11 @@ export async function eventRoutes(app: FastifyInstance, engine: Engine): Promise
           properties: {
             source: { type: 'string', maxLength: 64 },
             type: { type: 'string', maxLength: 200 },
-            since: { type: 'string', maxLength: 40, description: 'ISO date-time or epoch ms' },
+            since: {
+              type: 'string',
+              maxLength: 40,
+              description: 'ISO date-time, epoch ms, or a duration ago (2h, 7d)',
+            },
             ...pageQuerySchema,
           },
         },
@@ -37,7 +41,7 @@ export async function eventRoutes(app: FastifyInstance, engine: Engine): Promise
       const rows = await engine.pipeline.store.list({
         ...(source !== undefined && { source }),
         ...(type !== undefined && { type }),
-        ...(since !== undefined && { since: parseSince(since)! }),
+        ...(since !== undefined && { since: parseSince(since, engine.clock.now())! }),
         ...(cursor !== undefined && { after: decodeCursor(cursor)! }),
         limit,
       });
