@@ -48,7 +48,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
     },
     requestIdHeader: false,
     return503OnClosing: true,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: handleFrameworkError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
