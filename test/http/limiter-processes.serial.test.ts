@@ -21,9 +21,16 @@ const WINDOW_MS = 2_000;
 /**
  * Our window is this much longer than the upstream's: it absorbs the spread between a slot being taken
  * and the request arriving (a store commit, a busy event loop on a 2-core machine running 9 client
- * processes). It costs 9 × 60 ms = 3% here.
+ * processes). It costs 49 windows × 60 ms = 3% here.
  */
 const SAFETY_MARGIN_MS = 60;
+/**
+ * SQLite's grant travels further before its request leaves: the slot is stamped inside a local write
+ * transaction whose commit, and the other processes' waits for the same write lock, run on the clients'
+ * own event loops. On this 2-core VM 60 ms left about half the runs with a 429 or two (where earlier it had
+ * passed every time, at the same commit); 80 ms costs 4% and stays within the 5% bound.
+ */
+const SQLITE_SAFETY_MARGIN_MS = 80;
 const MINIMUM_MS = (Math.ceil(TOTAL / LIMIT) - 1) * WINDOW_MS;
 const TIMEOUT_MS = MINIMUM_MS * 1.05 + 30_000;
 
@@ -38,7 +45,7 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function run(store: string, key: string) {
+async function run(store: string, key: string, safetyMarginMs = SAFETY_MARGIN_MS) {
   const upstream = await startChaosUpstream();
   cleanups.push(() => upstream.close());
   const counts = Array.from(
@@ -56,7 +63,7 @@ async function run(store: string, key: string) {
           limit: LIMIT,
           windowMs: WINDOW_MS,
           key,
-          safetyMarginMs: SAFETY_MARGIN_MS,
+          safetyMarginMs,
         }),
       },
       stdio: ['pipe', 'pipe', 'inherit'],
@@ -115,7 +122,7 @@ describe('one rolling-window limit shared by 3 processes', () => {
   }, async () => {
     const { testDb, cleanup } = await migratedDatabase(allDialects[0]!.dialect);
     cleanups.push(cleanup);
-    check(await run(testDb.url, 'sqlite-limit'), 'sqlite');
+    check(await run(testDb.url, 'sqlite-limit', SQLITE_SAFETY_MARGIN_MS), 'sqlite');
   });
 
   it.skipIf(!REDIS_URL)(
