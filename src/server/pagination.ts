@@ -40,8 +40,12 @@ export function toPage<T extends { id: string }>(rows: T[], limit: number): Page
  */
 export function parseSince(since: string | undefined, now: number = Date.now()): number | undefined {
   if (since === undefined || since === '') return undefined;
-  const ago = /^\d/.test(since) && !/^\d+$/.test(since) ? parseDuration(since) : undefined;
-  const ms = ago !== undefined ? now - ago : /^\d+$/.test(since) ? Number(since) : Date.parse(since);
+  let ms: number;
+  if (/^\d+$/.test(since)) ms = Number(since);
+  else {
+    const ago = parseDuration(since);
+    ms = ago !== undefined ? now - ago : Date.parse(since);
+  }
   if (!Number.isFinite(ms)) {
     throw new PatchbayError(
       ErrorCode.INVALID_ARGUMENT,

@@ -153,11 +153,15 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
  * safety margin (against ~20 ms on Redis). The busy timeout is 0 while BEGIN runs, and a busy database
  * is tried again after an asynchronous pause, for as long as the busy timeout would have waited.
  * Statements outside `transaction()` keep SQLite's own (blocking) wait.
+ *
+ * The pragmas around transactions are `exec`'d, never prepared once and run again: SQLite applies
+ * `busy_timeout` and `synchronous` while preparing the statement, so a reused one did nothing on its first
+ * run (a connection's first contended BEGIN then blocked the event loop). `exec` costs ~0.5 µs.
  */
-async function beginImmediate(pragmas: TransactionPragmas, conn: Db): Promise<void> {
-  pragmas.busyOff();
+async function beginImmediate(raw: SqliteDatabase.Database, conn: Db, busyTimeoutMs: number): Promise<void> {
+  raw.exec('PRAGMA busy_timeout = 0');
   try {
-    const deadline = Date.now() + pragmas.busyTimeoutMs;
+    const deadline = Date.now() + busyTimeoutMs;
     for (let pause = 1; ; pause = Math.min(pause * 2, 8)) {
       try {
         await sql`begin immediate`.execute(conn);
@@ -168,33 +172,8 @@ async function beginImmediate(pragmas: TransactionPragmas, conn: Db): Promise<vo
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   } finally {
-    pragmas.busyOn();
+    raw.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
   }
-}
-
-/**
- * The pragmas switched around transactions. SQLite applies `synchronous` and `busy_timeout` while it
- * prepares the statement, not when it runs it. Prepared once at open, their first runs did nothing: a
- * connection's first relaxed transaction was durable, and its first contended BEGIN waited for the lock
- * with the event loop blocked. `exec` prepares them afresh each time (~0.5 µs; `Database.pragma()`, ~3 µs,
- * also builds a result).
- */
-interface TransactionPragmas {
-  busyTimeoutMs: number;
-  busyOff(): void;
-  busyOn(): void;
-  relaxed(): void;
-  durable(): void;
-}
-
-function transactionPragmas(raw: SqliteDatabase.Database, busyTimeoutMs: number): TransactionPragmas {
-  return {
-    busyTimeoutMs,
-    busyOff: () => raw.exec('PRAGMA busy_timeout = 0'),
-    busyOn: () => raw.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`),
-    relaxed: () => raw.exec('PRAGMA synchronous = NORMAL'),
-    durable: () => raw.exec('PRAGMA synchronous = FULL'),
-  };
 }
 
 function openSqlite(location: string, options: DatabaseOptions): Database {
@@ -225,7 +204,6 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
     );
   }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
-  const pragmas = transactionPragmas(raw, busyTimeoutMs);
   const listeners = new Listeners();
   return {
     dialect: 'sqlite',
@@ -237,11 +215,11 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
       // `synchronous` is read at commit time and may change between transactions of a connection.
       const relax = txOptions?.durable === false && synchronous === 'FULL';
       const result = await db.connection().execute(async (conn) => {
-        if (relax) pragmas.relaxed();
+        if (relax) raw.exec('PRAGMA synchronous = NORMAL');
         try {
           // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
           // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
-          await beginImmediate(pragmas, conn);
+          await beginImmediate(raw, conn, busyTimeoutMs);
           try {
             const value = await fn(makeTx(conn, 'sqlite', callbacks));
             await sql`commit`.execute(conn);
@@ -252,7 +230,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
           }
         } finally {
           // Also when BEGIN failed (the lock never came): the connection's next transaction is durable.
-          if (relax) pragmas.durable();
+          if (relax) raw.exec('PRAGMA synchronous = FULL');
         }
       });
       runCallbacks(callbacks);

@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatKey, generateKey } from '../../src/vault/index.js';
 import { allDialects } from '../helpers/databases.js';
 import { openTestEngine, type TestEngine } from '../helpers/engine.js';
@@ -85,6 +85,10 @@ describeSqlite('the admin API under hostile input', () => {
     );
   });
   afterAll(async () => t?.close());
+  beforeEach(() => {
+    problems.length = 0;
+    statuses.clear();
+  });
 
   /** Sends one request; a 5xx, or a 4xx without an error naming the problem, is recorded as a problem. */
   async function send(

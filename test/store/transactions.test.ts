@@ -114,17 +114,31 @@ describe('group commit', () => {
   });
 });
 
+/**
+ * A SQLite file with a table `t`, opened by Patchbay (whose first transaction is still to come) and by a
+ * second connection, which is another process as far as SQLite's locks go.
+ */
+async function withTwoConnections(
+  options: Parameters<typeof openDatabase>[1],
+  test: (database: Database, other: SqliteDatabase.Database) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'patchbay-busy-'));
+  const file = join(dir, 'busy.db');
+  const other = new SqliteDatabase(file);
+  other.exec('create table t (n integer)');
+  const database = await openDatabase(`sqlite:${file}`, options);
+  try {
+    await test(database, other);
+  } finally {
+    other.close();
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('a SQLite transaction while another process holds the write lock', () => {
   it('waits for the lock without blocking the event loop, then commits', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'patchbay-busy-'));
-    const file = join(dir, 'busy.db');
-    const database = await openDatabase(`sqlite:${file}`);
-    // A second connection is another process as far as SQLite's locks go.
-    const other = new SqliteDatabase(file);
-    try {
-      await database.transaction(async (tx) => {
-        await sql`create table t (n integer)`.execute(tx.db);
-      });
+    await withTwoConnections({}, async (database, other) => {
       other.exec('begin immediate');
       let ticks = 0;
       const ticker = setInterval(() => ticks++, 5);
@@ -139,11 +153,7 @@ describe('a SQLite transaction while another process holds the write lock', () =
       expect(Date.now() - started).toBeGreaterThanOrEqual(90);
       expect(ticks).toBeGreaterThanOrEqual(10);
       expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 1 });
-    } finally {
-      other.close();
-      await database.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('relaxes the very first transaction of a connection, and every one after', async () => {
@@ -164,16 +174,7 @@ describe('a SQLite transaction while another process holds the write lock', () =
   });
 
   it('gives up after the busy timeout with SQLITE_BUSY, without blocking the event loop meanwhile', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'patchbay-busy-'));
-    const file = join(dir, 'busy.db');
-    const setup = await openDatabase(`sqlite:${file}`);
-    await setup.transaction(async (tx) => {
-      await sql`create table t (n integer)`.execute(tx.db);
-    });
-    await setup.close();
-    const database = await openDatabase(`sqlite:${file}`, { sqliteBusyTimeoutMs: 200 });
-    const other = new SqliteDatabase(file);
-    try {
+    await withTwoConnections({ sqliteBusyTimeoutMs: 200 }, async (database, other) => {
       other.exec('begin immediate');
       let ran = false;
       let ticks = 0;
@@ -196,11 +197,7 @@ describe('a SQLite transaction while another process holds the write lock', () =
         await sql`insert into t values (1)`.execute(tx.db);
       });
       expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 1 });
-    } finally {
-      other.close();
-      await database.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('refuses a busy timeout that is not a whole number of milliseconds', async () => {
