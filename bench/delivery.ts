@@ -112,8 +112,15 @@ async function bare(url: string, cpuPerRequest: number[]): Promise<number> {
   return (N / elapsed) * 1000;
 }
 
-/** Delivers N events to `url`, or to an in-process no-op handler when `url` is undefined. */
-async function patchbay(url: string | undefined, cpuPerDelivery: number[]): Promise<number> {
+/**
+ * Delivers N events to `url`, or to an in-process no-op handler when `url` is undefined. `busy` gets the
+ * share of the delivery phase the event loop was busy: near 1, the main thread is the bottleneck.
+ */
+async function patchbay(
+  url: string | undefined,
+  cpuPerDelivery: number[],
+  busy: number[] = [],
+): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-delivery-'));
   const config = parseConfig({
     database: { url: `sqlite:${join(dir, 'bench.db')}` },
@@ -133,6 +140,7 @@ async function patchbay(url: string | undefined, cpuPerDelivery: number[]): Prom
   const profiler = process.env.BENCH_PROFILE ? await startProfiler() : undefined;
   const start = performance.now();
   const cpu = process.cpuUsage();
+  const loop = performance.eventLoopUtilization();
   await engine.startWorkers();
   // Progress is read from the attempts counter, not by a query competing with the worker for the
   // database; the clock stops once the store holds every success.
@@ -151,6 +159,7 @@ async function patchbay(url: string | undefined, cpuPerDelivery: number[]): Prom
   const elapsed = performance.now() - start;
   const { user, system } = process.cpuUsage(cpu);
   cpuPerDelivery.push((user + system) / N);
+  busy.push(performance.eventLoopUtilization(loop).utilization);
   await profiler?.stop(process.env.BENCH_PROFILE!);
   const attempts = await sql<{ n: number }>`select count(*) as n from delivery_attempts`.execute(
     engine.database.db,
@@ -183,6 +192,7 @@ const ONLY_PATCHBAY = Boolean(process.env.ONLY_PATCHBAY);
 const bareCpu: number[] = [];
 const httpCpu: number[] = [];
 const handlerCpu: number[] = [];
+const httpBusy: number[] = [];
 
 const receiver = await startReceiver();
 const ours: number[] = [];
@@ -199,12 +209,12 @@ for (let run = -1; run < RUNS; run++) {
   };
   // Alternating in one run, so the ratio of each pair is taken under the same machine conditions.
   const b = ONLY_PATCHBAY ? undefined : sample(base, await bare(receiver.url, warmUp ? [] : bareCpu));
-  const o = sample(ours, await patchbay(receiver.url, warmUp ? [] : httpCpu));
+  const o = sample(ours, await patchbay(receiver.url, warmUp ? [] : httpCpu, warmUp ? [] : httpBusy));
   if (b !== undefined) sample(ratios, o / b);
   if (!ONLY_PATCHBAY) sample(handled, await patchbay(undefined, warmUp ? [] : handlerCpu));
   if (warmUp) continue;
   console.log(
-    `run ${run + 1}: bare undici ${Math.round(base.at(-1) ?? 0)} req/s (${Math.round(bareCpu.at(-1) ?? 0)} µs CPU each), patchbay ${Math.round(ours.at(-1)!)} deliveries/s (${Math.round(httpCpu.at(-1)!)} µs CPU each)` +
+    `run ${run + 1}: bare undici ${Math.round(base.at(-1) ?? 0)} req/s (${Math.round(bareCpu.at(-1) ?? 0)} µs CPU each), patchbay ${Math.round(ours.at(-1)!)} deliveries/s (${Math.round(httpCpu.at(-1)!)} µs CPU each, event loop busy ${Math.round(100 * httpBusy.at(-1)!)} %)` +
       (handled.length > 0
         ? `, to a handler ${Math.round(handled.at(-1)!)}/s (${Math.round(handlerCpu.at(-1)!)} µs CPU each)`
         : ''),
