@@ -127,10 +127,18 @@ for (const { dialect, available } of allDialects) {
       // (no earlier than skew + 1 s of exp rounding before its expiry, and before it expired), so no
       // token was refreshed twice and none lapsed.
       const issued = server.grants;
+      // On failure, the whole timeline: when each grant was issued and its token expires, in ms from the start.
+      const timeline = issued
+        .map((g) => `${g.grantType} at ${g.at - startAt} ms, expires at ${g.accessTokenExp! - startAt} ms`)
+        .join('; ');
       for (let i = 1; i < issued.length; i++) {
         const previousExp = issued[i - 1]!.accessTokenExp!;
-        expect(issued[i]!.at).toBeLessThan(previousExp);
-        expect(issued[i]!.at).toBeGreaterThanOrEqual(previousExp - SKEW_MS - 1000 - 250);
+        expect(issued[i]!.at, `grant ${i} came after its predecessor expired: ${timeline}`).toBeLessThan(
+          previousExp,
+        );
+        expect(issued[i]!.at, `grant ${i} came too early: ${timeline}`).toBeGreaterThanOrEqual(
+          previousExp - SKEW_MS - 1000 - 250,
+        );
       }
       // The last token outlived the run: no expiry went without its refresh.
       expect(issued[issued.length - 1]!.accessTokenExp!).toBeGreaterThan(endAt - 500);
