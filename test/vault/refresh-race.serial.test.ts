@@ -27,16 +27,28 @@ interface WorkerReport {
   errors: string[];
 }
 
-function runWorker(env: Record<string, string>): Promise<WorkerReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+interface Worker {
+  /** Resolves once the process has booted and waits for its start time. */
+  ready: Promise<void>;
+  start(at: number): void;
+  report: Promise<WorkerReport>;
+}
+
+function runWorker(env: Record<string, string>): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let isReady: () => void;
+  const ready = new Promise<void>((resolve) => (isReady = resolve));
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (stdout.startsWith('ready\n')) isReady();
+  });
+  child.stderr.on('data', (d) => (stderr += d));
+  const report = new Promise<WorkerReport>((resolve, reject) => {
     child.on('exit', (code) => {
       const line = stdout.trim().split('\n').pop() ?? '';
       if (code !== 0) return reject(new Error(`worker exited with ${code}: ${stderr}`));
@@ -47,6 +59,12 @@ function runWorker(env: Record<string, string>): Promise<WorkerReport> {
       }
     });
   });
+  return {
+    // A worker that dies while booting fails the test with its stderr instead of leaving it waiting.
+    ready: Promise.race([ready, report.then(() => {})]),
+    start: (at) => child.stdin.end(`${at}\n`),
+    report,
+  };
 }
 
 for (const { dialect, available } of allDialects) {
@@ -79,25 +97,27 @@ for (const { dialect, available } of allDialects) {
           authorizationParams: { prompt: 'consent' },
         },
       });
+      const workers = Array.from({ length: PROCESSES }, () =>
+        runWorker({
+          RACE_DB_URL: testDb.url,
+          PATCHBAY_ENCRYPTION_KEY: t.key,
+          RACE_RESOURCE_URL: server.resourceUrl,
+          RACE_CONNECTION: 'crm',
+          RACE_DURATION_MS: String(DURATION_MS),
+          RACE_CONCURRENCY: String(CONCURRENCY),
+          RACE_SKEW_MS: String(SKEW_MS),
+        }),
+      );
+      // The first token is issued once every process has booted (seconds, on a loaded machine): issued
+      // before, it could expire while no process was running yet to refresh it.
+      await Promise.all(workers.map((w) => w.ready));
       const started = await t.authorization.start('crm', { redirectUri: REDIRECT });
       await t.authorization.complete(await server.authorize(started.url));
       expect(server.grants.map((g) => g.grantType)).toEqual(['authorization_code']);
 
-      const startAt = Date.now() + 2500;
-      const reports = await Promise.all(
-        Array.from({ length: PROCESSES }, () =>
-          runWorker({
-            RACE_DB_URL: testDb.url,
-            PATCHBAY_ENCRYPTION_KEY: t.key,
-            RACE_RESOURCE_URL: server.resourceUrl,
-            RACE_CONNECTION: 'crm',
-            RACE_START_AT: String(startAt),
-            RACE_DURATION_MS: String(DURATION_MS),
-            RACE_CONCURRENCY: String(CONCURRENCY),
-            RACE_SKEW_MS: String(SKEW_MS),
-          }),
-        ),
-      );
+      const startAt = Date.now() + 500;
+      for (const w of workers) w.start(startAt);
+      const reports = await Promise.all(workers.map((w) => w.report));
       const endAt = startAt + DURATION_MS;
       const total = reports.reduce(
         (acc, r) => ({
