@@ -454,21 +454,6 @@ export class DeliveryStore {
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
-
-  async deleteDestination(id: string): Promise<void> {
-    await this.database.db.deleteFrom('destinations').where('id', '=', id).execute();
-  }
-
-  /** Delivery counts by destination and status, for the destinations view and metrics. */
-  async countsByDestination(): Promise<{ destination_id: string; status: DeliveryStatus; n: number }[]> {
-    const rows = await this.database.db
-      .selectFrom('deliveries')
-      .select(['destination_id', 'status'])
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .groupBy(['destination_id', 'status'])
-      .execute();
-    return rows.map((r) => ({ ...r, n: Number(r.n) }));
-  }
 }
 
 /** Read by every routing transaction: a constant text, not rebuilt by the query builder each time. */

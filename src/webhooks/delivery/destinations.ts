@@ -317,10 +317,6 @@ export class DestinationRegistry {
     return state;
   }
 
-  cachedState(id: string): DestinationState | undefined {
-    return this.states.get(id);
-  }
-
   async enable(id: string): Promise<DestinationState> {
     const now = this.clock.now();
     const updated = await this.store.updateDestination(id, {
