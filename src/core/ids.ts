@@ -53,11 +53,3 @@ export function ulid(now: number = Date.now()): string {
 export function newId(prefix: string, now?: number): string {
   return `${prefix}_${ulid(now)}`;
 }
-
-/** The millisecond timestamp encoded in a ULID (or prefixed id). */
-export function idTime(id: string): number {
-  const raw = id.slice(id.indexOf('_') + 1, id.indexOf('_') + 11);
-  let time = 0;
-  for (const ch of raw) time = time * 32 + ALPHABET.indexOf(ch);
-  return time;
-}

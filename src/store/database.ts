@@ -60,9 +60,6 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Default SQLite location when nothing is configured. */
-export const DEFAULT_SQLITE_PATH = './.patchbay/patchbay.db';
-
 export function parseDatabaseUrl(url: string): { dialect: DialectName; location: string } {
   if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', location: url };
   if (url === ':memory:' || url === 'sqlite::memory:') return { dialect: 'sqlite', location: ':memory:' };
