@@ -45,7 +45,7 @@ function runWorker(env: Record<string, string>): Worker {
   const ready = new Promise<void>((resolve) => (isReady = resolve));
   child.stdout.on('data', (d) => {
     stdout += d;
-    if (stdout.startsWith('ready\n')) isReady();
+    if (/^ready$/m.test(stdout)) isReady();
   });
   child.stderr.on('data', (d) => (stderr += d));
   const report = new Promise<WorkerReport>((resolve, reject) => {
