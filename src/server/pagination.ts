@@ -36,9 +36,9 @@ export function toPage<T extends { id: string }>(rows: T[], limit: number): Page
 
 /**
  * `since` as an ISO date/time, epoch milliseconds, or a duration before `now` (`90m`, `2h`, `7d`, `1h30m`):
- * `--since 2h` is what people type.
+ * `--since 2h` is what people type. `now` is the caller's clock (the engine's, in the API).
  */
-export function parseSince(since: string | undefined, now: number = Date.now()): number | undefined {
+export function parseSince(since: string | undefined, now: number): number | undefined {
   if (since === undefined || since === '') return undefined;
   let ms: number;
   if (/^\d+$/.test(since)) ms = Number(since);

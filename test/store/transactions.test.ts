@@ -136,6 +136,25 @@ async function withTwoConnections(
   }
 }
 
+describe('a relaxed SQLite transaction', () => {
+  it('relaxes the very first transaction of a connection, and every one after', async () => {
+    // SQLite applies `PRAGMA synchronous = …` and `busy_timeout = …` while preparing the statement: a
+    // prepared one run again did nothing the first time, so a new connection's first relaxed
+    // transaction was durable, and its first contended BEGIN blocked the event loop.
+    const database = await openDatabase('sqlite::memory:');
+    try {
+      for (let round = 0; round < 3; round++) {
+        expect(await database.transaction((tx) => commitSetting(database, tx), { durable: false })).toBe(
+          'NORMAL',
+        );
+        expect(await commitSetting(database)).toBe('FULL');
+      }
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe('a SQLite transaction while another process holds the write lock', () => {
   it('waits for the lock without blocking the event loop, then commits', async () => {
     await withTwoConnections({}, async (database, other) => {
@@ -154,23 +173,6 @@ describe('a SQLite transaction while another process holds the write lock', () =
       expect(ticks).toBeGreaterThanOrEqual(10);
       expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 1 });
     });
-  });
-
-  it('relaxes the very first transaction of a connection, and every one after', async () => {
-    // SQLite applies `PRAGMA synchronous = …` and `busy_timeout = …` while preparing the statement: a
-    // prepared one run again did nothing the first time, so a new connection's first relaxed
-    // transaction was durable, and its first contended BEGIN blocked the event loop.
-    const database = await openDatabase('sqlite::memory:');
-    try {
-      for (let round = 0; round < 3; round++) {
-        expect(await database.transaction((tx) => commitSetting(database, tx), { durable: false })).toBe(
-          'NORMAL',
-        );
-        expect(await commitSetting(database)).toBe('FULL');
-      }
-    } finally {
-      await database.close();
-    }
   });
 
   it('gives up after the busy timeout with SQLITE_BUSY, without blocking the event loop meanwhile', async () => {

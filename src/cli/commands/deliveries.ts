@@ -48,7 +48,7 @@ export function deliveriesCommand(): Command {
         if (o.status !== undefined && !STATUSES.includes(o.status))
           throw new CliError(`--status must be one of ${STATUSES.join(', ')}, got "${o.status}"`);
         const limit = parseLimit(o.limit, 10_000);
-        const since = parseSince(o.since);
+        const since = parseSince(o.since, Date.now());
         const after = decodeCursor(o.cursor);
         await withEngine(o, async (engine) => {
           const rows = await engine.deliveries.list({
@@ -181,7 +181,7 @@ export function destinationsCommand(): Command {
     .option('--limit <n>', 'at most this many', '10000')
     .option('-c, --config <file>', 'config file')
     .action(async (id: string, o: GlobalOptions & { since: string; limit: string }) => {
-      const since = parseSince(o.since)!;
+      const since = parseSince(o.since, Date.now())!;
       const limit = parseLimit(o.limit, 10_000);
       await withEngine(o, async (engine) => {
         const bar = progressBar(`recovering ${id}`);

@@ -33,7 +33,7 @@ export function eventsCommand(): Command {
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
         throw new CliError(`--limit must be an integer from 1 to 10000, got "${options.limit}"`);
       }
-      const since = parseSince(options.since);
+      const since = parseSince(options.since, Date.now());
       const after = decodeCursor(options.cursor);
       await withEngine(options, async (engine) => {
         const rows = await engine.pipeline.store.list({
