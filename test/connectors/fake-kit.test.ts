@@ -58,7 +58,10 @@ describe('fake kit', () => {
     expect((await post('/count')).status).toBe(503);
     expect((await post('/count')).status).toBe(503);
     expect((await post('/count')).status).toBe(200);
-    const stats = await (await fetch(`${fake.url}/_fake/stats`)).json();
+    const stats = (await (await fetch(`${fake.url}/_fake/stats`)).json()) as {
+      counters: Record<string, number>;
+      value: number;
+    };
     expect(stats.counters).toMatchObject({ requests: 3, faults: 2, 'status:503': 2, 'status:200': 1 });
     expect(stats.value).toBe(1);
   });
@@ -77,7 +80,8 @@ describe('fake kit', () => {
     await post('/_fake/reset');
     expect(provider.value).toBe(0);
     expect((await post('/count')).status).toBe(200);
-    expect((await (await fetch(`${fake.url}/_fake/faults`)).json()).rules).toEqual([]);
+    const faults = (await (await fetch(`${fake.url}/_fake/faults`)).json()) as { rules: unknown[] };
+    expect(faults.rules).toEqual([]);
   });
 
   it('moves its clock and runs what fell due', async () => {
@@ -86,7 +90,7 @@ describe('fake kit', () => {
     const start = fake.clock.now();
     fake.clock.at(start + 3_600_000, () => ran.push(1));
     fake.clock.at(start + 7_200_000, () => ran.push(2));
-    const answer = await (await post('/_fake/clock', { advanceMs: 3_600_000 })).json();
+    const answer = (await (await post('/_fake/clock', { advanceMs: 3_600_000 })).json()) as { now: string };
     expect(Date.parse(answer.now)).toBeGreaterThanOrEqual(start + 3_600_000);
     expect(ran).toEqual([1]);
     expect((await post('/_fake/clock', { advanceMs: -1 })).status).toBe(400);
