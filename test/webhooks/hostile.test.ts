@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -28,6 +28,7 @@ const SW_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const SECRET = 'a-shared-secret-for-tests';
 const URL = 'https://hooks.example.com/webhooks/hs?portal=1';
 const BODY = '{"id":"evt_1","type":"thing.happened","value":[]}';
+const SENDGRID = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
 interface Case {
   scheme: WebhookSchemeName;
@@ -106,6 +107,20 @@ const cases: Case[] = [
     },
     signatureHeader: 'x-signature',
     timestampHeader: 'x-timestamp',
+  },
+  {
+    scheme: 'sendgrid',
+    secret: SENDGRID.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    sign: (body, ts) => ({
+      'x-twilio-email-event-webhook-signature': sign(
+        'sha256',
+        Buffer.concat([Buffer.from(ts), Buffer.from(body)]),
+        SENDGRID.privateKey,
+      ).toString('base64'),
+      'x-twilio-email-event-webhook-timestamp': ts,
+    }),
+    signatureHeader: 'x-twilio-email-event-webhook-signature',
+    timestampHeader: 'x-twilio-email-event-webhook-timestamp',
   },
 ];
 

@@ -177,3 +177,40 @@ describe('Slack vector', () => {
     });
   });
 });
+
+describe('SendGrid vectors', () => {
+  interface SgCase {
+    publicKey: string;
+    timestamp: string;
+    payload: string;
+    signature: string;
+    note?: string;
+    why?: string;
+  }
+  const run = (c: SgCase, nowSeconds = Number(c.timestamp)) =>
+    verifyWebhook('sendgrid', {
+      rawBody: c.payload,
+      headers: {
+        'X-Twilio-Email-Event-Webhook-Signature': c.signature,
+        'X-Twilio-Email-Event-Webhook-Timestamp': c.timestamp,
+      },
+      secrets: [c.publicKey],
+      now: nowSeconds * 1000,
+    });
+  it.each(vectors.sendgrid.valid as SgCase[])('accepts the published signature: $note', (c) => {
+    expect(run(c)).toEqual({
+      ok: true,
+      scheme: 'sendgrid',
+      secretIndex: 0,
+      timestamp: Number(c.timestamp) * 1000,
+    });
+  });
+  it.each(vectors.sendgrid.invalid as SgCase[])('rejects: $why', (c) => {
+    expect(run(c)).toMatchObject({ ok: false, code: 'SIGNATURE_INVALID', status: 401 });
+  });
+  it.each(vectors.sendgrid.valid as SgCase[])('rejects $note 301 s late or early', (c) => {
+    expect(run(c, Number(c.timestamp) + 301)).toMatchObject({ ok: false, code: 'TIMESTAMP_OUT_OF_RANGE' });
+    expect(run(c, Number(c.timestamp) - 301)).toMatchObject({ ok: false, code: 'TIMESTAMP_OUT_OF_RANGE' });
+    expect(run(c, Number(c.timestamp) + 300)).toMatchObject({ ok: true });
+  });
+});

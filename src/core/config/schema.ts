@@ -58,6 +58,7 @@ export const VERIFY_SCHEMES = [
   'hubspot-v3',
   'slack',
   'msgraph',
+  'sendgrid',
   'hmac-sha256',
   'none',
 ] as const;

@@ -5,6 +5,7 @@ import { hubspotV1Scheme, hubspotV2Scheme, hubspotV3Scheme } from './hubspot-sch
 import { msgraphScheme } from './msgraph-scheme.js';
 import { noneScheme } from './none-scheme.js';
 import type { SchemeDefinition } from './scheme.js';
+import { sendgridScheme } from './sendgrid-scheme.js';
 import { slackScheme } from './slack-scheme.js';
 import { standardWebhooksScheme } from './standard-webhooks-scheme.js';
 import { stripeScheme } from './stripe-scheme.js';
@@ -19,6 +20,7 @@ const definitions: Record<WebhookSchemeName, SchemeDefinition> = {
   'hubspot-v3': hubspotV3Scheme,
   slack: slackScheme,
   msgraph: msgraphScheme,
+  sendgrid: sendgridScheme,
   'hmac-sha256': hmacSha256Scheme,
   none: noneScheme,
 };

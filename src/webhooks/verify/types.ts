@@ -13,6 +13,7 @@ export type WebhookSchemeName =
   | 'hubspot-v3'
   | 'slack'
   | 'msgraph'
+  | 'sendgrid'
   | 'hmac-sha256'
   | 'none';
 
