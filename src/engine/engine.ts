@@ -5,6 +5,7 @@ import type { PatchbayConfig } from '../core/config/index.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { EventPublisher } from '../core/publisher.js';
+import { type Connector, createGuardedDispatcherFactory, type Resolver } from '../http/ssrf/index.js';
 import { type Database, openDatabase } from '../store/database.js';
 import { DeliveryStore } from '../store/delivery-store.js';
 import { type LimitStores, openLimitStores } from '../store/limits/index.js';
@@ -30,7 +31,6 @@ import { WebhookIngress } from '../webhooks/ingress.js';
 import { EventPipeline, type PublishRequest, type PublishResult } from '../webhooks/pipeline.js';
 import { signStandardWebhook } from '../webhooks/sign/standard-webhooks.js';
 import { SourceService } from '../webhooks/source-service.js';
-import { type Connector, createGuardedDispatcherFactory, type Resolver } from '../webhooks/ssrf/index.js';
 
 export interface EngineOptions {
   config: PatchbayConfig;

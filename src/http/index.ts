@@ -20,3 +20,4 @@ export type {
 } from './http-types.js';
 export { nextLink } from './link-header.js';
 export { type Page, type PageStrategy, type PaginateOptions, paginate, paginatePages } from './paginate.js';
+export * from './ssrf/index.js';

@@ -3,6 +3,8 @@
  * Webhooks signing, and the SSRF guard for outbound deliveries. The Fastify adapter is in
  * `./fastify.js` (exported here too; it needs Fastify only for types).
  */
+
+export * from '../http/ssrf/index.js';
 export {
   createWebhookPreHandler,
   type FastifyWebhookOptions,
@@ -12,5 +14,4 @@ export {
   webhookVerification,
 } from './fastify.js';
 export * from './sign/index.js';
-export * from './ssrf/index.js';
 export * from './verify/index.js';

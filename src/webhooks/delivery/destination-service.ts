@@ -6,7 +6,7 @@ import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
 import { encryptedColumn, type Vault } from '../../vault/vault.js';
 import { decodeWebhookSecret } from '../sign/standard-webhooks.js';
-import { checkDestinationUrl } from '../ssrf/index.js';
+import { checkDestinationUrl } from '../../http/ssrf/index.js';
 import { type DestinationRegistry, type HttpDestination, httpDestinationFromConfig } from './destinations.js';
 
 /** The vault column holding API destinations' secrets and headers (re-encrypted by key rotation). */

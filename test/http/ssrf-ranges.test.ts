@@ -8,7 +8,7 @@ import {
   parseCidr,
   parseCidrList,
   parseIp,
-} from '../../src/webhooks/ssrf/index.js';
+} from '../../src/http/ssrf/index.js';
 
 describe('classifying addresses', () => {
   it.each([

@@ -7,8 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/testing/fake-clock.js';
-import { HttpSender } from '../../src/webhooks/delivery/http-sender.js';
 import {
   type Connector,
   createGuardedAgent,
@@ -17,7 +15,9 @@ import {
   type ResolvedAddress,
   type Resolver,
   systemResolver,
-} from '../../src/webhooks/ssrf/index.js';
+} from '../../src/http/ssrf/index.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { HttpSender } from '../../src/webhooks/delivery/http-sender.js';
 
 /** A resolver from a table; records every lookup. Nothing here ever asks real DNS. */
 function tableResolver(table: Record<string, string[] | (() => string[])>) {
