@@ -23,6 +23,26 @@ export { ErrorCode, isPatchbayError, PatchbayError } from './core/errors.js';
 export type { EventPublisher, PublishInput } from './core/publisher.js';
 export { Engine, type EngineOptions } from './engine/index.js';
 export {
+  type Checkpoint,
+  type ConflictPolicy,
+  CursorExpiredError,
+  defineSync,
+  defineSyncModel,
+  type FetchContext,
+  isCursorExpired,
+  type LocalChange,
+  type PushFunction,
+  type PushOutcome,
+  type SyncContext,
+  type SyncDefinition,
+  type SyncDefinitionInput,
+  type SyncMode,
+  type SyncModel,
+  type SyncModelDefinition,
+  type SyncPage,
+  type SyncRecord,
+} from './sync/index.js';
+export {
   createWebhookVerifier,
   generateWebhookSecret,
   signStandardWebhook,

@@ -30,6 +30,9 @@ export const ErrorCode = {
   RESPONSE_INVALID: 'RESPONSE_INVALID',
   /** Some items of a batch failed (a 207, or per-item errors in a 2xx); the rest succeeded. */
   PARTIAL: 'PARTIAL',
+  // syncs
+  /** A sync's provider no longer accepts the cursor it was given (HubSpot's stale `after`, Graph's 410). */
+  CURSOR_EXPIRED: 'CURSOR_EXPIRED',
   // webhooks
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',
