@@ -72,6 +72,21 @@ describe('fake kit', () => {
     await expect(post('/count')).rejects.toThrow();
   });
 
+  it('holds the answer back after the provider acted, until the fake closes, for a hold fault', async () => {
+    const provider = counterProvider();
+    fake = await startFakeServer(provider);
+    await post('/_fake/faults', { path: '/count', holdAnswerMs: 60_000 });
+    let settled = false;
+    const answer = post('/count', { by: 5 }).finally(() => {
+      settled = true;
+    });
+    while (provider.value !== 5) await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    await fake.close();
+    fake = undefined;
+    expect((await answer).status).toBe(200);
+  });
+
   it('seeds and resets the provider state, faults and counters', async () => {
     const provider = counterProvider();
     fake = await startFakeServer(provider);

@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The body's bytes exactly as received (signatures, echo checks). */
     rawBody?: Buffer;
+    /** Set by a `holdAnswerMs` fault: the answer waits this long after the provider handled the request. */
+    holdAnswerMs?: number;
   }
 }
 
@@ -76,6 +78,17 @@ export async function startFakeServer(
   const counters = new Map<string, number>();
   const count = (name: string, by = 1) => counters.set(name, (counters.get(name) ?? 0) + by);
   const host = options.host ?? '127.0.0.1';
+  const held = new Set<() => void>();
+  const hold = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const release = () => {
+        clearTimeout(timer);
+        held.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms);
+      held.add(release);
+    });
   const kit: FakeKit = {
     clock,
     faults,
@@ -115,12 +128,17 @@ export async function startFakeServer(
         request.raw.socket.destroy();
         return reply.hijack();
       }
+      if (rule.holdAnswerMs) request.holdAnswerMs = rule.holdAnswerMs;
       if (rule.status !== undefined) {
         return reply
           .status(rule.status)
           .headers(rule.headers ?? {})
           .send(rule.body === undefined ? '' : rule.body);
       }
+    });
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (request.holdAnswerMs) await hold(request.holdAnswerMs);
+      return payload;
     });
     app.addHook('onResponse', async (request, reply) => {
       if (request.url.startsWith('/_fake')) return;
@@ -145,6 +163,7 @@ export async function startFakeServer(
     clock,
     faults,
     async close() {
+      for (const release of [...held]) release();
       await provider.close?.();
       clock.close();
       await Promise.all([plain.close(), secure?.close()]);

@@ -15,6 +15,12 @@ export interface FaultRule {
   delayMs?: number;
   /** Destroy the connection without an answer. */
   reset?: boolean;
+  /**
+   * Let the provider handle the request (its effects happen), then hold its answer back this long, in
+   * ms: the caller sees nothing while the provider has already acted — the window a crash between a
+   * send and its answer falls into. Closing the fake releases held answers.
+   */
+  holdAnswerMs?: number;
   /** How many matching requests the rule applies to. Defaults to 1; 0 means until removed. */
   times?: number;
 }
