@@ -7,25 +7,42 @@ import type { Logger } from '../core/logger.js';
 import type { CircuitBreaker, CircuitBreakerOptions } from '../resilience/circuit-breaker.js';
 import type { Classifier, ClassifierOverrides } from '../resilience/classification.js';
 import type { ConcurrencyLimiterOptions } from '../resilience/concurrency-limiter.js';
+import type { FixedWindowLimiterOptions } from '../resilience/fixed-window-limiter.js';
 import { invalidOption } from '../resilience/options.js';
 import type { RateLimiter } from '../resilience/rate-limiter.js';
 import type { RetryOptions } from '../resilience/retry-policy.js';
 import type { RollingWindowLimiterOptions } from '../resilience/rolling-window-limiter.js';
 import type { TokenBucketLimiterOptions } from '../resilience/token-bucket-limiter.js';
 import type { AuthProvider, ConnectionAuthResolver } from './auth-provider.js';
+import type { UpstreamErrorReader } from './upstream-error.js';
 
 /** Policy options the client fills in itself (one clock, classifier and registry for all of them). */
 type Injected = 'clock' | 'classifier' | 'registry';
 
 /**
+ * The calls a limit applies to, when not all of them: HubSpot's search endpoints have a bucket of
+ * their own. `path` is tested against the URL's path (`/crm/v3/objects/contacts/search`).
+ */
+export interface CallMatch {
+  /** Upper-case method; any when absent. */
+  method?: string;
+  path?: RegExp;
+}
+
+/** Which calls a declarative limit applies to. Defaults to every call. */
+type Scoped = { only?: CallMatch };
+
+/**
  * One rate limit. `{ limit, windowMs }` is a rolling window (never more than `limit` starts in any
- * `windowMs`); `kind` picks the others. A `store` shares the limit across processes (SQL or Redis,
- * from `patchbay`'s store module); `name` is the key in it (defaults to the client's `name`).
+ * `windowMs`); `kind` picks the others (`fixed-window`: a count reset at fixed instants, such as a
+ * daily quota). A `store` shares the limit across processes (SQL or Redis, from `patchbay`'s store
+ * module); `name` is the key in it (defaults to the client's `name`).
  */
 export type RateLimitSpec =
-  | ({ kind?: 'rolling-window' } & Omit<RollingWindowLimiterOptions, Injected>)
-  | ({ kind: 'token-bucket' } & Omit<TokenBucketLimiterOptions, Injected>)
-  | ({ kind: 'concurrency' } & Omit<ConcurrencyLimiterOptions, Injected>)
+  | ({ kind?: 'rolling-window' } & Scoped & Omit<RollingWindowLimiterOptions, Injected>)
+  | ({ kind: 'fixed-window' } & Scoped & Omit<FixedWindowLimiterOptions, Injected>)
+  | ({ kind: 'token-bucket' } & Scoped & Omit<TokenBucketLimiterOptions, Injected>)
+  | ({ kind: 'concurrency' } & Scoped & Omit<ConcurrencyLimiterOptions, Injected>)
   | RateLimiter;
 
 export interface HttpClientOptions {
@@ -62,6 +79,11 @@ export interface HttpClientOptions {
   registry?: Registry;
   /** Connector-specific classification, or a whole classifier. Defaults to the shared table. */
   classify?: ClassifierOverrides | Classifier;
+  /**
+   * Reads the provider's error body (its message, code, and what its words say about retrying: HubSpot's
+   * `policyName`). Defaults to none: the status and headers decide.
+   */
+  readError?: UpstreamErrorReader;
   /** Defaults to the system clock. */
   clock?: Clock;
   /** Defaults to `trace.getTracer('patchbay')` (a no-op until the application registers an SDK). */
@@ -92,6 +114,7 @@ export const HTTP_CLIENT_OPTIONS = [
   'logger',
   'registry',
   'classify',
+  'readError',
   'clock',
   'tracer',
 ] as const;

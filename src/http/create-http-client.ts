@@ -91,6 +91,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const clock: Clock = options.clock ?? systemClock;
   const classifier = toClassifier(options.classify);
   const registry = options.registry;
+  const readError = options.readError;
+  if (readError !== undefined && typeof readError !== 'function')
+    throw invalidOption('readError', 'a function', readError);
 
   const ownPool = options.dispatcher === undefined;
   const dispatcher: Dispatcher =
@@ -133,7 +136,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   ];
   const handler: Handler = chain.reduceRight<Handler>(
     (next, interceptor) => interceptor(next),
-    transport(dispatcher, classifier, clock),
+    transport(dispatcher, classifier, clock, readError),
   );
 
   const newCall = (request: HttpRequest): HttpCall => {

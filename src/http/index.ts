@@ -4,7 +4,12 @@
 export { ErrorCode, isPatchbayError, PatchbayError } from '../core/errors.js';
 export type { Authorization, AuthProvider, AuthRequest, ConnectionAuthResolver } from './auth-provider.js';
 export { type BatchOptions, type BatchResult, batch, type FailedChunk } from './batch.js';
-export { type HttpClientOptions, httpClientDefaults, type RateLimitSpec } from './client-options.js';
+export {
+  type CallMatch,
+  type HttpClientOptions,
+  httpClientDefaults,
+  type RateLimitSpec,
+} from './client-options.js';
 export { createHttpClient, type HttpClient } from './create-http-client.js';
 export { type HttpMetrics, httpMetrics } from './http-metrics.js';
 export type {
@@ -21,3 +26,4 @@ export type {
 export { nextLink } from './link-header.js';
 export { type Page, type PageStrategy, type PaginateOptions, paginate, paginatePages } from './paginate.js';
 export * from './ssrf/index.js';
+export type { UpstreamAnswer, UpstreamErrorReader, UpstreamErrorReading } from './upstream-error.js';

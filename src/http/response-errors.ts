@@ -5,6 +5,7 @@ import type { Classification } from '../resilience/classification.js';
 import { errorCodeOf, NOT_SENT_CODES, TRANSIENT_NETWORK_CODES } from '../resilience/classification.js';
 import { retryDelayFromHeaders } from '../resilience/retry-after.js';
 import type { CallState, HttpCall } from './http-types.js';
+import type { UpstreamErrorReading } from './upstream-error.js';
 
 /** The URL as it may appear in a message or a log line: secret query values and userinfo replaced. */
 export function safeUrl(url: URL, state: CallState): string {
@@ -23,8 +24,9 @@ export function errorFromResponse(
   text: string,
   classification: Classification,
   now: number,
+  reading?: UpstreamErrorReading,
 ): PatchbayError {
-  const retryAfterMs = retryDelayFromHeaders(headers, now);
+  const retryAfterMs = retryDelayFromHeaders(headers, now) ?? reading?.retryAfterMs;
   const code =
     status === 429
       ? ErrorCode.RATE_LIMITED
@@ -32,14 +34,29 @@ export function errorFromResponse(
         ? ErrorCode.HTTP_SERVER_ERROR
         : ErrorCode.HTTP_CLIENT_ERROR;
   const body = truncateBody(scrubSecrets(text, call.state.secrets));
-  return new PatchbayError(code, `${call.method} ${safeUrl(call.url, call.state)} answered ${status}`, {
-    status,
-    headers: redactHeaders(headers),
-    body,
-    ...(retryAfterMs !== undefined && { retryAfterMs }),
-    data: { classification, source: 'upstream' },
-  });
+  const said = reading?.message
+    ? `: ${truncateBody(scrubSecrets(reading.message, call.state.secrets), MESSAGE_LIMIT)}`
+    : '';
+  return new PatchbayError(
+    code,
+    `${call.method} ${safeUrl(call.url, call.state)} answered ${status}${said}`,
+    {
+      status,
+      headers: redactHeaders(headers),
+      body,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+      data: {
+        classification,
+        source: 'upstream',
+        ...(reading?.code !== undefined && { upstreamCode: reading.code }),
+        ...(reading?.details !== undefined && { upstream: reading.details }),
+      },
+    },
+  );
 }
+
+/** The provider's words in a message stay short: the whole body is on the error already. */
+const MESSAGE_LIMIT = 300;
 
 /**
  * The error for a request that got no answer. Timeouts and aborts keep their own codes; a connection

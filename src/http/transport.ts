@@ -4,13 +4,36 @@ import type { Classifier } from '../resilience/classification.js';
 import { NEVER_ABORTED } from '../resilience/timers.js';
 import type { Handler, HttpCall, RawResponse } from './http-types.js';
 import { errorFromFailure, errorFromResponse } from './response-errors.js';
+import type { UpstreamErrorReader, UpstreamErrorReading } from './upstream-error.js';
 
 /**
  * The innermost stage: one attempt on the undici dispatcher. It answers only successes (2xx, 304) and
  * partial batch answers; every other outcome is thrown as a `PatchbayError`, classified once here.
  * Redirects are not followed: a redirect to another host would carry the credentials there.
  */
-export function transport(dispatcher: Dispatcher, classifier: Classifier, clock: Clock): Handler {
+export function transport(
+  dispatcher: Dispatcher,
+  classifier: Classifier,
+  clock: Clock,
+  readError?: UpstreamErrorReader,
+): Handler {
+  const refused = (
+    call: HttpCall,
+    status: number,
+    headers: Record<string, string>,
+    payload: string | Buffer,
+  ) => {
+    const text = payload.toString('utf8');
+    const now = clock.now();
+    let reading: UpstreamErrorReading | undefined;
+    try {
+      reading = readError?.({ status, headers, body: text }, now);
+    } catch {
+      // A reader that trips on a body it did not expect must not hide the upstream's answer.
+    }
+    const classification = reading?.classification ?? classifier.response({ status, headers });
+    return errorFromResponse(call, status, headers, text, classification, now, reading);
+  };
   return async (call: HttpCall): Promise<RawResponse> => {
     call.state.attempts++;
     let response: Dispatcher.ResponseData;
@@ -64,7 +87,7 @@ export function transport(dispatcher: Dispatcher, classifier: Classifier, clock:
         attempts: call.state.attempts,
       };
     }
-    throw errorFromResponse(call, status, headers, payload.toString('utf8'), classification, clock.now());
+    throw refused(call, status, headers, payload);
   };
 }
 

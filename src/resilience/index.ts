@@ -29,6 +29,7 @@ export {
   type TripPolicy,
 } from './breaker-trip.js';
 export { Bulkhead, type BulkheadOptions } from './bulkhead.js';
+export { calendarDay, checkTimeZone } from './calendar-day.js';
 export {
   type BreakerTicket,
   CircuitBreaker,
@@ -49,9 +50,10 @@ export {
   TRANSIENT_STATUSES,
 } from './classification.js';
 export { ConcurrencyLimiter, type ConcurrencyLimiterOptions } from './concurrency-limiter.js';
+export { FixedWindowLimiter, type FixedWindowLimiterOptions } from './fixed-window-limiter.js';
 export { pipeline } from './pipeline.js';
 export type { ExecuteOptions, Policy, PolicyContext } from './policy.js';
-export { type ProviderQuota, parseQuotaHeaders } from './quota-headers.js';
+export { DAY_MS, type ProviderQuota, parseQuotaHeaders } from './quota-headers.js';
 export {
   type GcraRequest,
   type Grant,

@@ -32,7 +32,8 @@ export interface RateLimitFeedback {
   status?: number;
   /** From `Retry-After` or a reset header, when the upstream refused us. */
   retryAfterMs?: number;
-  quota?: ProviderQuota;
+  /** Every quota the answer reported (HubSpot reports its 10 s and its daily count together). */
+  quotas?: readonly ProviderQuota[];
 }
 
 export interface RateLimiter {
@@ -107,6 +108,17 @@ export abstract class StoreRateLimiter implements RateLimiter {
   }
   protected onRelease(_token: string): void {}
   protected abstract reduce(store: RateLimitStore, quota: ProviderQuota, now: number): Promise<void>;
+  /**
+   * Whether a quota the provider reported is this limit's. A quota over another window (HubSpot's
+   * daily count next to its 10 s one) says nothing about ours; one without a window may be anyone's.
+   */
+  protected concerns(quota: ProviderQuota): boolean {
+    return quota.windowMs === undefined;
+  }
+  /** The store key the limit counts under at `now` (a calendar window's key changes with the window). */
+  protected keyAt(_now: number): string {
+    return this.name;
+  }
 
   async acquire(options: AcquireOptions = {}): Promise<RateLimitPermit> {
     const cost = checkInteger(`rate limiter "${this.name}" cost`, options.cost ?? 1, 1, this.capacity);
@@ -153,17 +165,22 @@ export abstract class StoreRateLimiter implements RateLimiter {
   async observe(feedback: RateLimitFeedback): Promise<void> {
     if (!this.adaptive) return;
     const now = this.clock.now();
-    const { quota, retryAfterMs, status } = feedback;
+    const { retryAfterMs, status } = feedback;
+    const quotas = (feedback.quotas ?? []).filter((quota) => this.concerns(quota));
     let until: number | undefined;
     if (retryAfterMs !== undefined && (status === 429 || status === 403 || status === 503))
       until = now + retryAfterMs;
-    else if (quota?.remaining === 0 && quota.resetAt !== undefined) until = quota.resetAt;
+    else {
+      for (const quota of quotas) {
+        if (quota.remaining === 0 && quota.resetAt !== undefined) until = Math.max(until ?? 0, quota.resetAt);
+      }
+    }
     if (until !== undefined && until > now && until - now <= MAX_BLOCK_MS) {
       const at = until;
-      await this.withStore((store) => store.block(this.name, at));
+      await this.withStore((store) => store.block(this.keyAt(now), at));
       return;
     }
-    if (quota) await this.withStore((store) => this.reduce(store, quota, now));
+    for (const quota of quotas) await this.withStore((store) => this.reduce(store, quota, now));
   }
 
   /** Wakes the line's head so it asks the store again now (a local slot was released). */

@@ -69,9 +69,11 @@ export class RollingWindowLimiter extends StoreRateLimiter {
     return store.acquireWindow(this.name, { limit: this.limit, windowMs: this.effectiveWindowMs, now, cost });
   }
 
+  protected override concerns(quota: ProviderQuota): boolean {
+    return quota.windowMs === undefined || quota.windowMs === this.windowMs;
+  }
+
   protected async reduce(store: RateLimitStore, quota: ProviderQuota, now: number): Promise<void> {
-    // A quota over another window (HubSpot's daily count next to the 10 s one) says nothing about ours.
-    if (quota.windowMs !== undefined && quota.windowMs !== this.windowMs) return;
     if (quota.remaining >= this.limit) return;
     await store.reduceWindow(this.name, {
       limit: this.limit,

@@ -53,6 +53,10 @@ export class TokenBucketLimiter extends StoreRateLimiter {
     return store.acquireGcra(this.name, { intervalMs: this.intervalMs, burst: this.burst, now, cost });
   }
 
+  protected override concerns(quota: ProviderQuota): boolean {
+    return quota.windowMs === undefined || quota.windowMs === this.periodMs;
+  }
+
   protected async reduce(store: RateLimitStore, quota: ProviderQuota, now: number): Promise<void> {
     if (quota.remaining >= this.burst) return;
     await store.reduceGcra(this.name, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseQuotaHeaders } from '../../src/resilience/quota-headers.js';
+import { DAY_MS, parseQuotaHeaders } from '../../src/resilience/quota-headers.js';
 import { parseRetryAfter, retryDelayFromHeaders } from '../../src/resilience/retry-after.js';
 
 const now = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -57,7 +57,7 @@ describe('Retry-After and provider headers', () => {
         },
         now,
       ),
-    ).toEqual({ remaining: 42, limit: 100, windowMs: 10_000 });
+    ).toEqual([{ remaining: 42, limit: 100, windowMs: 10_000 }]);
     expect(
       parseQuotaHeaders(
         {
@@ -67,11 +67,28 @@ describe('Retry-After and provider headers', () => {
         },
         now,
       ),
-    ).toEqual({ remaining: 0, limit: 5000, resetAt: now + 60_000 });
-    expect(parseQuotaHeaders({ 'ratelimit-remaining': '3', 'ratelimit-reset': '2' }, now)).toEqual({
-      remaining: 3,
-      resetAt: now + 2000,
-    });
-    expect(parseQuotaHeaders({ 'x-ratelimit-remaining': 'lots' }, now)).toBeUndefined();
+    ).toEqual([{ remaining: 0, limit: 5000, resetAt: now + 60_000 }]);
+    expect(parseQuotaHeaders({ 'ratelimit-remaining': '3', 'ratelimit-reset': '2' }, now)).toEqual([
+      { remaining: 3, resetAt: now + 2000 },
+    ]);
+    expect(parseQuotaHeaders({ 'x-ratelimit-remaining': 'lots' }, now)).toEqual([]);
+  });
+
+  it("reads HubSpot's 10 s and daily counts as two quotas of one answer", () => {
+    expect(
+      parseQuotaHeaders(
+        {
+          'x-hubspot-ratelimit-remaining': '97',
+          'x-hubspot-ratelimit-max': '100',
+          'x-hubspot-ratelimit-interval-milliseconds': '10000',
+          'x-hubspot-ratelimit-daily': '250000',
+          'x-hubspot-ratelimit-daily-remaining': '1203',
+        },
+        now,
+      ),
+    ).toEqual([
+      { remaining: 97, limit: 100, windowMs: 10_000 },
+      { remaining: 1203, limit: 250_000, windowMs: DAY_MS },
+    ]);
   });
 });

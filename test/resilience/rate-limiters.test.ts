@@ -121,14 +121,14 @@ describe('rolling-window limiter', () => {
     const first = await limiter.acquire();
     expect(first.remaining).toBe(9);
     // Another client shares the quota: the provider has 2 left, not 9.
-    await limiter.observe({ status: 200, quota: { remaining: 2, windowMs: 1000, limit: 10 } });
+    await limiter.observe({ status: 200, quotas: [{ remaining: 2, windowMs: 1000, limit: 10 }] });
     await limiter.acquire();
     await limiter.acquire();
     const fourth = track(limiter.acquire());
     await untilSleeping(clock);
     expect(fourth.settled()).toBe(false);
     // A quota over another window (a daily count) is ignored.
-    await limiter.observe({ quota: { remaining: 0, windowMs: 86_400_000 } });
+    await limiter.observe({ quotas: [{ remaining: 0, windowMs: 86_400_000 }] });
     await clock.advance(1000);
     await fourth.result;
   });
@@ -147,7 +147,7 @@ describe('rolling-window limiter', () => {
   it('blocks until the reset when the provider says nothing is left', async () => {
     const clock = new FakeClock(0);
     const limiter = new TokenBucketLimiter({ rate: 5000, periodMs: 3_600_000, burst: 100, clock });
-    await limiter.observe({ status: 200, quota: { remaining: 0, resetAt: 60_000 } });
+    await limiter.observe({ status: 200, quotas: [{ remaining: 0, resetAt: 60_000 }] });
     const next = track(limiter.acquire());
     await untilSleeping(clock);
     expect(clock.nextWake).toBe(60_000);

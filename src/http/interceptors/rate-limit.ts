@@ -2,25 +2,40 @@ import type { Clock } from '../../core/clock.js';
 import { PatchbayError } from '../../core/errors.js';
 import { parseQuotaHeaders } from '../../resilience/quota-headers.js';
 import type { RateLimiter, RateLimitPermit } from '../../resilience/rate-limiter.js';
-import type { Interceptor } from '../http-types.js';
+import type { HttpCall, Interceptor } from '../http-types.js';
+import type { ScopedLimiter } from '../rate-limit-options.js';
 
 /**
- * Each attempt waits for a slot in every limiter (first come, first served, bounded by the call's
- * deadline), then tells them what the upstream said about the quota: a 429 blocks the shared limit
- * until its Retry-After, remaining-quota headers lower than our own count slow everyone down.
+ * Each attempt waits for a slot in every limiter that applies to it (first come, first served, bounded
+ * by the call's deadline), then tells them what the upstream said about the quota: a 429 blocks the
+ * shared limit until its Retry-After (or the wait the provider's error reader found in the body),
+ * remaining-quota headers lower than our own count slow everyone down.
  */
-export function rateLimitInterceptor(limiters: readonly RateLimiter[], clock: Clock): Interceptor {
-  const feed = async (status: number | undefined, headers: Record<string, string>, retryAfterMs?: number) => {
-    const quota = parseQuotaHeaders(headers, clock.now());
-    if (quota === undefined && status !== 429) return;
+export function rateLimitInterceptor(scoped: readonly ScopedLimiter[], clock: Clock): Interceptor {
+  const everyCall = scoped.every((s) => s.applies === undefined);
+  const all = scoped.map((s) => s.limiter);
+  // Most clients have no scoped limit: they skip the per-call filtering.
+  const limitersFor = everyCall
+    ? () => all
+    : (call: HttpCall) =>
+        scoped.filter((s) => s.applies?.(call.method, call.url.pathname) ?? true).map((s) => s.limiter);
+  const feed = async (
+    limiters: readonly RateLimiter[],
+    status: number | undefined,
+    headers: Record<string, string>,
+    retryAfterMs?: number,
+  ) => {
+    const quotas = parseQuotaHeaders(headers, clock.now());
+    if (quotas.length === 0 && status !== 429) return;
     const feedback = {
       ...(status !== undefined && { status }),
       ...(retryAfterMs !== undefined && { retryAfterMs }),
-      ...(quota !== undefined && { quota }),
+      quotas,
     };
     for (const limiter of limiters) await limiter.observe(feedback);
   };
   return (next) => async (call) => {
+    const limiters = limitersFor(call);
     const permits: RateLimitPermit[] = [];
     try {
       for (const limiter of limiters) {
@@ -31,11 +46,11 @@ export function rateLimitInterceptor(limiters: readonly RateLimiter[], clock: Cl
         response = await next(call);
       } catch (error) {
         if (error instanceof PatchbayError && error.headers && error.data?.source === 'upstream') {
-          await feed(error.status, error.headers, error.retryAfterMs);
+          await feed(limiters, error.status, error.headers, error.retryAfterMs);
         }
         throw error;
       }
-      await feed(response.status, response.headers);
+      await feed(limiters, response.status, response.headers);
       return response;
     } finally {
       for (const permit of permits) permit.release();
