@@ -1,19 +1,24 @@
 import type { z } from 'zod';
+import type { Clock } from '../core/clock.js';
 import type { AuthScheme } from '../core/config/connections.js';
-import type { RateLimitSpec } from '../http/client-options.js';
+import type { CallMatch, RateLimitSpec } from '../http/client-options.js';
+import type { HttpClient } from '../http/create-http-client.js';
+import type { PageStrategy } from '../http/paginate.js';
+import type { UpstreamErrorReader } from '../http/upstream-error.js';
 import type { ClassifierOverrides } from '../resilience/classification.js';
 import type { WebhookSchemeName } from '../webhooks/verify/types.js';
 
 /**
  * What a connection gets by naming `provider: <id>`, with nothing else to configure: where the API is,
  * how it authenticates, its published rate limits, how its errors read, how it pages, and how its
- * webhooks are signed. A provider that needs nothing more is this one declarative object; connectors
- * with calls and sync models add them beside it (see `Connector`).
+ * webhooks are signed. It is declarative data plus a few pure functions of the settings; a provider
+ * with typed calls or sync models adds them beside it in a `Connector`.
  *
  * The settings are the connection's `metadata` as the provider understands it (HubSpot's `tier`,
- * Graph's `tenantId`, Finale's `account`), validated by `settings` with messages naming the field.
+ * Graph's `tenantId`), validated by `settings` with messages naming the field. See
+ * `docs/connectors/README.md`.
  */
-export interface ProviderDefinition<Settings = Record<string, unknown>> {
+export interface ProviderDefinition<Settings = unknown> {
   /** The `provider:` value of a connection, lower case: `hubspot`, `msgraph`, `github`. */
   readonly id: string;
   /** How people write it: `HubSpot`, `Microsoft Graph`. */
@@ -22,39 +27,77 @@ export interface ProviderDefinition<Settings = Record<string, unknown>> {
   readonly docsUrl: string;
   /** Patchbay's page for it, under `docs/connectors/`. */
   readonly guide: string;
-  /** Validates and defaults a connection's provider settings. */
+  /** Validates and defaults a connection's `metadata` (absent metadata is `{}`). */
   readonly settings: z.ZodType<Settings>;
   /** Auth schemes a connection to this provider may use; the first is the one documented first. */
   readonly auth: readonly ProviderAuth<Settings>[];
   /** The API's base URL; a connection's own `baseUrl` (a fake, a proxy, an EU region) wins. */
   baseUrl(settings: Settings): string;
   /**
-   * The published limits, as the HTTP client's rate-limit specs. Each is shared by every process under
-   * the connection's id, so several Patchbay processes together stay under the provider's limit.
+   * The published limits. Each is shared by every process through the engine's limit store, under a
+   * key made of the provider, the quota's owner (`scope`, by default the connection) and `key`: several
+   * Patchbay processes together stay under the provider's limit.
    */
-  rateLimits(settings: Settings): readonly RateLimitSpec[];
-  /** Classification beyond the shared table (HubSpot's daily 429 waits for the reset, not a retry). */
+  rateLimits(settings: Settings, context: { scheme: AuthScheme }): readonly ProviderRateLimit[];
+  /** Classification beyond the shared table, by status or response. */
   readonly classify?: ClassifierOverrides;
-  /** Reads the provider's error body into a code and a message for the errors Patchbay raises. */
-  errorOf?(body: unknown): { code?: string; message?: string } | undefined;
+  /** Reads the provider's error bodies: their message and code, and the wait or finality they imply. */
+  readError?(settings: Settings): UpstreamErrorReader;
   /** How list endpoints page, for `paginate` and declarative syncs. */
-  readonly pagination: PaginationStyle;
+  readonly pagination?: PageStrategy;
   /** The verification preset of a webhook source declared with `provider: <id>`. */
-  readonly webhook?: { scheme: WebhookSchemeName };
+  readonly webhook?: ProviderWebhook;
 }
 
-export type PaginationStyle =
-  | { style: 'link-header' }
-  | { style: 'cursor'; cursorPath: string; param: string }
-  | { style: 'next-url'; nextPath: string }
-  | { style: 'offset'; param: string; sizeParam: string }
-  | { style: 'none' };
+/**
+ * One published limit, as the HTTP client's declarative rate-limit spec without what the engine fills
+ * in (the shared store, the clock, the registry and the full key).
+ */
+export type ProviderRateLimit = DeclarativeLimit & {
+  /** The limit's name within the provider (`ten-secondly`, `daily`, `search`): the end of its store key. */
+  readonly key: string;
+  /**
+   * Whose quota it is: the connection (default), or something several connections share, such as a
+   * HubSpot account's daily count (`portal:123`).
+   */
+  readonly scope?: string;
+  /** The calls it counts; every call when absent. */
+  readonly only?: CallMatch;
+};
+
+type DeclarativeLimit =
+  Exclude<RateLimitSpec, { acquire: unknown }> extends infer S
+    ? S extends unknown
+      ? Omit<S, 'name' | 'store' | 'fallbackStore' | 'clock' | 'registry' | 'onStoreError' | 'only'>
+      : never
+    : never;
 
 /** One auth scheme a provider accepts, and what it fills in from the settings (token URLs, scopes). */
 export interface ProviderAuth<Settings> {
   readonly scheme: AuthScheme;
   /** What to tell the user to create at the provider (a private app, an app registration). */
   readonly describe: string;
-  /** Fields of the scheme the provider fixes (`tokenUrl` from the tenant, default `scopes`). */
+  /** Fields of the scheme the provider fixes (`tokenUrl`, default `scopes`), documented on its page. */
   defaults?(settings: Settings): Record<string, unknown>;
+}
+
+export interface ProviderWebhook {
+  /** The verification scheme (`src/webhooks/verify/`). */
+  readonly scheme: WebhookSchemeName;
+}
+
+/** What a connector's calls are built with. */
+export interface ConnectorContext<Settings> {
+  readonly connectionId: string;
+  readonly settings: Settings;
+  readonly clock: Clock;
+}
+
+/**
+ * A provider as Patchbay ships it: its definition, and — when it has typed calls — the API object built
+ * over an HTTP client that the definition configured (base URL, auth, limits, errors).
+ */
+export interface Connector<Settings = unknown, Api = unknown> {
+  readonly definition: ProviderDefinition<Settings>;
+  api?(client: HttpClient, context: ConnectorContext<Settings>): Api;
 }

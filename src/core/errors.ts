@@ -33,6 +33,11 @@ export const ErrorCode = {
   // syncs
   /** A sync's provider no longer accepts the cursor it was given (HubSpot's stale `after`, Graph's 410). */
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
+  // connectors
+  /** A write named properties the provider does not have (HubSpot `PROPERTY_DOESNT_EXIST`). */
+  UNKNOWN_PROPERTIES: 'UNKNOWN_PROPERTIES',
+  /** A record already has as many associations of a kind as the provider allows. */
+  ASSOCIATION_LIMIT: 'ASSOCIATION_LIMIT',
   // webhooks
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',

@@ -1,0 +1,160 @@
+import type { Registry } from 'prom-client';
+import type { Dispatcher } from 'undici';
+import { type Clock, systemClock } from '../core/clock.js';
+import { ErrorCode, PatchbayError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ConnectionAuthResolver } from '../http/auth-provider.js';
+import type { HttpClientOptions } from '../http/client-options.js';
+import { createHttpClient, type HttpClient } from '../http/create-http-client.js';
+import type { BreakerStateStore } from '../resilience/breaker-state-store.js';
+import type { RateLimitStore } from '../resilience/rate-limit-store.js';
+import type { Connection } from '../vault/connection-model.js';
+import { isLoopbackUrl } from '../vault/oauth-client.js';
+import type { Connector } from './provider.js';
+import { builtInConnectors, type ConnectorRegistry } from './registry.js';
+import { settingsOf } from './settings.js';
+
+/** What the factory reads connections through (the vault's `ConnectionService`). */
+export interface ConnectionReader {
+  get(id: string): Promise<Connection | undefined>;
+}
+
+export interface ConnectorClientsOptions {
+  connections: ConnectionReader;
+  /** Credentials per connection (the vault's resolver). */
+  auth: ConnectionAuthResolver;
+  /** Where every connection's limits are counted, shared by every process (the engine's limit store). */
+  rateLimits: RateLimitStore;
+  /** Where breakers keep their state across processes. Defaults to each process's own. */
+  breakers?: BreakerStateStore;
+  /** Defaults to the providers Patchbay ships. */
+  connectors?: ConnectorRegistry;
+  /** Sends every call (the engine passes its SSRF-guarded dispatcher). Defaults to a pool per client. */
+  dispatcher?: Dispatcher;
+  /** Options every connection's client gets (timeouts, retries). */
+  http?: Pick<HttpClientOptions, 'timeoutMs' | 'deadlineMs' | 'retry' | 'maxConnections'>;
+  clock?: Clock;
+  registry?: Registry;
+  logger?: Logger;
+}
+
+interface Built {
+  /** The connection row it was built from: a change of provider, base URL or settings rebuilds it. */
+  version: string;
+  client: HttpClient;
+  connector: Connector | undefined;
+  settings: unknown;
+}
+
+/**
+ * Turns a connection into a ready HTTP client: `provider: hubspot` plus a token gives HubSpot's base
+ * URL, its tier's limits counted in the shared store, its error reading and pagination, with nothing
+ * else to configure. `custom` (or a provider without a definition) gets a plain client on the
+ * connection's own `baseUrl`. Clients are built once per connection and rebuilt when it changes.
+ */
+export class ConnectorClients {
+  private readonly options: ConnectorClientsOptions;
+  private readonly registry: ConnectorRegistry;
+  private readonly clock: Clock;
+  private readonly built = new Map<string, Built>();
+
+  constructor(options: ConnectorClientsOptions) {
+    this.options = options;
+    this.registry = options.connectors ?? builtInConnectors;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** The connection's HTTP client. Fails with `NOT_FOUND` for an unknown id, `CONFIG_INVALID` for bad settings. */
+  async client(connectionId: string): Promise<HttpClient> {
+    return (await this.build(connectionId)).client;
+  }
+
+  /** The typed calls of the connection's provider; fails when the connection is for another provider. */
+  async api<Settings, Api>(connectionId: string, connector: Connector<Settings, Api>): Promise<Api> {
+    if (!connector.api) {
+      throw new PatchbayError(
+        ErrorCode.INVALID_ARGUMENT,
+        `${connector.definition.name} has no typed calls; use client()`,
+      );
+    }
+    const built = await this.build(connectionId);
+    if (built.connector?.definition.id !== connector.definition.id) {
+      const connection = (await this.options.connections.get(connectionId))!;
+      throw new PatchbayError(
+        ErrorCode.INVALID_ARGUMENT,
+        `connection "${connectionId}" is for provider "${connection.provider}", not "${connector.definition.id}"`,
+      );
+    }
+    return connector.api(built.client, {
+      connectionId,
+      settings: built.settings as Settings,
+      clock: this.clock,
+    });
+  }
+
+  async close(): Promise<void> {
+    const clients = [...this.built.values()].map((b) => b.client);
+    this.built.clear();
+    await Promise.all(clients.map((c) => c.close()));
+  }
+
+  private async build(connectionId: string): Promise<Built> {
+    const connection = await this.options.connections.get(connectionId);
+    if (!connection) {
+      throw new PatchbayError(ErrorCode.NOT_FOUND, `no connection "${connectionId}"`);
+    }
+    const version = `${connection.provider}|${connection.baseUrl}|${connection.scheme}|${connection.updatedAt}`;
+    const cached = this.built.get(connectionId);
+    if (cached?.version === version) return cached;
+    const fresh = this.create(connection, version);
+    this.built.set(connectionId, fresh);
+    // The old client's pool closes once its calls in flight are answered.
+    if (cached) void cached.client.close().catch(() => undefined);
+    return fresh;
+  }
+
+  private create(connection: Connection, version: string): Built {
+    const connector = this.registry.get(connection.provider);
+    const definition = connector?.definition;
+    if (!definition && connection.provider !== 'custom') {
+      throw new PatchbayError(
+        ErrorCode.CONFIG_INVALID,
+        `connection "${connection.id}": provider "${connection.provider}" is not one Patchbay knows (${['custom', ...this.registry.keys()].join(', ')})`,
+      );
+    }
+    const settings = definition ? settingsOf(definition, connection) : undefined;
+    const baseUrl = connection.baseUrl ?? definition?.baseUrl(settings);
+    if (!baseUrl) {
+      throw new PatchbayError(
+        ErrorCode.CONFIG_INVALID,
+        `connection "${connection.id}": set baseUrl (a "custom" connection has no default)`,
+      );
+    }
+    const { rateLimits, breakers, dispatcher, http, registry, logger } = this.options;
+    const owner = `${connection.provider}:connection:${connection.id}`;
+    const limits =
+      definition?.rateLimits(settings, { scheme: connection.scheme }).map(({ key, scope, ...spec }) => ({
+        ...spec,
+        name: `${scope ? `${connection.provider}:${scope}` : owner}:${key}`,
+        store: rateLimits,
+      })) ?? [];
+    const client = createHttpClient({
+      ...http,
+      baseUrl,
+      name: connection.id,
+      connection: connection.id,
+      connections: this.options.auth,
+      // A fake or a sidecar on this machine; credentials go nowhere else over plain http.
+      allowInsecureHttp: isLoopbackUrl(new URL(baseUrl)),
+      ...(limits.length > 0 && { rateLimit: limits as HttpClientOptions['rateLimit'] }),
+      ...(breakers && { breaker: { name: owner, store: breakers } }),
+      ...(definition?.classify && { classify: definition.classify }),
+      ...(definition?.readError && { readError: definition.readError(settings) }),
+      ...(dispatcher && { dispatcher }),
+      ...(registry && { registry }),
+      ...(logger && { logger }),
+      clock: this.clock,
+    });
+    return { version, client, connector, settings };
+  }
+}

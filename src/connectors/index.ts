@@ -1,0 +1,20 @@
+/**
+ * Connectors: one folder per provider (definition, calls, webhook preset, sync models, fake), and the
+ * factory that turns a connection into a ready client.
+ */
+export {
+  type ConnectionReader,
+  ConnectorClients,
+  type ConnectorClientsOptions,
+} from './connector-clients.js';
+export { type HubSpotSettings, hubspotConnector, hubspotDefinition } from './hubspot/index.js';
+export type {
+  Connector,
+  ConnectorContext,
+  ProviderAuth,
+  ProviderDefinition,
+  ProviderRateLimit,
+  ProviderWebhook,
+} from './provider.js';
+export { builtInConnectors, type ConnectorRegistry } from './registry.js';
+export { settingsOf } from './settings.js';
