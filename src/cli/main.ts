@@ -4,6 +4,7 @@ import { connectionsCommand } from './commands/connections.js';
 import { deliveriesCommand, destinationsCommand } from './commands/deliveries.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eventsCommand } from './commands/events.js';
+import { fakeCommand } from './commands/fake.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { sourcesCommand } from './commands/sources.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     destinationsCommand(),
     connectionsCommand(),
     keysCommand(),
+    fakeCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }

@@ -1,5 +1,6 @@
 /**
- * `patchbay/testing`: helpers for users' own tests — a clock moved by hand and a scripted upstream.
+ * `patchbay/testing`: helpers for users' own tests — a clock moved by hand, a scripted upstream, and the
+ * provider fakes.
  */
 export {
   type ChaosRateLimit,
@@ -11,3 +12,13 @@ export {
   startChaosUpstream,
 } from './chaos-upstream.js';
 export { FakeClock, flushMicrotasks } from './fake-clock.js';
+export {
+  FAKE_PROVIDERS,
+  type FakeOptionsByProvider,
+  type GitHubFakeOptions,
+  type GitHubSeed,
+  type RunningFake,
+  type RunningGitHubFake,
+  startFake,
+  startGitHubFake,
+} from './fakes.js';

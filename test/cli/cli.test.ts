@@ -21,6 +21,7 @@ describe('patchbay CLI', () => {
       'destinations',
       'connections',
       'keys',
+      'fake',
     ]) {
       const help = await runCli([command, '--help'], { cwd });
       expect(help.code).toBe(0);

@@ -1,0 +1,43 @@
+/**
+ * The provider fakes, for users' own tests: `startFake('github')` or the named starter. Each serves the
+ * provider's API on 127.0.0.1 with the control plane under `/_fake/` (reset, seed, faults, clock, stats).
+ */
+import type { RunningFake } from '../connectors/fake-kit/index.js';
+import { type GitHubFakeOptions, startGitHubFake } from '../connectors/github/fake/index.js';
+
+export type { RunningFake } from '../connectors/fake-kit/index.js';
+export {
+  type GitHubFakeOptions,
+  type GitHubSeed,
+  type RunningGitHubFake,
+  startGitHubFake,
+} from '../connectors/github/fake/index.js';
+
+/** Options of each provider's fake, by the name `startFake` and `patchbay fake` take. */
+export interface FakeOptionsByProvider {
+  github: GitHubFakeOptions;
+}
+
+const starters: {
+  [P in keyof FakeOptionsByProvider]: (options?: FakeOptionsByProvider[P]) => Promise<RunningFake>;
+} = {
+  github: startGitHubFake,
+};
+
+/** The providers there is a fake for. */
+export const FAKE_PROVIDERS = Object.keys(starters) as (keyof FakeOptionsByProvider)[];
+
+export function startFake<P extends keyof FakeOptionsByProvider>(
+  provider: P,
+  options?: FakeOptionsByProvider[P],
+): Promise<RunningFake> {
+  const start = starters[provider];
+  if (!start) {
+    return Promise.reject(
+      new TypeError(
+        `no fake for provider ${JSON.stringify(provider)}; there are fakes for ${FAKE_PROVIDERS.join(', ')}`,
+      ),
+    );
+  }
+  return start(options);
+}
