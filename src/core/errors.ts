@@ -9,6 +9,19 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  // the server's own limits and request rules (docs/security.md)
+  /** A limit of the server (connections, request bodies in flight) is reached: try again shortly. */
+  OVERLOADED: 'OVERLOADED',
+  /** The request's headers or body did not arrive in time. */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** The request headers are larger than the server reads. */
+  HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
+  /** The `Host` header names a host the admin API is not configured for (DNS rebinding). */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
+  /** A cross-origin request (foreign `Origin`, a CORS preflight) to the admin API. */
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  /** A state-changing admin request without a JSON content type. */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   // storage
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   MIGRATION_FAILED: 'MIGRATION_FAILED',

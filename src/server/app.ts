@@ -5,6 +5,7 @@ import { ulid } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
 import { adminAuth } from './admin-auth.js';
 import { errorBody, handleError, handleFrameworkError, MAX_PARAM_LENGTH } from './errors.js';
+import { answerClientError, applyServerLimits } from './limits/index.js';
 import { connectionRoutes } from './routes/connections.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
@@ -48,6 +49,12 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
     },
     requestIdHeader: false,
     return503OnClosing: true,
+    // The connection supervisor (limits/) owns the header and body deadlines; Node's own are checked
+    // only every 30 s. Its keep-alive timer closes idle sockets on time and announces the timeout.
+    http: { headersTimeout: 0, requestTimeout: 0 },
+    requestTimeout: 0,
+    keepAliveTimeout: server.limits.keepAliveTimeout,
+    clientErrorHandler: answerClientError,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: handleFrameworkError,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
@@ -61,6 +68,11 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
     registers: [engine.registry],
   });
 
+  applyServerLimits(app, server, {
+    clock: engine.clock,
+    registry: engine.registry,
+    largestBody: engine.ingress.routeBodyLimit,
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -6,6 +6,12 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.CONFIG_INVALID]: 400,
   [ErrorCode.PAYLOAD_INVALID]: 400,
   [ErrorCode.UNAUTHORIZED]: 401,
+  [ErrorCode.ORIGIN_NOT_ALLOWED]: 403,
+  [ErrorCode.REQUEST_TIMEOUT]: 408,
+  [ErrorCode.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [ErrorCode.HOST_NOT_ALLOWED]: 421,
+  [ErrorCode.HEADERS_TOO_LARGE]: 431,
+  [ErrorCode.OVERLOADED]: 503,
   [ErrorCode.SIGNATURE_INVALID]: 401,
   [ErrorCode.SIGNATURE_MISSING]: 401,
   [ErrorCode.TIMESTAMP_OUT_OF_RANGE]: 401,
@@ -20,12 +26,20 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.TIMEOUT]: 504,
 };
 
-/** Failures of a provider Patchbay called: their messages help the caller and hold no secret. */
-const UPSTREAM_CODES = new Set<ErrorCode>([
+/**
+ * 5xx whose messages help the caller and hold no secret: failures of a provider Patchbay called, and
+ * the passing ones (a limit reached, the store busy) that a client retries.
+ */
+const EXPLAINED_CODES = new Set<ErrorCode>([
   ErrorCode.OAUTH_ERROR,
   ErrorCode.NETWORK_ERROR,
   ErrorCode.TIMEOUT,
+  ErrorCode.OVERLOADED,
+  ErrorCode.STORE_UNAVAILABLE,
 ]);
+
+/** Answers a client should retry: they carry `Retry-After` (webhook senders retry a 503). */
+const RETRY_CODES = new Set<ErrorCode>([ErrorCode.OVERLOADED, ErrorCode.STORE_UNAVAILABLE]);
 
 export interface ErrorBody {
   error: { code: string; message: string; requestId: string };
@@ -42,11 +56,14 @@ export function errorBody(request: FastifyRequest, code: string, message: string
 export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (isPatchbayError(err)) {
     const status = STATUS_BY_CODE[err.code] ?? 500;
-    const upstream = UPSTREAM_CODES.has(err.code);
-    if (status >= 500 && !upstream) request.log.error({ err }, 'request failed');
-    void reply
-      .status(status)
-      .send(errorBody(request, err.code, status >= 500 && !upstream ? 'internal error' : err.message));
+    const explained = status < 500 || EXPLAINED_CODES.has(err.code);
+    if (!explained) request.log.error({ err }, 'request failed');
+    // An overloaded server counts its 503s (the request histogram) rather than logging each one.
+    else if (err.code === ErrorCode.STORE_UNAVAILABLE) request.log.warn({ code: err.code }, err.message);
+    if (RETRY_CODES.has(err.code)) {
+      reply.header('retry-after', String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000))));
+    }
+    void reply.status(status).send(errorBody(request, err.code, explained ? err.message : 'internal error'));
     return;
   }
   if (err.validation) {

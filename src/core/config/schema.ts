@@ -29,6 +29,9 @@ const duration = (what: string) =>
     return ms;
   });
 
+const positiveDuration = (what: string) =>
+  duration(what).refine((ms) => ms > 0, `${what} must be longer than 0`);
+
 const size = (what: string) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const bytes = parseSize(value);
@@ -172,6 +175,32 @@ export const destinationSchema = z.strictObject({
   disabled: z.boolean().optional(),
 });
 
+const serverLimitsSchema = z
+  .strictObject({
+    /** Complete request headers must arrive within this of connecting. Defaults to 10 s. */
+    headersTimeout: positiveDuration('headersTimeout').default(10_000),
+    /** A request's whole body must arrive within this of its headers. Defaults to 15 s. */
+    bodyTimeout: positiveDuration('bodyTimeout').default(15_000),
+    /** A kept-alive connection idle this long is closed. Defaults to 5 s. */
+    keepAliveTimeout: positiveDuration('keepAliveTimeout').default(5_000),
+    /**
+     * Open connections at most. At the cap, the connection that has waited longest without a request in
+     * progress is closed to make room; with none, the new one is refused (503). Defaults to 10,000.
+     */
+    maxConnections: z.number().int().positive().default(10_000),
+    /**
+     * Open connections per client address (IPv6: per /64); more are refused (503) before any parsing.
+     * Defaults to 256, or no cap with `trustProxy` (every client then comes from the proxy's address).
+     */
+    maxConnectionsPerAddress: z.number().int().positive().optional(),
+    /**
+     * Request bodies being received, all requests together: a request whose declared size does not fit
+     * is refused (503) before its body is read. Defaults to 64 MiB.
+     */
+    inflightBodyLimit: size('inflightBodyLimit').default(64 * 1024 * 1024),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   server: z
     .strictObject({
@@ -185,6 +214,17 @@ export const configSchema = z.strictObject({
       bodyLimit: size('bodyLimit').default(1024 * 1024),
       /** Trust X-Forwarded-* from a reverse proxy. Defaults to false. */
       trustProxy: z.boolean().default(false),
+      /** Bounds on what a slow or hostile client can hold (docs/security.md). */
+      limits: serverLimitsSchema,
+    })
+    .superRefine((server, ctx) => {
+      if (server.limits.inflightBodyLimit < server.bodyLimit) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limits', 'inflightBodyLimit'],
+          message: `must be at least bodyLimit (${server.bodyLimit} bytes), or no request of that size could be read`,
+        });
+      }
     })
     .prefault({}),
   database: z

@@ -1,0 +1,254 @@
+import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PatchbayConfigInput } from '../../src/core/config/schema.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { allDialects } from '../helpers/databases.js';
+import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { parseAnswer, type RawClient, rawConnect, until } from '../helpers/raw-client.js';
+
+const SECRET = 'slow-clients-secret';
+const sqlite = allDialects[0]!.dialect;
+
+/** A signed GitHub webhook as raw HTTP/1.1 bytes. */
+function signedWebhook(id: string, connection = 'keep-alive'): string {
+  const body = JSON.stringify({ action: 'opened', n: id });
+  const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+  return [
+    'POST /webhooks/gh HTTP/1.1',
+    'host: 127.0.0.1',
+    'content-type: application/json',
+    `content-length: ${Buffer.byteLength(body)}`,
+    `x-github-delivery: ${id}`,
+    'x-github-event: pull_request',
+    `x-hub-signature-256: ${signature}`,
+    `connection: ${connection}`,
+    '',
+    body,
+  ].join('\r\n');
+}
+
+/** Headers of a request whose body (of `length` bytes) the caller sends, or never does. */
+function headersOnly(length: number): string {
+  return `POST /webhooks/gh HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`;
+}
+
+describe('slow and hostile clients', () => {
+  let t: TestEngine | undefined;
+  let clock: FakeClock;
+  let port: number;
+  let accepted = 0;
+  let requests = 0;
+  const clients: RawClient[] = [];
+
+  async function start(limits: NonNullable<PatchbayConfigInput['server']>['limits'] = {}, more = {}) {
+    clock = new FakeClock(Date.now());
+    t = await openTestEngine(
+      sqlite,
+      {
+        server: { limits, ...more },
+        sources: [{ id: 'gh', verify: { scheme: 'github', secrets: [SECRET] } }],
+      },
+      { clock },
+    );
+    t.app.server.on('connection', () => accepted++);
+    t.app.server.on('request', () => requests++);
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    port = (t.app.server.address() as AddressInfo).port;
+  }
+
+  async function open(localAddress?: string): Promise<RawClient> {
+    const before = accepted;
+    const client = await rawConnect(port, localAddress);
+    clients.push(client);
+    await until(() => accepted > before, 'the server to see the connection');
+    return client;
+  }
+
+  /** Moves the injected clock on in the supervisor's 250 ms steps, letting real I/O happen between. */
+  async function pass(ms: number): Promise<void> {
+    for (let done = 0; done < ms; done += 250) {
+      await clock.advance(Math.min(250, ms - done));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.socket.destroy();
+    accepted = 0;
+    requests = 0;
+    await t?.close();
+    t = undefined;
+  });
+
+  it('answers 408 and closes a connection that sends no complete headers within headersTimeout', async () => {
+    await start({ headersTimeout: '2s' });
+    const silent = await open();
+    const trickling = await open();
+    trickling.write('POST /webhooks/gh HTTP/1.1\r\n');
+    await pass(1500);
+    trickling.write('host: 127.0.0.1\r\n');
+    expect(silent.isClosed).toBe(false);
+    await pass(750);
+    await Promise.all([silent.closed, trickling.closed]);
+    for (const client of [silent, trickling]) {
+      const answer = parseAnswer(client.received);
+      expect(answer.status).toBe(408);
+      expect(answer.body).toMatchObject({
+        error: { code: 'REQUEST_TIMEOUT', message: expect.stringContaining('request headers') },
+      });
+      expect((answer.body as { error: { requestId: string } }).error.requestId).toMatch(/^\w{26}$/);
+    }
+  });
+
+  it('answers 408 to a body still trickling after bodyTimeout, however steadily bytes arrive', async () => {
+    await start({ bodyTimeout: '3s' });
+    const slow = await open();
+    slow.write(headersOnly(1000));
+    await until(() => requests === 1, 'the request headers to be parsed');
+    for (let i = 0; i < 11; i++) {
+      slow.write('x');
+      await pass(250);
+    }
+    expect(slow.isClosed).toBe(false);
+    await pass(500);
+    await slow.closed;
+    const answer = parseAnswer(slow.received);
+    expect(answer.status).toBe(408);
+    expect(answer.body).toMatchObject({
+      error: { code: 'REQUEST_TIMEOUT', message: expect.stringContaining('request body') },
+    });
+    // The handler waiting for that body gives up quietly: a slow client is not a server error.
+    expect(t!.logs.lines.filter((line) => /"level":50/.test(line))).toEqual([]);
+  });
+
+  it('gives a kept-alive connection keepAliveTimeout plus headersTimeout for its next request', async () => {
+    await start({ headersTimeout: '1s', keepAliveTimeout: '2s' });
+    const idle = await open();
+    const resumed = await open();
+    for (const c of [idle, resumed]) c.write(signedWebhook(`ka-${accepted}-${c.socket.localPort}`));
+    await until(
+      () => idle.received.includes('"received":1') && resumed.received.includes('"received":1'),
+      'answers',
+    );
+    const answered = resumed.received.length;
+    resumed.write('POST /webhooks/gh HTTP/1.1\r\n');
+    await pass(2500);
+    expect(idle.isClosed || resumed.isClosed).toBe(false);
+    await pass(750);
+    await Promise.all([idle.closed, resumed.closed]);
+    // The idle one sent nothing more: closed without a word, as keep-alive allows.
+    expect(idle.received).not.toContain('408');
+    expect(parseAnswer(resumed.received.slice(answered)).status).toBe(408);
+  });
+
+  it('refuses connections over maxConnectionsPerAddress with 503 before parsing, other addresses still served', async () => {
+    await start({ maxConnectionsPerAddress: 3 });
+    const held = [await open(), await open(), await open()];
+    const refused = await open();
+    await refused.closed;
+    const answer = parseAnswer(refused.received);
+    expect(answer.status).toBe(503);
+    expect(answer.headers).toContain('retry-after: 1');
+    expect(answer.body).toMatchObject({ error: { code: 'OVERLOADED' } });
+    const other = await open('127.0.0.2');
+    other.write(signedWebhook('from-another-address', 'close'));
+    await other.closed;
+    expect(parseAnswer(other.received).status).toBe(200);
+    expect(held.every((c) => !c.isClosed)).toBe(true);
+    const metrics = await t!.engine.registry.getSingleMetricAsString(
+      'patchbay_http_connections_refused_total',
+    );
+    expect(metrics).toContain('patchbay_http_connections_refused_total{reason="per_address"} 1');
+  });
+
+  it('at maxConnections closes the longest-silent connection to serve a new one, and refuses only when all are busy', async () => {
+    await start({ maxConnections: 4, maxConnectionsPerAddress: 100 });
+    const silent = [await open(), await open(), await open(), await open()];
+    const fresh = await open();
+    fresh.write(signedWebhook('at-the-cap', 'close'));
+    await fresh.closed;
+    expect(parseAnswer(fresh.received).status).toBe(200);
+    await silent[0]!.closed;
+    expect(silent.slice(1).every((c) => !c.isClosed)).toBe(true);
+
+    // Now every connection is mid-body: none can be closed for a newcomer, which is refused.
+    for (const c of silent.slice(1)) c.socket.destroy();
+    const busy = [await open(), await open(), await open(), await open()];
+    for (const c of busy) c.write(headersOnly(100));
+    await until(() => requests === 5, 'four requests waiting for their bodies');
+    const refused = await open();
+    await refused.closed;
+    expect(parseAnswer(refused.received).status).toBe(503);
+    expect(busy.every((c) => !c.isClosed)).toBe(true);
+  });
+
+  it('holds a bounded amount of request bodies: a body that does not fit is refused before it is read', async () => {
+    await start({ inflightBodyLimit: '1mb', bodyTimeout: '5s' }, { bodyLimit: '256kb' });
+    const stalled = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await open(`127.0.0.${10 + i}`);
+      c.write(headersOnly(256 * 1024));
+      c.write('{"partial":');
+      stalled.push(c);
+    }
+    await until(() => requests === 4, 'four stalled uploads');
+    const late = await open();
+    late.write(headersOnly(64 * 1024));
+    await until(() => late.received.includes('\r\n\r\n{'), 'an answer before the body was sent');
+    const answer = parseAnswer(late.received);
+    expect(answer.status).toBe(503);
+    expect(answer.headers).toContain('retry-after: 1');
+    expect(answer.body).toMatchObject({ error: { code: 'OVERLOADED' } });
+    await late.closed;
+
+    // The stalled ones run out of time and give their memory back.
+    await pass(5250);
+    await Promise.all(stalled.map((c) => c.closed));
+    const after = await open();
+    after.write(signedWebhook('after-the-stall', 'close'));
+    await after.closed;
+    expect(parseAnswer(after.received).status).toBe(200);
+  });
+
+  it('keeps answering webhooks and /healthz with 1,500 silent connections from many addresses', async () => {
+    await start({ maxConnections: 400, maxConnectionsPerAddress: 100 });
+    const crowd: Promise<RawClient>[] = [];
+    for (let i = 0; i < 1500; i++) crowd.push(rawConnect(port, `127.0.1.${1 + (i % 30)}`));
+    clients.push(...(await Promise.all(crowd)));
+    await until(() => accepted >= 1500, 'every connection to be seen');
+    // The server holds at most its cap: the longest-silent ones were closed as newer ones came.
+    await until(() => clients.filter((c) => c.isClosed).length >= 1100, 'all but 400 to be closed');
+    expect(clients.filter((c) => !c.isClosed).length).toBe(400);
+    for (let i = 0; i < 5; i++) {
+      const c = await open();
+      c.write(signedWebhook(`crowded-${i}`, 'close'));
+      await c.closed;
+      expect(parseAnswer(c.received).status).toBe(200);
+    }
+    const health = await open();
+    health.write('GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n');
+    await health.closed;
+    expect(parseAnswer(health.received).status).toBe(200);
+  });
+
+  it('answers headers over the size limit (431) and malformed requests (400) in the API error shape', async () => {
+    await start();
+    const big = await open();
+    big.write(`GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    await big.closed;
+    const tooLarge = parseAnswer(big.received);
+    expect(tooLarge.status).toBe(431);
+    expect(tooLarge.body).toMatchObject({
+      error: { code: 'HEADERS_TOO_LARGE', requestId: expect.any(String) },
+    });
+    const garbage = await open();
+    garbage.write('HELLO THERE\r\n\r\n');
+    await garbage.closed;
+    const malformed = parseAnswer(garbage.received);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^malformed HTTP request/) },
+    });
+  });
+});
