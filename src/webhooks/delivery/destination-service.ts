@@ -3,10 +3,10 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { parseWith } from '../../core/config/index.js';
 import { type DestinationConfig, destinationSchema } from '../../core/config/schema.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
+import { checkDestinationUrl } from '../../http/ssrf/index.js';
 import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
 import { encryptedColumn, type Vault } from '../../vault/vault.js';
 import { decodeWebhookSecret } from '../sign/standard-webhooks.js';
-import { checkDestinationUrl } from '../../http/ssrf/index.js';
 import { type DestinationRegistry, type HttpDestination, httpDestinationFromConfig } from './destinations.js';
 
 /** The vault column holding API destinations' secrets and headers (re-encrypted by key rotation). */
