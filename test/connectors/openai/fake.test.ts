@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   goDuration,
@@ -146,17 +146,17 @@ describe('OpenAI fake with the openai SDK', () => {
       .chat.completions.create(ask('hi'))
       .catch((e: unknown) => e);
     expect(wrongKey).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect((wrongKey as OpenAI.APIError).code).toBe('invalid_api_key');
+    expect((wrongKey as APIError).code).toBe('invalid_api_key');
     const model = await sdk()
       .chat.completions.create({ ...ask('hi'), model: 'gpt-9' })
       .catch((e: unknown) => e);
     expect(model).toBeInstanceOf(OpenAI.NotFoundError);
-    expect((model as OpenAI.APIError).code).toBe('model_not_found');
+    expect((model as APIError).code).toBe('model_not_found');
     const missing = await sdk()
       .chat.completions.create({ model: 'gpt-4o-mini' } as never)
       .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((missing as OpenAI.APIError).param).toBe('messages');
+    expect((missing as APIError).param).toBe('messages');
   });
 
   it('spends the request budget, answers 429 rate_limit_exceeded with retry-after-ms, and refills on its clock', async () => {
@@ -164,18 +164,16 @@ describe('OpenAI fake with the openai SDK', () => {
     const client = sdk();
     await client.chat.completions.create(ask('one'));
     await client.chat.completions.create(ask('two'));
-    const limited = (await client.chat.completions
-      .create(ask('three'))
-      .catch((e: unknown) => e)) as OpenAI.APIError;
+    const limited = (await client.chat.completions.create(ask('three')).catch((e: unknown) => e)) as APIError;
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
     expect(limited.code).toBe('rate_limit_exceeded');
     expect(limited.type).toBe('requests');
     // Two a minute refill one every 30 s, less the few ms the first calls took.
     expect(limited.message).toMatch(/Limit 2, Used 2, Requested 1\. Please try again in (29\.\d+|30)s\./);
-    expect(Number(limited.headers.get('retry-after-ms'))).toBeGreaterThan(29_000);
-    expect(Number(limited.headers.get('retry-after-ms'))).toBeLessThanOrEqual(30_000);
-    expect(limited.headers.get('x-ratelimit-remaining-requests')).toBe('0');
-    expect(limited.headers.get('x-ratelimit-reset-requests')).toMatch(/^(1m0s|59(\.\d+)?s)$/);
+    expect(Number(limited.headers!.get('retry-after-ms'))).toBeGreaterThan(29_000);
+    expect(Number(limited.headers!.get('retry-after-ms'))).toBeLessThanOrEqual(30_000);
+    expect(limited.headers!.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(limited.headers!.get('x-ratelimit-reset-requests')).toMatch(/^(1m0s|59(\.\d+)?s)$/);
     await control('/_fake/clock', { advanceMs: 30_000 });
     await expect(client.chat.completions.create(ask('four'))).resolves.toBeDefined();
   });
@@ -185,7 +183,7 @@ describe('OpenAI fake with the openai SDK', () => {
     const client = sdk();
     const limited = (await client.chat.completions
       .create({ ...ask('hello'), max_tokens: 2_000 })
-      .catch((e: unknown) => e)) as OpenAI.APIError;
+      .catch((e: unknown) => e)) as APIError;
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
     expect(limited.type).toBe('tokens');
     const { response } = await client.chat.completions
@@ -199,11 +197,11 @@ describe('OpenAI fake with the openai SDK', () => {
     await control('/_fake/seed', { quota: { [KEY]: 0 } });
     const error = (await sdk({ maxRetries: 1 })
       .chat.completions.create(ask('hi'))
-      .catch((e: unknown) => e)) as OpenAI.APIError;
+      .catch((e: unknown) => e)) as APIError;
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.code).toBe('insufficient_quota');
     expect(error.type).toBe('insufficient_quota');
-    expect(error.headers.get('retry-after-ms')).toBeNull();
+    expect(error.headers!.get('retry-after-ms')).toBeNull();
     const stats = await control<{ counters: Record<string, number> }>('/_fake/stats');
     expect(stats.counters['429:insufficient_quota']).toBe(2);
   });
