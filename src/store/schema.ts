@@ -209,6 +209,148 @@ export interface SourcesTable {
   updated_at: number;
 }
 
+/** One row per sync: committed progress, the lease (its token fences commits), what is asked of it. */
+export interface SyncStateTable {
+  id: string;
+  paused: number;
+  /** The incremental read's checkpoint (JSON), committed with each page. */
+  checkpoint: string | null;
+  /** 1 while a full read is wanted or under way (it resumes until complete). */
+  full_pending: number;
+  /** The full read's own checkpoint (JSON) while it is under way. */
+  full_checkpoint: string | null;
+  full_started_at: number | null;
+  /** Mark generation: bumped when a full read starts; every record seen since carries it. */
+  generation: number;
+  /** Set once a complete full read's deletes may go: records seen before this generation are deleted. */
+  sweep_generation: number | null;
+  /** Deletes held by the safety valve: of this generation, how many, out of how many live records. */
+  held_generation: number | null;
+  held_count: number | null;
+  held_live: number | null;
+  held_at: number | null;
+  /** Largest `updated_at` stamped on a record: stamps only grow, so keyset reads of changes miss none. */
+  high_water: number;
+  lease_owner: string | null;
+  /** Fencing token: bumped by every acquisition; a commit names the token it holds. */
+  lease_token: number;
+  lease_until: number | null;
+  requested_at: number | null;
+  requested_mode: 'incremental' | 'full' | null;
+  requested_trigger: string | null;
+  next_run_at: number | null;
+  last_run_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SyncRunsTable {
+  id: string;
+  sync_id: string;
+  mode: 'incremental' | 'full' | 'verify';
+  /** `schedule`, `manual`, `event`, `resume`, `write`, `confirm`. */
+  trigger: string;
+  /** `running`, `succeeded`, `failed`, `timed_out`, `interrupted` (the runner stopped or lost its lease). */
+  status: string;
+  lease_token: number;
+  started_at: number;
+  finished_at: number | null;
+  pages: number;
+  seen: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  quarantined: number;
+  pushed: number;
+  push_failed: number;
+  conflicts: number;
+  deletes_held: number;
+  error_code: string | null;
+  error: string | null;
+  /** What the run found, as JSON (a verify's report; notes such as "full read incomplete"). */
+  report: string | null;
+}
+
+export interface SyncRecordsTable {
+  sync_id: string;
+  external_id: string;
+  /** Canonical (key-sorted) JSON of the record. */
+  data: string;
+  /** Hash of the canonical JSON minus the model's volatile fields. */
+  hash: string;
+  /** Bumped by every change (new hash, delete, return): part of the change events' idempotency key. */
+  revision: number;
+  /** The source's modification time of the record, when the model says where it is. */
+  modified_at: number | null;
+  first_seen_at: number;
+  last_seen_at: number;
+  /** Moves only when the record changes (hash, delete, return). */
+  updated_at: number;
+  deleted_at: number | null;
+  seen_generation: number;
+}
+
+/** `pending` (to push), `failed` (refused for good), `conflict` (waits in the conflict queue), `pushed`, `superseded`. */
+export type SyncChangeStatus = 'pending' | 'failed' | 'conflict' | 'pushed' | 'superseded';
+
+export interface SyncChangesTable {
+  id: string;
+  sync_id: string;
+  external_id: string;
+  /** The wanted record (JSON), null for a delete. */
+  data: string | null;
+  /** The stored record when the change was written; null when there was none. */
+  base_data: string | null;
+  base_hash: string | null;
+  idempotency_key: string;
+  status: SyncChangeStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  written_at: number;
+  updated_at: number;
+}
+
+export interface SyncQuarantineTable {
+  id: string;
+  sync_id: string;
+  external_id: string | null;
+  run_id: string | null;
+  /** Where the record failed: `transform`, `key`, or the field path the schema refused. */
+  error_path: string;
+  error: string;
+  /** The record as the provider sent it (JSON). */
+  raw: string;
+  /** `open`, `resolved` (stored after a retry), `discarded`, `superseded` (a newer version was stored). */
+  status: string;
+  retries: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SyncConflictsTable {
+  id: string;
+  sync_id: string;
+  external_id: string;
+  change_id: string;
+  local_data: string | null;
+  source_data: string | null;
+  base_data: string | null;
+  source_hash: string | null;
+  /** `open` or `resolved`. */
+  status: string;
+  /** `local`, `source` or `merged`. */
+  resolution: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SyncVerifyKeysTable {
+  verify_id: string;
+  external_id: string;
+  hash: string;
+}
+
 export interface Schema {
   jobs: JobsTable;
   events: EventsTable;
@@ -223,4 +365,11 @@ export interface Schema {
   rate_limit_leases: RateLimitLeasesTable;
   circuit_breakers: CircuitBreakersTable;
   sources: SourcesTable;
+  sync_state: SyncStateTable;
+  sync_runs: SyncRunsTable;
+  sync_records: SyncRecordsTable;
+  sync_changes: SyncChangesTable;
+  sync_quarantine: SyncQuarantineTable;
+  sync_conflicts: SyncConflictsTable;
+  sync_verify_keys: SyncVerifyKeysTable;
 }

@@ -3,9 +3,9 @@ import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { ResponseSchema } from '../http/http-types.js';
 import { validatePattern } from '../webhooks/delivery/event-filter.js';
 import { type ConflictPolicy, type ConflictStrategy, parseConflictPolicy } from './conflict-policy.js';
-import type { FetchContext } from './fetch-context.js';
+import type { FetchContext, SyncContext } from './fetch-context.js';
 import type { Checkpoint, SyncPage } from './page.js';
-import type { PushFunction } from './push.js';
+import type { LocalChange, PushFunction, PushOutcome } from './push.js';
 import { parseSchedule, type Schedule, type ScheduleInput } from './schedule.js';
 
 /** A stored record: a JSON object. */
@@ -66,7 +66,10 @@ export interface DeletePolicy {
   floor: number;
 }
 
-/** A checked, normalised definition, as the runner uses it. */
+/**
+ * A checked, normalised definition, as the runner uses it. Its functions are methods, so a definition
+ * of specific record types is usable where any definition is expected.
+ */
 export interface SyncDefinition<
   Raw = unknown,
   R extends SyncRecord = SyncRecord,
@@ -75,16 +78,16 @@ export interface SyncDefinition<
   readonly id: string;
   readonly connection: string | undefined;
   readonly model: string;
-  readonly keyOf: (record: R) => string;
+  keyOf(record: R): string;
   /** The key path when the key is a path (to find a quarantined raw record's id). */
   readonly keyPath: string | undefined;
   readonly schema: ResponseSchema<R>;
-  readonly fetch: (ctx: FetchContext<C>) => AsyncIterable<SyncPage<Raw>>;
-  readonly transform: ((raw: Raw) => unknown) | undefined;
-  readonly push: PushFunction<R> | undefined;
+  fetch(ctx: FetchContext<C>): AsyncIterable<SyncPage<Raw>>;
+  transform?(raw: Raw): unknown;
+  push?(ctx: SyncContext, changes: readonly LocalChange<R>[]): Promise<readonly PushOutcome<R>[]>;
   readonly schedule: Schedule;
   readonly volatile: readonly string[];
-  readonly modifiedAt: ((record: R) => number | undefined) | undefined;
+  modifiedAt?(record: R): number | undefined;
   readonly conflicts: ConflictPolicy;
   readonly deletes: DeletePolicy;
   readonly timeLimitMs: number;
@@ -180,6 +183,7 @@ export function defineSync<
       `must be an integer from 1 to 10000, got ${JSON.stringify(pushBatchSize)}`,
     );
   }
+  const modifiedAt = modifiedAtFunction(input.modifiedAt, at('modifiedAt'));
   return Object.freeze({
     id: input.id,
     connection: input.connection,
@@ -188,11 +192,11 @@ export function defineSync<
     keyPath,
     schema: input.schema,
     fetch: input.fetch,
-    transform: input.transform,
-    push: input.push,
+    ...(input.transform && { transform: input.transform }),
+    ...(input.push && { push: input.push }),
+    ...(modifiedAt && { modifiedAt }),
     schedule: parseSchedule(input.schedule, at('schedule')),
     volatile: [...volatile],
-    modifiedAt: modifiedAtFunction(input.modifiedAt, at('modifiedAt')),
     conflicts: parseConflictPolicy(input.conflicts, at('conflicts')),
     deletes: deletePolicy(input.deletes, at('deletes')),
     timeLimitMs,

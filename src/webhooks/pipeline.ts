@@ -85,6 +85,16 @@ export class EventPipeline {
     return this.committer.submit(events);
   }
 
+  /**
+   * Stores events inside the caller's transaction and routes them in it (a sync's page: its records,
+   * checkpoint and change events commit together or not at all). Repeats of `(source, externalId)` are
+   * skipped, as in `ingest`. The caller's transaction is the commit: no group commit here.
+   */
+  async appendInTransaction(tx: Tx, events: readonly NewEvent[]): Promise<InsertOutcome[]> {
+    if (events.length === 0) return [];
+    return this.storeAndRoute(tx, events);
+  }
+
   /** `POST /api/v1/events` and `engine.publish(...)`: an event of our own making. */
   async publish(input: PublishRequest): Promise<PublishResult> {
     const source = input.source ?? 'api';
@@ -146,17 +156,21 @@ export class EventPipeline {
     }
   }
 
-  private async write(tx: Tx, items: NewEvent[][]): Promise<InsertOutcome[][]> {
-    const all = items.flat();
+  private async storeAndRoute(tx: Tx, all: readonly NewEvent[]): Promise<InsertOutcome[]> {
     const outcomes = await this.store.insertMany(tx, all);
     const fresh = all.filter((_, i) => !outcomes[i]!.duplicate);
     if (fresh.length > 0 && this.route) await this.route(tx, fresh);
-    this.batchSize?.observe(items.length);
     if (this.eventsTotal) {
       for (const [i, e] of all.entries()) {
         this.eventsTotal.inc({ source: e.source, outcome: outcomes[i]!.duplicate ? 'duplicate' : 'stored' });
       }
     }
+    return outcomes;
+  }
+
+  private async write(tx: Tx, items: NewEvent[][]): Promise<InsertOutcome[][]> {
+    const outcomes = await this.storeAndRoute(tx, items.flat());
+    this.batchSize?.observe(items.length);
     const out: InsertOutcome[][] = [];
     let offset = 0;
     for (const item of items) {

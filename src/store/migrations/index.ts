@@ -5,6 +5,7 @@ import { deliveries } from './0004-deliveries.js';
 import { connections } from './0005-connections.js';
 import { sources } from './0006-sources.js';
 import { destinationSecrets } from './0007-destination-secrets.js';
+import { syncs } from './0008-syncs.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   connections,
   sources,
   destinationSecrets,
+  syncs,
 ];

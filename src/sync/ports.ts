@@ -1,0 +1,46 @@
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { HttpClient } from '../http/create-http-client.js';
+import type { Tx } from '../store/database.js';
+import type { NewEvent } from '../store/event-store.js';
+import type { SyncStores } from '../store/sync/index.js';
+import type { SyncMetrics } from './sync-metrics.js';
+
+/**
+ * Where change events go: the event log, inside the page's transaction (so an event exists exactly
+ * when its change does), routed to destinations in it too. The engine plugs in the event pipeline.
+ */
+export interface ChangeEventSink {
+  append(tx: Tx, events: readonly NewEvent[]): Promise<void>;
+}
+
+/** The resilient HTTP client of a connection (cached by the caller as it likes). */
+export type HttpClientFactory = (connectionId: string) => HttpClient | Promise<HttpClient>;
+
+/** What the sync engine needs from the rest of Patchbay, passed in at construction. */
+export interface SyncPorts {
+  stores: SyncStores;
+  events: ChangeEventSink;
+  clients: HttpClientFactory;
+  clock: Clock;
+  logger: Logger;
+  metrics?: SyncMetrics;
+}
+
+/** Settings of the runner, shared by every sync of a process. */
+export interface RunnerSettings {
+  /** Who this runner is in leases and logs (process and instance). */
+  owner: string;
+  /** Lease of a run; renewed by every commit and a heartbeat at a third of it. Defaults to 60 s. */
+  leaseMs: number;
+  /** Deletes per transaction of a sweep. Defaults to 1000. */
+  sweepBatch: number;
+  /** Times one run restarts after an expired cursor before it fails. Defaults to 3. */
+  maxCursorRestarts: number;
+}
+
+export const DEFAULT_RUNNER_SETTINGS: Omit<RunnerSettings, 'owner'> = {
+  leaseMs: 60_000,
+  sweepBatch: 1000,
+  maxCursorRestarts: 3,
+};

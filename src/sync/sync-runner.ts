@@ -1,0 +1,333 @@
+import { abortError } from '../core/clock.js';
+import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { HttpClient } from '../http/create-http-client.js';
+import type { Lease, RunCounts, RunStatus, SyncState } from '../store/sync/index.js';
+import { isCursorExpired } from './cursor-expired.js';
+import type { SyncDefinition } from './define-sync.js';
+import { endFullRead, sweepDeletes } from './deletes.js';
+import type { FetchContext, SyncContext } from './fetch-context.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import type { SyncMode } from './page.js';
+import { type CommitScope, commitPage } from './page-commit.js';
+import type { RunnerSettings, SyncPorts } from './ports.js';
+import { preparePage } from './prepare-page.js';
+import { pushPending } from './push-runner.js';
+import { nextRunTime } from './schedule.js';
+
+export type RunTrigger = 'schedule' | 'manual' | 'event' | 'resume' | 'write' | 'confirm';
+
+export interface RunRequest {
+  /** `full` forces a full read; otherwise a pending full read resumes, else an incremental one. */
+  mode?: SyncMode;
+  trigger: RunTrigger;
+  /** Stops the run (engine shutdown); its committed progress stays. */
+  signal?: AbortSignal;
+  /** Called after every commit with the run's counts so far. */
+  onProgress?: (counts: RunCounts) => void;
+}
+
+export type RunOutcome =
+  | { status: 'busy' }
+  | { status: RunStatus; runId: string; mode: SyncMode; counts: RunCounts; error?: PatchbayError };
+
+/**
+ * One run of one sync, start to end, under the sync's lease:
+ * 1. the lease is taken (or the run is `busy`); runs a dead runner left `running` become `interrupted`;
+ * 2. a sweep a previous run did not finish is finished;
+ * 3. the read: a pending full read resumes from its checkpoint, else an incremental read from the last
+ *    committed checkpoint; each page commits with its checkpoint (`commitPage`); an expired cursor
+ *    restarts from the model's watermark or with a full read; a complete full read sweeps or holds;
+ * 4. local changes are pushed (bidirectional syncs);
+ * 5. the run is recorded and the next one scheduled.
+ * The run stops at its time limit, when its lease is lost, or when `signal` aborts; committed pages stay.
+ */
+export class SyncRunner {
+  constructor(
+    private readonly ports: SyncPorts,
+    private readonly settings: RunnerSettings,
+  ) {}
+
+  async run(definition: SyncDefinition, request: RunRequest): Promise<RunOutcome> {
+    const { stores, clock } = this.ports;
+    const { leaseMs } = this.settings;
+    const startedAt = clock.now();
+    const lease = await stores.state.acquire(definition.id, this.settings.owner, startedAt, leaseMs);
+    if (!lease) return { status: 'busy' };
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(abortError(request.signal));
+    request.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    if (request.signal?.aborted) onOuterAbort();
+    const keeper = new LeaseKeeper(stores.state, lease, leaseMs, clock, this.ports.logger, (err) =>
+      controller.abort(err),
+    );
+    const limit = new AbortController();
+    const timeLimit = clock.sleep(definition.timeLimitMs, limit.signal).then(
+      () =>
+        controller.abort(
+          new PatchbayError(
+            ErrorCode.TIMEOUT,
+            `sync ${definition.id}: the run reached its time limit (${definition.timeLimitMs} ms); its progress is kept`,
+          ),
+        ),
+      () => {},
+    );
+    keeper.start();
+    const counts: RunCounts = {
+      pages: 0,
+      seen: 0,
+      created: 0,
+      updated: 0,
+      deleted: 0,
+      quarantined: 0,
+      pushed: 0,
+      pushFailed: 0,
+      conflicts: 0,
+      deletesHeld: 0,
+    };
+    const add = (more: Partial<RunCounts>) => {
+      for (const [key, value] of Object.entries(more) as [keyof RunCounts, number | undefined][]) {
+        counts[key] += value ?? 0;
+      }
+      request.onProgress?.({ ...counts });
+    };
+    let runId: string | undefined;
+    let mode: SyncMode = 'incremental';
+    try {
+      const state = await stores.state.require(definition.id);
+      mode =
+        request.mode === 'full' || state.fullPending || state.requested?.mode === 'full'
+          ? 'full'
+          : 'incremental';
+      runId = newId('run', startedAt);
+      const trigger = await this.begin(lease, state, runId, mode, request.trigger, startedAt);
+      this.ports.logger.info(
+        { sync: definition.id, run: runId, mode, trigger },
+        `sync ${definition.id}: run started`,
+      );
+      const http = definition.connection ? await this.ports.clients(definition.connection) : undefined;
+      const scope: CommitScope = {
+        ports: this.ports,
+        definition,
+        lease,
+        leaseMs,
+        runId,
+        generation: 0,
+        origin: 'source',
+        quarantineOpen: await stores.quarantine.hasOpen(definition.id),
+        signal: controller.signal,
+      };
+      const base = this.context(definition, http, controller.signal);
+      const current = await stores.state.require(definition.id);
+      scope.generation = current.generation;
+      if (current.sweepGeneration !== null) {
+        await sweepDeletes(scope, current.sweepGeneration, add, this.settings.sweepBatch);
+      }
+      const report = await this.read(scope, base, mode, startedAt, add);
+      if (definition.push) await pushPending(scope, base, add);
+      await this.finish(definition, runId, 'succeeded', startedAt, report);
+      this.observe(definition, mode, 'succeeded', startedAt);
+      return { status: 'succeeded', runId, mode, counts };
+    } catch (err) {
+      const reason = controller.signal.aborted ? controller.signal.reason : err;
+      const error = isPatchbayError(reason)
+        ? reason
+        : new PatchbayError(ErrorCode.INTERNAL, `sync ${definition.id}: ${errorMessage(reason)}`, {
+            cause: reason,
+          });
+      const status: RunStatus =
+        error.code === ErrorCode.TIMEOUT && controller.signal.aborted
+          ? 'timed_out'
+          : error.code === ErrorCode.LEASE_LOST
+            ? 'interrupted'
+            : 'failed';
+      if (runId) {
+        await this.finish(definition, runId, status, startedAt, undefined, error).catch((finishErr) =>
+          this.ports.logger.warn(
+            { sync: definition.id, err: errorMessage(finishErr) },
+            `sync ${definition.id}: recording the end of run ${runId} failed`,
+          ),
+        );
+        this.observe(definition, mode, status, startedAt);
+      }
+      const log = status === 'failed' ? 'error' : 'warn';
+      this.ports.logger[log](
+        { sync: definition.id, run: runId, status, code: error.code, err: error.message },
+        `sync ${definition.id}: run ${status}: ${error.message}`,
+      );
+      return { status, runId: runId ?? '', mode, counts, error };
+    } finally {
+      keeper.close();
+      limit.abort();
+      await timeLimit;
+      request.signal?.removeEventListener('abort', onOuterAbort);
+      await stores.state.release(lease, clock.now()).catch(() => {});
+    }
+  }
+
+  /** The run's first commit: stale runs interrupted, the request cleared, a full read begun if asked. */
+  private async begin(
+    lease: Lease,
+    state: SyncState,
+    runId: string,
+    mode: SyncMode,
+    requested: RunTrigger,
+    now: number,
+  ): Promise<RunTrigger> {
+    const { stores } = this.ports;
+    return stores.database.transaction(async (tx) => {
+      await stores.state.fence(tx, lease, now, this.settings.leaseMs);
+      const interrupted = await stores.runs.interruptStale(tx, state.id, lease.token, now);
+      const trigger = interrupted > 0 && requested === 'schedule' ? 'resume' : requested;
+      await stores.runs.start(tx, {
+        id: runId,
+        syncId: state.id,
+        mode,
+        trigger,
+        leaseToken: lease.token,
+        startedAt: now,
+      });
+      await stores.state.beginRun(tx, state.id, runId, mode === 'full' && !state.fullPending, now);
+      return trigger;
+    });
+  }
+
+  /** The read, with restarts after an expired cursor. Returns notes for the run's report. */
+  private async read(
+    scope: CommitScope,
+    base: SyncContext,
+    initialMode: SyncMode,
+    runStartedAt: number,
+    add: (counts: Partial<RunCounts>) => void,
+  ): Promise<Record<string, unknown> | undefined> {
+    const { stores, clock } = this.ports;
+    const { definition } = scope;
+    let mode = initialMode;
+    let restarts = 0;
+    const notes: Record<string, unknown> = {};
+    for (;;) {
+      const state = await stores.state.require(definition.id);
+      scope.generation = state.generation;
+      // On top of the base context, whose `http` is a getter (it throws for a sync without a connection).
+      const ctx: FetchContext = Object.assign(Object.create(base) as SyncContext, {
+        mode,
+        checkpoint: (mode === 'full' ? state.fullCheckpoint : state.checkpoint) as FetchContext['checkpoint'],
+        startedAt: mode === 'full' ? (state.fullStartedAt ?? runStartedAt) : runStartedAt,
+      });
+      let complete = true;
+      try {
+        for await (const page of definition.fetch(ctx)) {
+          base.signal.throwIfAborted();
+          const prepared = preparePage(definition, page, clock.now());
+          const progress = prepared.hasCheckpoint
+            ? mode === 'full'
+              ? { fullCheckpoint: prepared.checkpoint }
+              : { checkpoint: prepared.checkpoint }
+            : {};
+          add(await commitPage(scope, prepared, progress));
+          if (!prepared.complete) complete = false;
+        }
+        base.signal.throwIfAborted();
+        if (mode === 'full') {
+          const end = await endFullRead(scope, complete, add);
+          if (!end.complete)
+            notes.fullRead =
+              'incomplete: a page said the source could not list everything; nothing was deleted';
+          if (end.held > 0) notes.deletesHeld = end.held;
+        }
+        if (restarts > 0) notes.cursorRestarts = restarts;
+        return Object.keys(notes).length > 0 ? notes : undefined;
+      } catch (err) {
+        if (base.signal.aborted) throw base.signal.reason;
+        if (!isCursorExpired(err)) throw err;
+        if (restarts >= this.settings.maxCursorRestarts) {
+          throw new PatchbayError(
+            ErrorCode.CURSOR_EXPIRED,
+            `sync ${definition.id}: the cursor expired ${restarts + 1} times in one run; giving up (${err.message})`,
+            { cause: err },
+          );
+        }
+        restarts++;
+        await this.restart(scope, mode, err.restartFrom);
+        this.ports.logger.warn(
+          { sync: definition.id, mode, restartFrom: err.restartFrom !== undefined },
+          `sync ${definition.id}: ${err.message}; restarting ${mode === 'incremental' && err.restartFrom !== undefined ? 'from the last watermark' : 'with a full read'}`,
+        );
+        if (!(mode === 'incremental' && err.restartFrom !== undefined)) mode = 'full';
+      }
+    }
+  }
+
+  /**
+   * After an expired cursor: an incremental read goes back to the watermark the model gave; without
+   * one, or in a full read, a full read starts over (new generation: its sweep finds what the lost
+   * cursor would have reported deleted).
+   */
+  private async restart(scope: CommitScope, mode: SyncMode, restartFrom: unknown): Promise<void> {
+    const { stores, clock } = this.ports;
+    await stores.database.transaction(async (tx) => {
+      const now = clock.now();
+      if (mode === 'incremental' && restartFrom !== undefined) {
+        await stores.state.fence(tx, scope.lease, now, scope.leaseMs, { checkpoint: restartFrom });
+        return;
+      }
+      await stores.state.fence(tx, scope.lease, now, scope.leaseMs);
+      await stores.state.beginRun(tx, scope.definition.id, scope.runId!, true, now);
+    });
+  }
+
+  private async finish(
+    definition: SyncDefinition,
+    runId: string,
+    status: RunStatus,
+    startedAt: number,
+    report: unknown,
+    error?: PatchbayError,
+  ): Promise<void> {
+    const { stores, clock } = this.ports;
+    const now = clock.now();
+    await stores.runs.finish(runId, {
+      status,
+      now,
+      ...(error && { errorCode: error.code, error: error.message }),
+      ...(report !== undefined && { report }),
+    });
+    // A run that lost its lease leaves the state to the runner that holds it now.
+    if (status === 'interrupted') return;
+    // A run stopped at its time limit goes on at once; others wait for the schedule.
+    const next = status === 'timed_out' ? now : nextRunTime(definition.schedule, startedAt, now);
+    await stores.state.endRun(definition.id, next, now);
+  }
+
+  private observe(definition: SyncDefinition, mode: SyncMode, status: RunStatus, startedAt: number): void {
+    const metrics = this.ports.metrics;
+    if (!metrics) return;
+    metrics.runs.inc({ sync: definition.id, mode, status });
+    metrics.runSeconds.observe({ sync: definition.id, mode }, (this.ports.clock.now() - startedAt) / 1000);
+  }
+
+  private context(
+    definition: SyncDefinition,
+    http: HttpClient | undefined,
+    signal: AbortSignal,
+  ): SyncContext {
+    const { clock, logger } = this.ports;
+    const child = logger.child({ sync: definition.id });
+    return {
+      syncId: definition.id,
+      connectionId: definition.connection,
+      get http(): HttpClient {
+        if (!http) {
+          throw new PatchbayError(
+            ErrorCode.CONFIG_INVALID,
+            `sync ${definition.id} has no connection: set connection to use ctx.http`,
+          );
+        }
+        return http;
+      },
+      signal,
+      logger: child,
+      now: () => clock.now(),
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { CursorExpiredError, defineSync, type SyncDefinitionInput } from '../../src/sync/index.js';
+
+export interface SourceRecord {
+  id: string;
+  name: string;
+  updatedAt: number;
+  [field: string]: unknown;
+}
+
+/**
+ * A provider's data in memory, listed in (updatedAt, id) order from a `since` watermark, with
+ * tombstones: the source of the runner's unit tests (the HTTP fake is in patchbay/testing).
+ */
+export class MemorySource {
+  readonly records = new Map<string, SourceRecord>();
+  readonly tombstones: { id: string; at: number }[] = [];
+  /** Pages served, by their starting position. */
+  readonly fetches = new Map<string, number>();
+  time = 1_000;
+  /** Throws after this many pages (a crash mid-read), once. */
+  failAfterPages: number | undefined;
+  /** Makes the next page request find its cursor expired. */
+  expireNext = false;
+
+  put(id: string, fields: Partial<SourceRecord> = {}): SourceRecord {
+    const record = { name: `r${id}`, ...this.records.get(id), ...fields, id, updatedAt: ++this.time };
+    this.records.set(id, record);
+    return record;
+  }
+
+  delete(id: string): void {
+    if (this.records.delete(id)) this.tombstones.push({ id, at: ++this.time });
+  }
+
+  seed(n: number): void {
+    for (let i = 0; i < n; i++) this.put(String(i).padStart(6, '0'));
+  }
+
+  /** Records after (since, afterId) in (updatedAt, id) order. */
+  list(since: number, afterId: string, limit: number): SourceRecord[] {
+    return [...this.records.values()]
+      .filter((r) => r.updatedAt > since || (r.updatedAt === since && r.id > afterId))
+      .sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
+  }
+
+  /** A sync of this source: incremental by watermark (with tombstones), full by listing everything. */
+  sync(overrides: Partial<SyncDefinitionInput<SourceRecord>> = {}, pageSize = 10) {
+    const source = this;
+    return defineSync<SourceRecord>({
+      id: 'people',
+      key: 'id',
+      schema: z.object({ id: z.string(), name: z.string(), updatedAt: z.number() }).passthrough(),
+      modifiedAt: 'updatedAt',
+      async *fetch(ctx) {
+        const cp = (ctx.checkpoint ?? {}) as { since?: number; after?: string };
+        let since = cp.since ?? 0;
+        let after = cp.after ?? '';
+        let pages = 0;
+        for (;;) {
+          const position = `${ctx.mode}:${since}:${after}`;
+          source.fetches.set(position, (source.fetches.get(position) ?? 0) + 1);
+          if (source.expireNext) {
+            source.expireNext = false;
+            throw new CursorExpiredError('cursor expired', { restartFrom: { since } });
+          }
+          if (source.failAfterPages !== undefined && pages === source.failAfterPages) {
+            source.failAfterPages = undefined;
+            throw new Error('connection reset');
+          }
+          const page = source.list(since, after, pageSize);
+          const deleted =
+            ctx.mode === 'incremental'
+              ? source.tombstones.filter((t) => t.at > (cp.since ?? 0)).map((t) => t.id)
+              : [];
+          const last = page.at(-1);
+          if (last) {
+            since = last.updatedAt;
+            after = last.id;
+          }
+          pages++;
+          yield {
+            records: page.map((r) => ({ ...r })),
+            deleted: pages === 1 ? deleted : [],
+            checkpoint: { since, after },
+          };
+          if (page.length < pageSize) return;
+        }
+      },
+      ...overrides,
+    });
+  }
+}
