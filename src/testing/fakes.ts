@@ -4,6 +4,8 @@
  */
 import type { RunningFake } from '../connectors/fake-kit/index.js';
 import { type GitHubFakeOptions, startGitHubFake } from '../connectors/github/fake/index.js';
+import { type OpenAIFakeOptions, startOpenAIFake } from '../connectors/openai/fake/index.js';
+import { type SendGridFakeOptions, startSendGridFake } from '../connectors/sendgrid/fake/index.js';
 
 export type { RunningFake } from '../connectors/fake-kit/index.js';
 export {
@@ -12,16 +14,30 @@ export {
   type RunningGitHubFake,
   startGitHubFake,
 } from '../connectors/github/fake/index.js';
+export {
+  type OpenAIFakeOptions,
+  type RunningOpenAIFake,
+  startOpenAIFake,
+} from '../connectors/openai/fake/index.js';
+export {
+  type RunningSendGridFake,
+  type SendGridFakeOptions,
+  startSendGridFake,
+} from '../connectors/sendgrid/fake/index.js';
 
 /** Options of each provider's fake, by the name `startFake` and `patchbay fake` take. */
 export interface FakeOptionsByProvider {
   github: GitHubFakeOptions;
+  sendgrid: SendGridFakeOptions;
+  openai: OpenAIFakeOptions;
 }
 
 const starters: {
   [P in keyof FakeOptionsByProvider]: (options?: FakeOptionsByProvider[P]) => Promise<RunningFake>;
 } = {
   github: startGitHubFake,
+  sendgrid: startSendGridFake,
+  openai: startOpenAIFake,
 };
 
 /** The providers there is a fake for. */
