@@ -45,7 +45,7 @@ export function applyServerLimits(
   }
   const supervisor = new ConnectionSupervisor(connectionLimits(server), options.clock, options.registry);
   supervisor.attach(app.server);
-  app.addHook('preParsing', reserveBody(new BodyBudget(inflightBodyLimit)));
+  app.addHook('preParsing', reserveBody(new BodyBudget(inflightBodyLimit, options.registry)));
   app.addHook('preClose', async () => supervisor.closeWaiting());
   return supervisor;
 }
