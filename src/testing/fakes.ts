@@ -6,6 +6,7 @@ import type { RunningFake } from '../connectors/fake-kit/index.js';
 import { type GitHubFakeOptions, startGitHubFake } from '../connectors/github/fake/index.js';
 import { type OpenAIFakeOptions, startOpenAIFake } from '../connectors/openai/fake/index.js';
 import { type SendGridFakeOptions, startSendGridFake } from '../connectors/sendgrid/fake/index.js';
+import { type StripeFakeOptions, startStripeFake } from '../connectors/stripe/fake/index.js';
 
 export type { RunningFake } from '../connectors/fake-kit/index.js';
 export {
@@ -24,12 +25,19 @@ export {
   type SendGridFakeOptions,
   startSendGridFake,
 } from '../connectors/sendgrid/fake/index.js';
+export {
+  type RunningStripeFake,
+  type StripeFakeOptions,
+  type StripeSeed,
+  startStripeFake,
+} from '../connectors/stripe/fake/index.js';
 
 /** Options of each provider's fake, by the name `startFake` and `patchbay fake` take. */
 export interface FakeOptionsByProvider {
   github: GitHubFakeOptions;
   sendgrid: SendGridFakeOptions;
   openai: OpenAIFakeOptions;
+  stripe: StripeFakeOptions;
 }
 
 const starters: {
@@ -38,6 +46,7 @@ const starters: {
   github: startGitHubFake,
   sendgrid: startSendGridFake,
   openai: startOpenAIFake,
+  stripe: startStripeFake,
 };
 
 /** The providers there is a fake for. */

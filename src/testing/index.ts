@@ -22,9 +22,13 @@ export {
   type RunningGitHubFake,
   type RunningOpenAIFake,
   type RunningSendGridFake,
+  type RunningStripeFake,
   type SendGridFakeOptions,
+  type StripeFakeOptions,
+  type StripeSeed,
   startFake,
   startGitHubFake,
   startOpenAIFake,
   startSendGridFake,
+  startStripeFake,
 } from './fakes.js';

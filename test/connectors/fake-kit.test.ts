@@ -112,4 +112,18 @@ describe('fake kit', () => {
     expect((await post('/_fake/clock', { now: start + 7_300_000 })).status).toBe(200);
     expect(ran).toEqual([1, 2]);
   });
+
+  it('stops its clock when frozen, moving only when told, and lets it run again when thawed', async () => {
+    fake = await startFakeServer(counterProvider());
+    await post('/_fake/clock', { freeze: true });
+    const frozen = fake.clock.now();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(fake.clock.now()).toBe(frozen);
+    await post('/_fake/clock', { advanceMs: 1000 });
+    expect(fake.clock.now()).toBe(frozen + 1000);
+    await post('/_fake/clock', { freeze: false });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(fake.clock.now()).toBeGreaterThan(frozen + 1000);
+    expect(fake.clock.now()).toBeLessThan(frozen + 60_000);
+  });
 });

@@ -4,6 +4,7 @@ import { CliError } from '../output.js';
 import { githubFakeCommand } from './fakes/github.js';
 import { openaiFakeCommand } from './fakes/openai.js';
 import { sendgridFakeCommand } from './fakes/sendgrid.js';
+import { stripeFakeCommand } from './fakes/stripe.js';
 
 /**
  * `patchbay fake <provider>`: serves a provider's fake on 127.0.0.1 until SIGINT/SIGTERM. Each provider
@@ -13,7 +14,7 @@ export function fakeCommand(): Command {
   const command = new Command('fake').description(
     'Serve a faithful fake of a provider API on 127.0.0.1, with its control plane under /_fake/ (for tests and local development).',
   );
-  for (const sub of [githubFakeCommand(), sendgridFakeCommand(), openaiFakeCommand()]) {
+  for (const sub of [githubFakeCommand(), stripeFakeCommand(), sendgridFakeCommand(), openaiFakeCommand()]) {
     command.addCommand(sub.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return command;

@@ -5,6 +5,8 @@
  */
 export class FakeProviderClock {
   private offsetMs = 0;
+  /** The wall time the clock stopped at, while frozen. */
+  private frozenAt: number | undefined;
   private tasks: { at: number; seq: number; run: () => void }[] = [];
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -12,7 +14,23 @@ export class FakeProviderClock {
   constructor(private readonly wall: () => number = Date.now) {}
 
   now(): number {
-    return this.wall() + this.offsetMs;
+    return (this.frozenAt ?? this.wall()) + this.offsetMs;
+  }
+
+  /**
+   * Stops time passing by itself: from now on only `advance` and `set` move it. For tests that count
+   * per second or per minute and must not see a boundary pass while a slow machine runs them.
+   */
+  freeze(): void {
+    this.frozenAt ??= this.wall();
+  }
+
+  /** Lets time pass again, from where it stands. */
+  thaw(): void {
+    if (this.frozenAt === undefined) return;
+    this.offsetMs += this.frozenAt - this.wall();
+    this.frozenAt = undefined;
+    this.arm();
   }
 
   /** Moves the fake's time forward and runs every task that falls due on the way, in order. */
@@ -24,7 +42,7 @@ export class FakeProviderClock {
 
   /** Sets the fake's time (forward or back); tasks now due run. */
   set(time: number): void {
-    this.offsetMs = time - this.wall();
+    this.offsetMs = time - (this.frozenAt ?? this.wall());
     this.runDue();
   }
 
@@ -44,6 +62,7 @@ export class FakeProviderClock {
   reset(): void {
     this.tasks = [];
     this.offsetMs = 0;
+    this.frozenAt = undefined;
     this.arm();
   }
 

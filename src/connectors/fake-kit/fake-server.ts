@@ -67,7 +67,7 @@ export interface RunningFake {
 /**
  * Serves a fake provider on 127.0.0.1 with the control plane every fake shares, under `/_fake/`:
  * `GET /_fake` (what it is, its registrations), `POST /_fake/reset`, `POST /_fake/seed`,
- * `POST|GET|DELETE /_fake/faults`, `POST /_fake/clock` (`{ advanceMs }` or `{ now }`), `GET /_fake/stats`.
+ * `POST|GET|DELETE /_fake/faults`, `POST /_fake/clock` (`{ advanceMs }`, `{ now }`, `{ freeze: true|false }`), `GET /_fake/stats`.
  */
 export async function startFakeServer(
   provider: FakeProvider,
@@ -220,11 +220,18 @@ function controlPlane(
     return { rules: kit.faults.list() };
   });
   app.post('/_fake/clock', async (request, reply) => {
-    const body = request.body as { advanceMs?: unknown; now?: unknown } | undefined;
-    if (typeof body?.advanceMs === 'number' && body.advanceMs >= 0) kit.clock.advance(body.advanceMs);
+    const body = request.body as { advanceMs?: unknown; now?: unknown; freeze?: unknown } | undefined;
+    if (typeof body?.freeze === 'boolean') {
+      if (body.freeze) kit.clock.freeze();
+      else kit.clock.thaw();
+    } else if (typeof body?.advanceMs === 'number' && body.advanceMs >= 0) kit.clock.advance(body.advanceMs);
     else if (typeof body?.now === 'number' || typeof body?.now === 'string')
       kit.clock.set(typeof body.now === 'number' ? body.now : Date.parse(body.now));
-    else return bad(reply, 'send { "advanceMs": 60000 } or { "now": "2026-01-01T00:00:00Z" }');
+    else
+      return bad(
+        reply,
+        'send { "advanceMs": 60000 }, { "now": "2026-01-01T00:00:00Z" } or { "freeze": true }',
+      );
     return { now: new Date(kit.clock.now()).toISOString() };
   });
   app.get('/_fake/stats', async () => ({
