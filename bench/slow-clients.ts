@@ -210,7 +210,7 @@ function attack(port: number, count: number): { stats: AttackStats; stop: () => 
     });
   };
 
-  kinds.forEach((kind, i) => run(kind, `127.0.2.${1 + Math.floor(i / 100)}`));
+  for (const [i, kind] of kinds.entries()) run(kind, `127.0.2.${1 + Math.floor(i / 100)}`);
   return {
     stats,
     stop() {
