@@ -200,7 +200,12 @@ function controlPlane(
   app.post('/_fake/seed', async (request, reply) => {
     if (!provider.seed) return reply.status(404).send({ error: `the ${provider.name} fake takes no seed` });
     if (request.body === INVALID_JSON) return bad(reply, 'the seed must be JSON');
-    return { seeded: await provider.seed(request.body, kit) };
+    try {
+      return { seeded: await provider.seed(request.body, kit) };
+    } catch (err) {
+      // A seed is the test's input: what the provider refuses is the caller's mistake, said plainly.
+      return bad(reply, err instanceof Error ? err.message : String(err));
+    }
   });
   app.get('/_fake/faults', async () => ({ rules: kit.faults.list() }));
   app.delete('/_fake/faults', async () => {
