@@ -7,7 +7,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningMsGraphFake } from '../../../src/connectors/msgraph/fake/index.js';
-import { graphClient, startFake } from './helpers.js';
+import { graphClient, type Json, startFake } from './helpers.js';
 
 let fake: RunningMsGraphFake;
 beforeEach(async () => {
@@ -132,8 +132,8 @@ describe('the official Graph SDK against the fake', () => {
     ]);
     const raw = await client.api('/$batch').post(await batch.getContent());
     const responses = new BatchResponseContent(raw);
-    expect((await responses.getResponseById('1').json()).subject).toBe(a!.subject);
-    expect((await responses.getResponseById('2').json()).subject).toBe(b!.subject);
+    expect(((await responses.getResponseById('1').json()) as Json).subject).toBe(a!.subject);
+    expect(((await responses.getResponseById('2').json()) as Json).subject).toBe(b!.subject);
     expect(responses.getResponseById('3').status).toBe(200);
     expect(
       fake.graph.control.snapshot('adele@contoso.test', 'inbox').find((m) => m.id === a!.id)?.isRead,

@@ -21,21 +21,23 @@ export function trusting(fake: RunningMsGraphFake): Agent {
 /** A client-credentials token from the fake's token endpoint, as an app would fetch it. */
 export async function fetchToken(
   fake: RunningMsGraphFake,
-  dispatcher: Agent,
+  dispatcher?: Agent,
   secret = fake.app.clientSecret,
 ): Promise<string> {
-  const response = await fetch(fake.tokenUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: fake.app.clientId,
-      client_secret: secret,
-      scope: 'https://graph.microsoft.com/.default',
-      grant_type: 'client_credentials',
-    }),
-    // @ts-expect-error Node's fetch takes an undici dispatcher
-    dispatcher,
-  });
+  const response = await fetch(
+    dispatcher ? fake.tokenUrl : `${fake.url}/${fake.app.tenantId}/oauth2/v2.0/token`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_id: fake.app.clientId,
+        client_secret: secret,
+        scope: 'https://graph.microsoft.com/.default',
+        grant_type: 'client_credentials',
+      }),
+      ...(dispatcher && { dispatcher: dispatcher as never }),
+    },
+  );
   if (!response.ok) throw new Error(`token endpoint answered ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { access_token: string }).access_token;
 }
@@ -77,7 +79,11 @@ export async function graphFetch(
   path: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; headers: Headers; body: Json }> {
-  const url = path.startsWith('http') ? path.replace(fake.httpsUrl ?? '', fake.url) : `${fake.url}${path}`;
+  const url = !path.startsWith('http')
+    ? `${fake.url}${path}`
+    : fake.httpsUrl
+      ? path.replace(fake.httpsUrl, fake.url)
+      : path;
   const response = await fetch(url, {
     method: init.method ?? 'GET',
     headers: {
