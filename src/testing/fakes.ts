@@ -4,6 +4,7 @@
  */
 import type { RunningFake } from '../connectors/fake-kit/index.js';
 import { type GitHubFakeOptions, startGitHubFake } from '../connectors/github/fake/index.js';
+import { type MsGraphFakeOptions, startMsGraphFake } from '../connectors/msgraph/fake/index.js';
 import { type OpenAIFakeOptions, startOpenAIFake } from '../connectors/openai/fake/index.js';
 import { type SendGridFakeOptions, startSendGridFake } from '../connectors/sendgrid/fake/index.js';
 import { type StripeFakeOptions, startStripeFake } from '../connectors/stripe/fake/index.js';
@@ -15,6 +16,12 @@ export {
   type RunningGitHubFake,
   startGitHubFake,
 } from '../connectors/github/fake/index.js';
+export {
+  type MessageInput,
+  type MsGraphFakeOptions,
+  type RunningMsGraphFake,
+  startMsGraphFake,
+} from '../connectors/msgraph/fake/index.js';
 export {
   type OpenAIFakeOptions,
   type RunningOpenAIFake,
@@ -38,6 +45,7 @@ export interface FakeOptionsByProvider {
   sendgrid: SendGridFakeOptions;
   openai: OpenAIFakeOptions;
   stripe: StripeFakeOptions;
+  msgraph: MsGraphFakeOptions;
 }
 
 const starters: {
@@ -47,6 +55,7 @@ const starters: {
   sendgrid: startSendGridFake,
   openai: startOpenAIFake,
   stripe: startStripeFake,
+  msgraph: startMsGraphFake,
 };
 
 /** The providers there is a fake for. */

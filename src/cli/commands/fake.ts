@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { RunningFake } from '../../connectors/fake-kit/index.js';
 import { CliError } from '../output.js';
 import { githubFakeCommand } from './fakes/github.js';
+import { msgraphFakeCommand } from './fakes/msgraph.js';
 import { openaiFakeCommand } from './fakes/openai.js';
 import { sendgridFakeCommand } from './fakes/sendgrid.js';
 import { stripeFakeCommand } from './fakes/stripe.js';
@@ -14,7 +15,13 @@ export function fakeCommand(): Command {
   const command = new Command('fake').description(
     'Serve a faithful fake of a provider API on 127.0.0.1, with its control plane under /_fake/ (for tests and local development).',
   );
-  for (const sub of [githubFakeCommand(), stripeFakeCommand(), sendgridFakeCommand(), openaiFakeCommand()]) {
+  for (const sub of [
+    githubFakeCommand(),
+    msgraphFakeCommand(),
+    openaiFakeCommand(),
+    sendgridFakeCommand(),
+    stripeFakeCommand(),
+  ]) {
     command.addCommand(sub.exitOverride().showHelpAfterError('(run with --help for usage)'));
   }
   return command;

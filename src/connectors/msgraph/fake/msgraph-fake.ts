@@ -47,10 +47,13 @@ export class MsGraphFake implements FakeProvider {
   private live: Live | undefined;
   private directoryRef: Directory | undefined;
 
-  constructor(settings: FakeSettingsInput = {}, options: { inboxSize?: number } = {}) {
+  private readonly certificate: string | undefined;
+
+  constructor(settings: FakeSettingsInput = {}, options: { inboxSize?: number; certificate?: string } = {}) {
     this.settings = parseSettings(settings);
     this.initial = this.settings;
     this.inboxSize = options.inboxSize ?? DEFAULT_INBOX;
+    this.certificate = options.certificate;
     this.apps.reset();
   }
 
@@ -101,6 +104,10 @@ export class MsGraphFake implements FakeProvider {
         ...subscriptionRoutes(live.subscriptions, directory, live.sender, () => this.settings),
       ],
     );
+    app.get('/_fake/tls', async (_request, reply) => {
+      if (!this.certificate) return reply.status(404).send({ error: 'this fake serves no https' });
+      return reply.type('application/x-pem-file').send(this.certificate);
+    });
     controlRoutes(app, {
       kit,
       control: live.control,
@@ -122,6 +129,9 @@ export class MsGraphFake implements FakeProvider {
         ? this.directory.users().map((u) => ({ id: u.id, mail: u.mail, displayName: u.displayName }))
         : [],
       maxExpirationMinutes: this.settings.maxExpirationMinutes,
+      ...(this.certificate && {
+        tls: 'GET /_fake/tls: the self-signed certificate to trust for https (PEM)',
+      }),
       providerControl: CONTROL_ROUTES,
     };
   }

@@ -35,8 +35,8 @@ export interface RunningMsGraphFake extends RunningFake {
 /** Starts the Graph fake: http always, https with a self-signed certificate unless `https: false`. */
 export async function startMsGraphFake(options: MsGraphFakeOptions = {}): Promise<RunningMsGraphFake> {
   const { port, httpsPort, https = true, tls, inboxSize, ...settings } = options;
-  const graph = new MsGraphFake(settings, { inboxSize });
   const material = https ? (tls ?? (await selfSignedCertificate())) : undefined;
+  const graph = new MsGraphFake(settings, { inboxSize, ...(material && { certificate: material.cert }) });
   const running = await startFakeServer(graph, {
     ...(port !== undefined && { port }),
     ...(material && { tls: { ...material, ...(httpsPort !== undefined && { port: httpsPort }) } }),
