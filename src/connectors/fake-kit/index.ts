@@ -8,3 +8,4 @@ export {
   startFakeServer,
 } from './fake-server.js';
 export { FaultInjector, type FaultRule } from './faults.js';
+export { FixedWindows, type PeriodLimit, type WindowAnswer } from './fixed-windows.js';

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { LimitGroup, PeriodLimiter } from './rate-limits.js';
+import type { FixedWindows } from '../../fake-kit/index.js';
+import type { LimitGroup } from './rate-limits.js';
 import { MESSAGES, sendError } from './sendgrid-errors.js';
 
 /** Run before a route: answers 401/403/406/429 itself and returns false, or lets the request through. */
@@ -9,7 +10,7 @@ export type Guard = (request: FastifyRequest, reply: FastifyReply) => boolean;
 export type Access = ReadonlySet<string> | 'all';
 
 export interface GuardDeps {
-  limiter: PeriodLimiter;
+  limiter: FixedWindows<LimitGroup>;
   accessOf(key: string): Access | undefined;
   now(): number;
   count(name: string): void;
@@ -40,7 +41,11 @@ export function apiGuard(deps: GuardDeps) {
       const accept = request.headers.accept;
       if (!accept || !ACCEPTS_JSON.test(accept)) return refuse(406, MESSAGES.notAcceptable);
       const answer = deps.limiter.take(key, group, deps.now());
-      reply.headers(answer.headers);
+      reply.headers({
+        'x-ratelimit-limit': String(answer.limit),
+        'x-ratelimit-remaining': String(answer.remaining),
+        'x-ratelimit-reset': String(Math.ceil(answer.resetAt / 1000)),
+      });
       if (!answer.allowed) {
         deps.count(`429:${group}`);
         return refuse(429, MESSAGES.tooManyRequests);

@@ -3,6 +3,8 @@ import {
   type FakeKit,
   type FakeProvider,
   type FakeServerOptions,
+  FixedWindows,
+  type PeriodLimit,
   type RunningFake,
   startFakeServer,
 } from '../../fake-kit/index.js';
@@ -10,7 +12,7 @@ import { type Access, apiGuard } from './api-guard.js';
 import { EventWebhook } from './event-webhook.js';
 import { type Fate, MailLog } from './mail-log.js';
 import { mailRoutes } from './mail-routes.js';
-import { DEFAULT_LIMITS, type LimitGroup, type PeriodLimit, PeriodLimiter } from './rate-limits.js';
+import { DEFAULT_LIMITS, type LimitGroup } from './rate-limits.js';
 import { MESSAGES, sendError } from './sendgrid-errors.js';
 import { TemplateStore, templateRoutes } from './templates.js';
 import { webhookRoutes } from './webhook-routes.js';
@@ -49,7 +51,7 @@ const API_KEY = /^SG\.[\w-]+\.[\w-]+$/;
  */
 export function sendgridFake(options: SendGridFakeOptions = {}) {
   const log = new MailLog();
-  const limiter = new PeriodLimiter({ ...DEFAULT_LIMITS, ...options.limits });
+  const limiter = new FixedWindows<LimitGroup>({ ...DEFAULT_LIMITS, ...options.limits });
   const keys = new Map<string, Access>();
   const fates = new Map<string, Fate>();
   let templates: TemplateStore | undefined;
