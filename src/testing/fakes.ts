@@ -3,6 +3,7 @@
  * provider's API on 127.0.0.1 with the control plane under `/_fake/` (reset, seed, faults, clock, stats).
  */
 import type { RunningFake } from '../connectors/fake-kit/index.js';
+import { type FinaleFakeOptions, startFinaleFake } from '../connectors/finale/fake/index.js';
 import { type GitHubFakeOptions, startGitHubFake } from '../connectors/github/fake/index.js';
 import { type MsGraphFakeOptions, startMsGraphFake } from '../connectors/msgraph/fake/index.js';
 import { type OpenAIFakeOptions, startOpenAIFake } from '../connectors/openai/fake/index.js';
@@ -10,6 +11,12 @@ import { type SendGridFakeOptions, startSendGridFake } from '../connectors/sendg
 import { type StripeFakeOptions, startStripeFake } from '../connectors/stripe/fake/index.js';
 
 export type { RunningFake } from '../connectors/fake-kit/index.js';
+export {
+  type FinaleFakeOptions,
+  type FinaleSeed,
+  type RunningFinaleFake,
+  startFinaleFake,
+} from '../connectors/finale/fake/index.js';
 export {
   type GitHubFakeOptions,
   type GitHubSeed,
@@ -46,6 +53,7 @@ export interface FakeOptionsByProvider {
   openai: OpenAIFakeOptions;
   stripe: StripeFakeOptions;
   msgraph: MsGraphFakeOptions;
+  finale: FinaleFakeOptions;
 }
 
 const starters: {
@@ -56,6 +64,7 @@ const starters: {
   openai: startOpenAIFake,
   stripe: startStripeFake,
   msgraph: startMsGraphFake,
+  finale: startFinaleFake,
 };
 
 /** The providers there is a fake for. */

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { RunningFake } from '../../connectors/fake-kit/index.js';
 import { CliError } from '../output.js';
+import { finaleFakeCommand } from './fakes/finale.js';
 import { githubFakeCommand } from './fakes/github.js';
 import { msgraphFakeCommand } from './fakes/msgraph.js';
 import { openaiFakeCommand } from './fakes/openai.js';
@@ -17,6 +18,7 @@ export function fakeCommand(): Command {
   );
   for (const sub of [
     githubFakeCommand(),
+    finaleFakeCommand(),
     msgraphFakeCommand(),
     openaiFakeCommand(),
     sendgridFakeCommand(),
