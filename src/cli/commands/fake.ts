@@ -17,8 +17,8 @@ export function fakeCommand(): Command {
     'Serve a faithful fake of a provider API on 127.0.0.1, with its control plane under /_fake/ (for tests and local development).',
   );
   for (const sub of [
-    githubFakeCommand(),
     finaleFakeCommand(),
+    githubFakeCommand(),
     msgraphFakeCommand(),
     openaiFakeCommand(),
     sendgridFakeCommand(),
