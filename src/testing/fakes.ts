@@ -5,6 +5,7 @@
 import type { RunningFake } from '../connectors/fake-kit/index.js';
 import { type FinaleFakeOptions, startFinaleFake } from '../connectors/finale/fake/index.js';
 import { type GitHubFakeOptions, startGitHubFake } from '../connectors/github/fake/index.js';
+import { type HubSpotFakeOptions, startHubSpotFake } from '../connectors/hubspot/fake/index.js';
 import { type MsGraphFakeOptions, startMsGraphFake } from '../connectors/msgraph/fake/index.js';
 import { type OpenAIFakeOptions, startOpenAIFake } from '../connectors/openai/fake/index.js';
 import { type SendGridFakeOptions, startSendGridFake } from '../connectors/sendgrid/fake/index.js';
@@ -23,6 +24,12 @@ export {
   type RunningGitHubFake,
   startGitHubFake,
 } from '../connectors/github/fake/index.js';
+export {
+  type HubSpotFakeOptions,
+  type HubSpotSeed,
+  type RunningHubSpotFake,
+  startHubSpotFake,
+} from '../connectors/hubspot/fake/index.js';
 export {
   type MessageInput,
   type MsGraphFakeOptions,
@@ -49,6 +56,7 @@ export {
 /** Options of each provider's fake, by the name `startFake` and `patchbay fake` take. */
 export interface FakeOptionsByProvider {
   github: GitHubFakeOptions;
+  hubspot: HubSpotFakeOptions;
   sendgrid: SendGridFakeOptions;
   openai: OpenAIFakeOptions;
   stripe: StripeFakeOptions;
@@ -60,6 +68,7 @@ const starters: {
   [P in keyof FakeOptionsByProvider]: (options?: FakeOptionsByProvider[P]) => Promise<RunningFake>;
 } = {
   github: startGitHubFake,
+  hubspot: startHubSpotFake,
   sendgrid: startSendGridFake,
   openai: startOpenAIFake,
   stripe: startStripeFake,

@@ -3,6 +3,7 @@ import type { RunningFake } from '../../connectors/fake-kit/index.js';
 import { CliError } from '../output.js';
 import { finaleFakeCommand } from './fakes/finale.js';
 import { githubFakeCommand } from './fakes/github.js';
+import { hubspotFakeCommand } from './fakes/hubspot.js';
 import { msgraphFakeCommand } from './fakes/msgraph.js';
 import { openaiFakeCommand } from './fakes/openai.js';
 import { sendgridFakeCommand } from './fakes/sendgrid.js';
@@ -19,6 +20,7 @@ export function fakeCommand(): Command {
   for (const sub of [
     finaleFakeCommand(),
     githubFakeCommand(),
+    hubspotFakeCommand(),
     msgraphFakeCommand(),
     openaiFakeCommand(),
     sendgridFakeCommand(),
