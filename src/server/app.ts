@@ -3,8 +3,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { Histogram } from 'prom-client';
 import { ulid } from '../core/ids.js';
 import type { Engine } from '../engine/index.js';
-import { adminAuth } from './admin-auth.js';
+import { adminAuth, isLoopbackHost } from './admin-auth.js';
+import { adminRequestGuard } from './admin-request-guard.js';
 import { errorBody, handleError, handleFrameworkError, MAX_PARAM_LENGTH } from './errors.js';
+import { useJsonBody } from './json-body.js';
 import { answerClientError, applyServerLimits } from './limits/index.js';
 import { connectionRoutes } from './routes/connections.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -113,6 +115,10 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
 
   await app.register(
     async (api) => {
+      api.addHook('onRequest', adminRequestGuard({ allowedHosts: adminHosts(server) }));
+      useJsonBody(api);
+      // Preflights reach the guard (which refuses them) only through a route of this scope.
+      api.options('/*', { schema: { hide: true } }, async () => undefined);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (secured) => {
         secured.addHook('onRequest', adminAuth(server.adminToken));
@@ -128,4 +134,12 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
   );
 
   return app;
+}
+
+/** The names the admin API answers to besides loopback: `server.allowedHosts`, and the bound address. */
+function adminHosts(server: Engine['config']['server']): string[] {
+  const wildcard = server.host === '0.0.0.0' || server.host === '::' || server.host === '';
+  return wildcard || isLoopbackHost(server.host)
+    ? [...server.allowedHosts]
+    : [...server.allowedHosts, server.host.replace(/^\[|\]$/g, '')];
 }

@@ -107,7 +107,11 @@ export function adminApi(
     app.inject({
       method,
       url: `/api/v1${url}`,
-      headers: { authorization: `Bearer ${token}` },
+      // State changes carry a JSON content type even without a body (the admin API refuses them otherwise).
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(method !== 'GET' && method !== 'DELETE' && { 'content-type': 'application/json' }),
+      },
       ...(payload !== undefined && { payload }),
     });
 }

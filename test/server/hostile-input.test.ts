@@ -138,6 +138,49 @@ describeSqlite('the admin API under hostile input', () => {
     expectReachedHandlers();
   });
 
+  it('refuses JSON nested deeper than 64 levels on every body with a 400 naming it, as the ingress does', async () => {
+    const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const bodies: ['POST' | 'PATCH', string, (nested: string) => string][] = [
+      ...WITH_BODY.map(([path, valid]): ['POST', string, (nested: string) => string] => [
+        'POST',
+        path,
+        (nested) =>
+          `${JSON.stringify(valid).slice(0, -1)}${Object.keys(valid).length ? ',' : ''}"deep":${nested}}`,
+      ]),
+      ['POST', '/events', (nested) => `{"type":"order.created","payload":${nested}}`],
+      [
+        'POST',
+        '/connections',
+        (nested) => `{"id":"c1","auth":{"scheme":"bearer","token":"t0ken-value"},"metadata":${nested}}`,
+      ],
+      ['PATCH', '/connections/c1', (nested) => `{"metadata":${nested}}`],
+      ['PATCH', '/destinations/fixed', (nested) => `{"headers":${nested}}`],
+    ];
+    for (const [method, path, body] of bodies) {
+      for (const levels of [65, 5000, 100_000]) {
+        const res = await t.app.inject({
+          method,
+          url: `/api/v1${path}`,
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          payload: body(deep(levels)),
+        });
+        expect(res.statusCode, `${method} ${path} at ${levels}`).toBe(400);
+        expect(res.json().error, `${method} ${path}`).toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          message: 'body: JSON nests deeper than 64 levels',
+        });
+      }
+    }
+    // 63 levels below the body is fine (and reaches the handler, which may refuse it for other reasons).
+    const shallow = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      payload: `{"type":"order.created","payload":${deep(62)}}`,
+    });
+    expect(shallow.statusCode).toBe(201);
+  });
+
   it('answers every hostile path segment and query parameter without a 5xx', async () => {
     for (const value of HOSTILE_VALUES) {
       const v = encodeURIComponent(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));

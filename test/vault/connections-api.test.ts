@@ -166,7 +166,7 @@ for (const { dialect, available } of allDialects) {
       const refreshed = await t.app.inject({
         method: 'POST',
         url: '/api/v1/connections/crm/refresh',
-        headers: auth,
+        headers: { ...auth, 'content-type': 'application/json' },
       });
       expect(refreshed.json().credentials.version).toBe(2);
       const metrics = await t.app.inject({ url: '/metrics' });
@@ -205,7 +205,7 @@ for (const { dialect, available } of allDialects) {
       const refused = await t.app.inject({
         method: 'POST',
         url: '/api/v1/connections/crm/refresh',
-        headers: auth,
+        headers: { ...auth, 'content-type': 'application/json' },
       });
       expect(refused.statusCode).toBe(409);
       expect(refused.json().error).toMatchObject({
@@ -227,7 +227,7 @@ for (const { dialect, available } of allDialects) {
       const res = await t.app.inject({
         method: 'POST',
         url: '/api/v1/connections/plain/refresh',
-        headers: auth,
+        headers: { ...auth, 'content-type': 'application/json' },
       });
       expect(res.statusCode).toBe(400);
       expect(res.json().error.message).toBe('connection plain uses basic: nothing to refresh');

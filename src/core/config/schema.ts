@@ -212,6 +212,21 @@ export const configSchema = z.strictObject({
       adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
       /** Largest request body. Defaults to 1 MiB. */
       bodyLimit: size('bodyLimit').default(1024 * 1024),
+      /**
+       * Host names the admin API (and dashboard) answer to besides loopback ones and the bound address:
+       * the public name it is reached by. Any other `Host` is refused (DNS rebinding). Defaults to none.
+       */
+      allowedHosts: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$|^\[?[0-9a-fA-F:.]+\]?$/,
+              'must be a host name or IP address, without scheme or port',
+            )
+            .transform((h) => h.toLowerCase().replace(/^\[|\]$/g, '')),
+        )
+        .default([]),
       /** Trust X-Forwarded-* from a reverse proxy. Defaults to false. */
       trustProxy: z.boolean().default(false),
       /** Bounds on what a slow or hostile client can hold (docs/security.md). */

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../core/json-depth.js';
 import { bodyText } from './raw-body.js';
 import { badPayload } from './rejection.js';
-
-/** JSON nesting deeper than this is refused: no sender needs it, and walking it must not blow the stack. */
-const MAX_DEPTH = 64;
 
 /** Parses a JSON body (strict UTF-8). Empty or malformed bodies are a payload error, never a throw. */
 export function parseJson(bytes: Buffer): unknown {
@@ -19,7 +17,7 @@ export function parseJsonText(text: string, what: string): unknown {
   } catch {
     throw badPayload(`${what} is not valid JSON`);
   }
-  checkDepth(value);
+  if (nestsDeeperThan(value)) throw badPayload(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
   return value;
 }
 
@@ -35,18 +33,6 @@ export function isFormBody(contentType: string | undefined, bytes: Buffer): bool
   // Without a content type, a body that cannot be JSON but looks like `a=b&c=d` is taken as a form.
   const first = bytes[0];
   return first !== undefined && first !== 0x7b && first !== 0x5b && bytes.includes(0x3d);
-}
-
-function checkDepth(root: unknown): void {
-  const stack: Array<[unknown, number]> = [[root, 0]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_DEPTH) throw badPayload(`JSON nests deeper than ${MAX_DEPTH} levels`);
-    for (const child of Object.values(value)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
-  }
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
