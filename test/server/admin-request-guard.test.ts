@@ -106,7 +106,7 @@ describe.skipIf(!allDialects[0]!.available)('the admin API against browsers on o
         headers: { host: 'localhost:8080', ...headers },
         payload: DESTINATION,
       });
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { origin: 'https://evil.example' },
       { origin: 'http://localhost:3000' },
       { origin: 'null' },
