@@ -11,13 +11,16 @@ export const SYNC_EVENT_SOURCE = 'syncs';
 export type ChangeOrigin = 'source' | 'local' | 'repair';
 
 /**
- * The idempotency key of a change: (sync, id, revision, hash). The hash alone would make a record that
- * goes A → B → A → B repeat an earlier key (and the event log would drop the second A → B as a
- * duplicate); the revision, bumped by every change in the record's own row, makes each change unique.
+ * The idempotency key of a change: (sync, id, revision, hash), and the row's first-seen time. The hash
+ * alone would make a record that goes A → B → A → B repeat an earlier key (and the event log would drop
+ * the second A → B as a duplicate); the revision, bumped by every change in the record's own row, makes
+ * each change unique, and the first-seen time keeps that true for a row stored anew (a reset sync).
  */
 export function changeKey(syncId: string, change: RecordChange): string {
   return createHash('sha256')
-    .update(`${syncId}\u0000${change.id}\u0000${change.revision}\u0000${change.hash}\u0000${change.kind}`)
+    .update(
+      `${syncId}\u0000${change.id}\u0000${change.firstSeenAt}\u0000${change.revision}\u0000${change.hash}\u0000${change.kind}`,
+    )
     .digest('base64url')
     .slice(0, 32);
 }

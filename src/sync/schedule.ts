@@ -101,3 +101,21 @@ function cron(expression: string, timezone: string, where: string): Schedule {
 function invalid(where: string, message: string): PatchbayError {
   return new PatchbayError(ErrorCode.CONFIG_INVALID, `${where}: ${message}`);
 }
+
+/** The usual time between two scheduled runs (for staleness), undefined for a manual schedule. */
+export function scheduleGap(schedule: Schedule, now: number): number | undefined {
+  switch (schedule.kind) {
+    case 'manual':
+      return undefined;
+    case 'interval':
+      return schedule.everyMs;
+    case 'cron': {
+      const times = CronExpressionParser.parse(schedule.expression, {
+        currentDate: new Date(now),
+        tz: schedule.timezone,
+      });
+      const first = times.next().getTime();
+      return times.next().getTime() - first;
+    }
+  }
+}

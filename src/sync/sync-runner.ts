@@ -1,13 +1,18 @@
-import { abortError } from '../core/clock.js';
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { HttpClient } from '../http/create-http-client.js';
-import type { Lease, RunCounts, RunStatus, SyncState } from '../store/sync/index.js';
+import {
+  type Lease,
+  NO_COUNTS,
+  type RunCounts,
+  type RunStatus,
+  type SyncState,
+} from '../store/sync/index.js';
 import { isCursorExpired } from './cursor-expired.js';
 import type { SyncDefinition } from './define-sync.js';
 import { endFullRead, sweepDeletes } from './deletes.js';
 import type { FetchContext, SyncContext } from './fetch-context.js';
-import { LeaseKeeper } from './lease-keeper.js';
+import { type LeaseScope, withLease } from './leased-run.js';
 import type { SyncMode } from './page.js';
 import { type CommitScope, commitPage } from './page-commit.js';
 import type { RunnerSettings, SyncPorts } from './ports.js';
@@ -49,42 +54,21 @@ export class SyncRunner {
   ) {}
 
   async run(definition: SyncDefinition, request: RunRequest): Promise<RunOutcome> {
-    const { stores, clock } = this.ports;
-    const { leaseMs } = this.settings;
-    const startedAt = clock.now();
-    const lease = await stores.state.acquire(definition.id, this.settings.owner, startedAt, leaseMs);
-    if (!lease) return { status: 'busy' };
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(abortError(request.signal));
-    request.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    if (request.signal?.aborted) onOuterAbort();
-    const keeper = new LeaseKeeper(stores.state, lease, leaseMs, clock, this.ports.logger, (err) =>
-      controller.abort(err),
+    const startedAt = this.ports.clock.now();
+    const held = await withLease(this.ports, this.settings, definition, request.signal, (scope) =>
+      this.runLeased(definition, request, scope, startedAt),
     );
-    const limit = new AbortController();
-    const timeLimit = clock.sleep(definition.timeLimitMs, limit.signal).then(
-      () =>
-        controller.abort(
-          new PatchbayError(
-            ErrorCode.TIMEOUT,
-            `sync ${definition.id}: the run reached its time limit (${definition.timeLimitMs} ms); its progress is kept`,
-          ),
-        ),
-      () => {},
-    );
-    keeper.start();
-    const counts: RunCounts = {
-      pages: 0,
-      seen: 0,
-      created: 0,
-      updated: 0,
-      deleted: 0,
-      quarantined: 0,
-      pushed: 0,
-      pushFailed: 0,
-      conflicts: 0,
-      deletesHeld: 0,
-    };
+    return held ? held.value : { status: 'busy' };
+  }
+
+  private async runLeased(
+    definition: SyncDefinition,
+    request: RunRequest,
+    { lease, signal, timedOut }: LeaseScope,
+    startedAt: number,
+  ): Promise<RunOutcome> {
+    const { stores } = this.ports;
+    const counts: RunCounts = { ...NO_COUNTS };
     const add = (more: Partial<RunCounts>) => {
       for (const [key, value] of Object.entries(more) as [keyof RunCounts, number | undefined][]) {
         counts[key] += value ?? 0;
@@ -106,20 +90,19 @@ export class SyncRunner {
         `sync ${definition.id}: run started`,
       );
       const http = definition.connection ? await this.ports.clients(definition.connection) : undefined;
+      const current = await stores.state.require(definition.id);
       const scope: CommitScope = {
         ports: this.ports,
         definition,
         lease,
-        leaseMs,
+        leaseMs: this.settings.leaseMs,
         runId,
-        generation: 0,
+        generation: current.generation,
         origin: 'source',
         quarantineOpen: await stores.quarantine.hasOpen(definition.id),
-        signal: controller.signal,
+        signal,
       };
-      const base = this.context(definition, http, controller.signal);
-      const current = await stores.state.require(definition.id);
-      scope.generation = current.generation;
+      const base = runContext(this.ports, definition, http, signal);
       if (current.sweepGeneration !== null) {
         await sweepDeletes(scope, current.sweepGeneration, add, this.settings.sweepBatch);
       }
@@ -129,18 +112,17 @@ export class SyncRunner {
       this.observe(definition, mode, 'succeeded', startedAt);
       return { status: 'succeeded', runId, mode, counts };
     } catch (err) {
-      const reason = controller.signal.aborted ? controller.signal.reason : err;
+      const reason = signal.aborted ? signal.reason : err;
       const error = isPatchbayError(reason)
         ? reason
         : new PatchbayError(ErrorCode.INTERNAL, `sync ${definition.id}: ${errorMessage(reason)}`, {
             cause: reason,
           });
-      const status: RunStatus =
-        error.code === ErrorCode.TIMEOUT && controller.signal.aborted
-          ? 'timed_out'
-          : error.code === ErrorCode.LEASE_LOST
-            ? 'interrupted'
-            : 'failed';
+      const status: RunStatus = timedOut()
+        ? 'timed_out'
+        : error.code === ErrorCode.LEASE_LOST
+          ? 'interrupted'
+          : 'failed';
       if (runId) {
         await this.finish(definition, runId, status, startedAt, undefined, error).catch((finishErr) =>
           this.ports.logger.warn(
@@ -156,12 +138,6 @@ export class SyncRunner {
         `sync ${definition.id}: run ${status}: ${error.message}`,
       );
       return { status, runId: runId ?? '', mode, counts, error };
-    } finally {
-      keeper.close();
-      limit.abort();
-      await timeLimit;
-      request.signal?.removeEventListener('abort', onOuterAbort);
-      await stores.state.release(lease, clock.now()).catch(() => {});
     }
   }
 
@@ -305,29 +281,30 @@ export class SyncRunner {
     metrics.runs.inc({ sync: definition.id, mode, status });
     metrics.runSeconds.observe({ sync: definition.id, mode }, (this.ports.clock.now() - startedAt) / 1000);
   }
+}
 
-  private context(
-    definition: SyncDefinition,
-    http: HttpClient | undefined,
-    signal: AbortSignal,
-  ): SyncContext {
-    const { clock, logger } = this.ports;
-    const child = logger.child({ sync: definition.id });
-    return {
-      syncId: definition.id,
-      connectionId: definition.connection,
-      get http(): HttpClient {
-        if (!http) {
-          throw new PatchbayError(
-            ErrorCode.CONFIG_INVALID,
-            `sync ${definition.id} has no connection: set connection to use ctx.http`,
-          );
-        }
-        return http;
-      },
-      signal,
-      logger: child,
-      now: () => clock.now(),
-    };
-  }
+/** The part of a fetch's context that does not change within a run. */
+export function runContext(
+  ports: SyncPorts,
+  definition: SyncDefinition,
+  http: HttpClient | undefined,
+  signal: AbortSignal,
+): SyncContext {
+  const child = ports.logger.child({ sync: definition.id });
+  return {
+    syncId: definition.id,
+    connectionId: definition.connection,
+    get http(): HttpClient {
+      if (!http) {
+        throw new PatchbayError(
+          ErrorCode.CONFIG_INVALID,
+          `sync ${definition.id} has no connection: set connection to use ctx.http`,
+        );
+      }
+      return http;
+    },
+    signal,
+    logger: child,
+    now: () => ports.clock.now(),
+  };
 }

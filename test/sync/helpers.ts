@@ -6,6 +6,7 @@ import type { StoredEvent } from '../../src/store/event-store.js';
 import { openSyncStores, type SyncStores } from '../../src/store/sync/index.js';
 import type { SyncPorts } from '../../src/sync/ports.js';
 import { SyncRunner } from '../../src/sync/sync-runner.js';
+import { SyncService } from '../../src/sync/sync-service.js';
 import { EventPipeline } from '../../src/webhooks/pipeline.js';
 import { type DialectUnderTest, migratedDatabase } from '../helpers/databases.js';
 
@@ -71,4 +72,39 @@ export async function syncHarness(
     },
     cleanup,
   };
+}
+
+/** The harness with a `SyncService` over it (its scheduler not started unless asked). */
+export async function serviceHarness(
+  dialect: DialectUnderTest,
+  options: Parameters<typeof syncHarness>[1] & { schedule?: boolean } = {},
+): Promise<SyncHarness & { service: SyncService }> {
+  const h = await syncHarness(dialect, options);
+  const service = new SyncService({
+    ports: h.ports,
+    owner: options.owner ?? 'test',
+    ...(options.leaseMs !== undefined && { runner: { leaseMs: options.leaseMs } }),
+    scheduler: { pollMs: 50 },
+  });
+  return {
+    ...h,
+    service,
+    async cleanup() {
+      await service.stop();
+      await h.cleanup();
+    },
+  };
+}
+
+/** Records of a sync as stored, by id (parsed). */
+export async function storedRecords(stores: SyncStores, syncId: string): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  let after: { updatedAt: number; id: string } | undefined;
+  for (;;) {
+    const rows = await stores.records.list(syncId, { limit: 1000, ...(after && { after }) });
+    for (const r of rows.slice(0, 1000)) out.set(r.id, JSON.parse(r.data));
+    if (rows.length <= 1000) return out;
+    const last = rows[999]!;
+    after = { updatedAt: last.updatedAt, id: last.id };
+  }
 }

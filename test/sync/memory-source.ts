@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { CursorExpiredError, defineSync, type SyncDefinitionInput } from '../../src/sync/index.js';
+import {
+  CursorExpiredError,
+  defineSync,
+  type LocalChange,
+  type PushOutcome,
+  type SyncDefinitionInput,
+  type SyncRecord,
+} from '../../src/sync/index.js';
 
 export interface SourceRecord {
   id: string;
@@ -22,6 +29,36 @@ export class MemorySource {
   failAfterPages: number | undefined;
   /** Makes the next page request find its cursor expired. */
   expireNext = false;
+
+  /** Writes the source received through `push`, in order. */
+  readonly pushed: LocalChange<SyncRecord>[] = [];
+  /** `push` answers with the source's version of each record it wrote. */
+  returnRecords = true;
+  /** Failures to answer, by record id: once (retryable) or always (refused). */
+  readonly failures = new Map<string, 'once' | 'always'>();
+
+  /** The push of a bidirectional sync of this source: writes the changes, as an API would. */
+  async push(changes: readonly LocalChange<SyncRecord>[]): Promise<PushOutcome<SyncRecord>[]> {
+    return changes.map((change): PushOutcome<SyncRecord> => {
+      const failure = this.failures.get(change.id);
+      if (failure === 'always')
+        return { id: change.id, ok: false, error: 'name is refused', retryable: false };
+      if (failure === 'once') {
+        this.failures.delete(change.id);
+        return { id: change.id, ok: false, error: '503 Service Unavailable', retryable: true };
+      }
+      this.pushed.push(change);
+      if (change.data === null) {
+        this.delete(change.id);
+        return { id: change.id, ok: true };
+      }
+      const { updatedAt: _u, ...fields } = change.data as Record<string, unknown>;
+      const record = this.put(change.id, fields);
+      return this.returnRecords
+        ? { id: change.id, ok: true, record: { ...record } }
+        : { id: change.id, ok: true };
+    });
+  }
 
   put(id: string, fields: Partial<SourceRecord> = {}): SourceRecord {
     const record = { name: `r${id}`, ...this.records.get(id), ...fields, id, updatedAt: ++this.time };

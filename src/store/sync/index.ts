@@ -7,6 +7,7 @@ import { SyncRunStore } from './sync-run-store.js';
 import { SyncStateStore } from './sync-state-store.js';
 import { SyncVerifyStore } from './sync-verify-store.js';
 
+export type { SyncChangeStatus } from '../schema.js';
 export * from './sync-change-store.js';
 export * from './sync-conflict-store.js';
 export * from './sync-quarantine-store.js';

@@ -134,6 +134,20 @@ export class SyncQuarantineStore {
     }
   }
 
+  /** A retry that failed again: the entry stays open with the new error. */
+  async retried(tx: Tx, id: string, errorPath: string, error: string, now: number): Promise<void> {
+    await tx.db
+      .updateTable('sync_quarantine')
+      .set((eb) => ({
+        error_path: errorPath,
+        error: error.slice(0, 2000),
+        retries: eb('retries', '+', 1),
+        updated_at: now,
+      }))
+      .where('id', '=', id)
+      .execute();
+  }
+
   async countOpen(syncId: string): Promise<number> {
     const row = await this.database.db
       .selectFrom('sync_quarantine')

@@ -34,6 +34,8 @@ export interface RecordChange {
   data: string;
   /** The record before an update (JSON). */
   previousData: string | null;
+  /** When the record's row was first stored: with the revision, names this change uniquely. */
+  firstSeenAt: number;
 }
 
 /** Stamps of one write: `stamp` becomes `updated_at` of what changed; `now` is the wall time. */
@@ -56,6 +58,7 @@ const CHUNK = 500;
 
 interface Existing {
   external_id: string;
+  first_seen_at: number;
   hash: string;
   revision: number;
   deleted_at: number | null;
@@ -105,6 +108,7 @@ export class SyncRecordStore {
           previousHash: old?.hash ?? null,
           data: record.data,
           previousData: null,
+          firstSeenAt: old ? Number(old.first_seen_at) : at.now,
         });
     }
     if (updated.length > 0) {
@@ -123,6 +127,7 @@ export class SyncRecordStore {
           previousHash: old.hash,
           data: record.data,
           previousData: before.get(record.id) ?? null,
+          firstSeenAt: Number(old.first_seen_at),
         });
       }
     }
@@ -178,7 +183,7 @@ export class SyncRecordStore {
         .where('sync_id', '=', syncId)
         .where('external_id', 'in', ids.slice(i, i + CHUNK))
         .where('deleted_at', 'is', null)
-        .returning(['external_id', 'hash', 'revision', 'data'])
+        .returning(['external_id', 'hash', 'revision', 'data', 'first_seen_at'])
         .execute();
       for (const r of rows) changes.push(deletion(r));
     }
@@ -293,7 +298,7 @@ export class SyncRecordStore {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const rows = await tx.db
         .selectFrom('sync_records')
-        .select(['external_id', 'hash', 'revision', 'deleted_at', 'seen_generation'])
+        .select(['external_id', 'first_seen_at', 'hash', 'revision', 'deleted_at', 'seen_generation'])
         .where('sync_id', '=', syncId)
         .where('external_id', 'in', ids.slice(i, i + CHUNK))
         .execute();
@@ -333,7 +338,13 @@ function row(syncId: string, record: IncomingRecord, revision: number, at: Write
   };
 }
 
-function deletion(r: { external_id: string; hash: string; revision: number; data: string }): RecordChange {
+function deletion(r: {
+  external_id: string;
+  hash: string;
+  revision: number;
+  data: string;
+  first_seen_at: number;
+}): RecordChange {
   return {
     id: r.external_id,
     kind: 'deleted',
@@ -342,6 +353,7 @@ function deletion(r: { external_id: string; hash: string; revision: number; data
     previousHash: r.hash,
     data: r.data,
     previousData: null,
+    firstSeenAt: Number(r.first_seen_at),
   };
 }
 

@@ -1,0 +1,11 @@
+export {
+  PAGINATION_STYLES,
+  type PaginationStyle,
+  type RecordsFakeOptions,
+  type RecordsFakeSettings,
+  type RunningRecordsFake,
+  recordsFake,
+  startRecordsFake,
+} from './records-fake.js';
+export type { BodyFormat } from './records-formats.js';
+export { type FakeRecord, RecordsState } from './records-state.js';
