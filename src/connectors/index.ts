@@ -17,4 +17,13 @@ export type {
   ProviderWebhook,
 } from './provider.js';
 export { builtInConnectors, type ConnectorRegistry } from './registry.js';
+export {
+  type Mail,
+  OnceOnlyMailer,
+  type OnceOnlyResult,
+  type SendGridApi,
+  type SendGridSettings,
+  sendgridConnector,
+  sendgridDefinition,
+} from './sendgrid/index.js';
 export { settingsOf } from './settings.js';

@@ -1,10 +1,14 @@
 import { hubspotConnector } from './hubspot/connector.js';
 import type { Connector } from './provider.js';
+import { sendgridConnector } from './sendgrid/connector.js';
 
 /** Connectors by `provider:` id. */
 export type ConnectorRegistry = ReadonlyMap<string, Connector>;
 
 /** The providers Patchbay ships; a connector adds its line here. */
 export const builtInConnectors: ConnectorRegistry = new Map<string, Connector>(
-  [hubspotConnector as Connector].map((connector) => [connector.definition.id, connector]),
+  [hubspotConnector as Connector, sendgridConnector as Connector].map((connector) => [
+    connector.definition.id,
+    connector,
+  ]),
 );

@@ -51,6 +51,11 @@ export const ErrorCode = {
   UNKNOWN_PROPERTIES: 'UNKNOWN_PROPERTIES',
   /** A record already has as many associations of a kind as the provider allows. */
   ASSOCIATION_LIMIT: 'ASSOCIATION_LIMIT',
+  /**
+   * A write that may or may not have reached the provider (a crash or a lost answer) is not settled
+   * yet; `retryAfterMs` says when to ask again. Retrying is safe: it looks before writing again.
+   */
+  OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   // webhooks
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',

@@ -351,6 +351,22 @@ export interface SyncVerifyKeysTable {
   hash: string;
 }
 
+export interface SendLedgerTable {
+  /** Whose writes (a connection: `sendgrid:mail`). */
+  scope: string;
+  /** The caller's idempotency key. */
+  key: string;
+  /** `pending` (an attempt is or was in flight: its outcome is unknown until settled) or `done`. */
+  state: 'pending' | 'done';
+  /** When the current attempt started; compare-and-set guard for retaking it. */
+  attempt_at: number;
+  attempts: number;
+  /** JSON of what the write produced (SendGrid's message id). */
+  result: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
   events: EventsTable;
@@ -365,6 +381,7 @@ export interface Schema {
   rate_limit_leases: RateLimitLeasesTable;
   circuit_breakers: CircuitBreakersTable;
   sources: SourcesTable;
+  send_ledger: SendLedgerTable;
   sync_state: SyncStateTable;
   sync_runs: SyncRunsTable;
   sync_records: SyncRecordsTable;

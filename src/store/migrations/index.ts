@@ -6,6 +6,7 @@ import { connections } from './0005-connections.js';
 import { sources } from './0006-sources.js';
 import { destinationSecrets } from './0007-destination-secrets.js';
 import { syncs } from './0008-syncs.js';
+import { sendLedger } from './0009-send-ledger.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   sources,
   destinationSecrets,
   syncs,
+  sendLedger,
 ];
