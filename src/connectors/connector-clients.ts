@@ -10,6 +10,8 @@ import type { BreakerStateStore } from '../resilience/breaker-state-store.js';
 import type { RateLimitStore } from '../resilience/rate-limit-store.js';
 import type { Connection } from '../vault/connection-model.js';
 import { isLoopbackUrl } from '../vault/oauth-client.js';
+import { hubspotConnector } from './hubspot/connector.js';
+import type { HubSpotApi } from './hubspot/hubspot-api.js';
 import type { Connector } from './provider.js';
 import { builtInConnectors, type ConnectorRegistry } from './registry.js';
 import { settingsOf } from './settings.js';
@@ -90,6 +92,11 @@ export class ConnectorClients {
       settings: built.settings as Settings,
       clock: this.clock,
     });
+  }
+
+  /** A HubSpot connection's typed CRM calls. */
+  hubspot(connectionId: string): Promise<HubSpotApi> {
+    return this.api(connectionId, hubspotConnector);
   }
 
   async close(): Promise<void> {

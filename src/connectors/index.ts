@@ -7,7 +7,7 @@ export {
   ConnectorClients,
   type ConnectorClientsOptions,
 } from './connector-clients.js';
-export { type HubSpotSettings, hubspotConnector, hubspotDefinition } from './hubspot/index.js';
+export * from './hubspot/index.js';
 export type {
   Connector,
   ConnectorContext,

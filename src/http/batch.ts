@@ -11,7 +11,7 @@ export interface BatchOptions<I, R> {
    * Splits one answer into results and per-item errors. Defaults to HubSpot's `{ results, errors }` and
    * Graph's `$batch` `{ responses: [{ status }] }` (a sub-response of 400 or more is an item error).
    */
-  read?: (response: HttpResponse, chunk: I[]) => { results: R[]; errors: unknown[] };
+  read?: (response: HttpResponse, chunk: I[], index: number) => { results: R[]; errors: unknown[] };
   /** Chunks in flight at once. Defaults to 1 (the client's rate limit still applies to each). */
   concurrency?: number;
 }
@@ -55,7 +55,7 @@ export async function batch<I, R = unknown>(
     for (let index = nextIndex++; index < chunks.length; index = nextIndex++) {
       const chunk = chunks[index]!;
       try {
-        perChunk[index] = read(await options.send(chunk, index), chunk);
+        perChunk[index] = read(await options.send(chunk, index), chunk, index);
       } catch (error) {
         perChunk[index] = { index, items: chunk, error };
       }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import type { UpstreamErrorReader, UpstreamErrorReading } from '../../http/upstream-error.js';
 import { calendarDay } from '../../resilience/calendar-day.js';
+import { CursorExpiredError } from '../../sync/cursor-expired.js';
 
 /**
  * HubSpot's error body (https://developers.hubspot.com/docs/api-reference/error-handling): every
@@ -111,4 +112,44 @@ function safeJson(text: string): unknown {
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
+}
+
+/**
+ * A failed call's error as the caller decides on it: an unknown-property 400 becomes
+ * `UNKNOWN_PROPERTIES` naming them, a record at its association limit `ASSOCIATION_LIMIT`, an expired
+ * paging cursor the sync engine's `CursorExpiredError`. Anything else is left as the client raised it.
+ */
+export function callError(error: unknown, objectType?: string): unknown {
+  if (!(error instanceof PatchbayError) || error.status !== 400) return error;
+  const names = unknownPropertiesOf(error);
+  if (names && names.length > 0 && objectType) return unknownPropertiesError(objectType, names, error);
+  const upstream = (error.data?.upstream ?? {}) as Record<string, unknown>;
+  const sub = typeof upstream.subCategory === 'string' ? upstream.subCategory : '';
+  if (
+    /TOO_MANY_ASSOCIATIONS|ASSOCIATION_LIMIT/i.test(sub) ||
+    /maximum of \d+ associations|association limit/i.test(error.message)
+  ) {
+    return new PatchbayError(
+      ErrorCode.ASSOCIATION_LIMIT,
+      `HubSpot refused the association: ${upstreamMessage(error)}`,
+      {
+        cause: error,
+        status: 400,
+        data: { classification: 'permanent' },
+      },
+    );
+  }
+  if (/CURSOR/i.test(sub) || /cursor[^.]*(expired|not valid)/i.test(error.message)) {
+    return new CursorExpiredError(`HubSpot no longer accepts the paging cursor: ${upstreamMessage(error)}`, {
+      cause: error,
+      status: 400,
+    });
+  }
+  return error;
+}
+
+/** The provider's words at the end of a client error's message (`… answered 400: <words>`). */
+function upstreamMessage(error: PatchbayError): string {
+  const at = error.message.indexOf(': ');
+  return at < 0 ? error.message : error.message.slice(at + 2);
 }
