@@ -23,6 +23,7 @@ import { parseConfig } from '../src/core/config/index.js';
 import { newId } from '../src/core/ids.js';
 import { createLogger } from '../src/core/logger.js';
 import { Engine } from '../src/engine/index.js';
+import { openDatabase } from '../src/store/database.js';
 import type { NewEvent } from '../src/store/event-store.js';
 import { envelope } from '../src/webhooks/delivery/delivery-worker.js';
 import { generateWebhookSecret, signStandardWebhook } from '../src/webhooks/sign/standard-webhooks.js';
@@ -129,13 +130,15 @@ async function patchbay(
     delivery: { allowedNetworks: ['127.0.0.0/8'] },
   });
   const engine = await Engine.open({ config, logger: createLogger({ level: 'warn' }) });
+  // The bench's own connection, to count rows (the engine hands out no store).
+  const db = await openDatabase(config.database.url!);
   if (!url) await engine.on('shop.order.created', async () => {});
   // Events go in through the pipeline (routing creates the deliveries and their jobs) before the clock starts.
   const now = Date.now();
   for (let i = 0; i < N; i += 1000) {
     const batch: NewEvent[] = [];
     for (let j = i; j < Math.min(N, i + 1000); j++) batch.push(newEvent(j, now));
-    await engine.pipeline.ingest(batch);
+    await engine.events.ingest(batch);
   }
   const profiler = process.env.BENCH_PROFILE ? await startProfiler() : undefined;
   const start = performance.now();
@@ -151,7 +154,7 @@ async function patchbay(
     if (succeeded >= N) {
       const row = await sql<{
         n: number;
-      }>`select count(*) as n from deliveries where status = 'succeeded'`.execute(engine.database.db);
+      }>`select count(*) as n from deliveries where status = 'succeeded'`.execute(db.db);
       if (Number(row.rows[0]!.n) >= N) break;
     }
     await new Promise((r) => setTimeout(r, succeeded >= N ? 1 : 20));
@@ -161,11 +164,10 @@ async function patchbay(
   cpuPerDelivery.push((user + system) / N);
   busy.push(performance.eventLoopUtilization(loop).utilization);
   await profiler?.stop(process.env.BENCH_PROFILE!);
-  const attempts = await sql<{ n: number }>`select count(*) as n from delivery_attempts`.execute(
-    engine.database.db,
-  );
+  const attempts = await sql<{ n: number }>`select count(*) as n from delivery_attempts`.execute(db.db);
   if (Number(attempts.rows[0]!.n) !== N)
     throw new Error(`expected ${N} attempt records, found ${attempts.rows[0]!.n}`);
+  await db.close();
   await engine.stop();
   rmSync(dir, { recursive: true, force: true });
   return (N / elapsed) * 1000;

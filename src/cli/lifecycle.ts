@@ -6,8 +6,22 @@ export interface GlobalOptions {
   config?: string;
 }
 
-export async function configFrom(options: GlobalOptions): Promise<{ config: PatchbayConfig; file?: string }> {
-  return loadConfig(options.config ? { file: options.config } : {});
+/**
+ * The configuration. Commands that run the engine's work (`start`, `worker`) need every `${VAR}` it
+ * references; commands that only read or change the store pass `leave-out`: what uses an unset variable
+ * is left out, and one line on stderr says what.
+ */
+export async function configFrom(
+  options: GlobalOptions,
+  unsetVariables: 'fail' | 'leave-out' = 'fail',
+): Promise<{ config: PatchbayConfig; file?: string }> {
+  const loaded = await loadConfig({ ...(options.config && { file: options.config }), unsetVariables });
+  if (loaded.leftOut) {
+    process.stderr.write(
+      `note: left out of this command, as variables they use are not set: ${loaded.leftOut.join(', ')}\n`,
+    );
+  }
+  return loaded;
 }
 
 /**
@@ -39,7 +53,7 @@ export function onShutdownSignal(engine: Engine, shutdown: () => Promise<void>):
  * stderr at warn level so stdout stays clean for the command's own output.
  */
 export async function withEngine<T>(options: GlobalOptions, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const { config } = await configFrom(options);
+  const { config } = await configFrom(options, 'leave-out');
   const logger = createLogger({
     level: process.env.PATCHBAY_LOG_LEVEL ?? 'warn',
     destination: process.stderr,

@@ -22,7 +22,7 @@ function version(): string {
 export function buildProgram(): Command {
   const program = new Command('patchbay')
     .description(
-      'Patchbay: a self-hosted integration engine (webhooks in and out, resilient API calls, syncs).',
+      'Patchbay: a self-hosted integration engine (webhooks in and out, connections and OAuth, resilient API calls).',
     )
     .version(version(), '-v, --version')
     .showHelpAfterError('(run with --help for usage)')

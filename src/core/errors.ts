@@ -66,13 +66,35 @@ export const ErrorCode = {
   DECRYPTION_FAILED: 'DECRYPTION_FAILED',
   NEEDS_REAUTH: 'NEEDS_REAUTH',
   OAUTH_ERROR: 'OAUTH_ERROR',
+  // delivery
+  /** An in-process handler (`engine.on`) threw. */
+  HANDLER_ERROR: 'HANDLER_ERROR',
   // anything else: a bug in Patchbay
   INTERNAL: 'INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export interface PatchbayErrorDetails {
+/**
+ * How a failed call is to be treated, when the place that understood the failure decided it (a
+ * response's status, a breaker, a limiter's deadline); `classifyError` in `resilience/` takes it as is.
+ */
+export type FailureClassification = 'transient' | 'permanent' | 'auth' | 'partial';
+
+/** The decisions an error carries, typed: a caller reads these fields, never a bag of flags. */
+export interface ErrorDecisions {
+  classification?: FailureClassification;
+  /** The error is an upstream's answer (an HTTP response), not a failure on our side of the wire. */
+  fromUpstream?: boolean;
+  /** The request provably never left (connection refused, DNS): safe to retry even a POST. */
+  notSent?: boolean;
+  /** The OAuth `error` the server answered (`invalid_grant`…), when it gave one. */
+  oauthError?: string;
+  /** No encryption key is configured, and the store holds no secret yet: `start` will generate one. */
+  keyCanBeGenerated?: boolean;
+}
+
+export interface PatchbayErrorDetails extends ErrorDecisions {
   cause?: unknown;
   /** HTTP status of the upstream response, when there was one. */
   status?: number;
@@ -82,7 +104,7 @@ export interface PatchbayErrorDetails {
   headers?: Record<string, string>;
   /** Upstream response body, truncated (see `truncateBody`). */
   body?: string;
-  /** Anything else a caller may decide on; must never hold a secret. */
+  /** Context for people and logs (ids, limits, the network code); nothing decides on it. Never a secret. */
   data?: Record<string, unknown>;
 }
 
@@ -96,6 +118,11 @@ export class PatchbayError extends Error {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly data?: Record<string, unknown>;
+  readonly classification?: FailureClassification;
+  readonly fromUpstream?: boolean;
+  readonly notSent?: boolean;
+  readonly oauthError?: string;
+  readonly keyCanBeGenerated?: boolean;
   readonly [MARKER] = true;
 
   constructor(code: ErrorCode, message: string, details: PatchbayErrorDetails = {}) {
@@ -106,6 +133,11 @@ export class PatchbayError extends Error {
     if (details.headers !== undefined) this.headers = details.headers;
     if (details.body !== undefined) this.body = details.body;
     if (details.data !== undefined) this.data = details.data;
+    if (details.classification !== undefined) this.classification = details.classification;
+    if (details.fromUpstream !== undefined) this.fromUpstream = details.fromUpstream;
+    if (details.notSent !== undefined) this.notSent = details.notSent;
+    if (details.oauthError !== undefined) this.oauthError = details.oauthError;
+    if (details.keyCanBeGenerated !== undefined) this.keyCanBeGenerated = details.keyCanBeGenerated;
   }
 
   /** Works across copies of the package (two versions installed side by side). */
@@ -119,6 +151,8 @@ export class PatchbayError extends Error {
       message: this.message,
       ...(this.status !== undefined && { status: this.status }),
       ...(this.retryAfterMs !== undefined && { retryAfterMs: this.retryAfterMs }),
+      ...(this.classification !== undefined && { classification: this.classification }),
+      ...(this.oauthError !== undefined && { oauthError: this.oauthError }),
       ...(this.data !== undefined && { data: this.data }),
     };
   }

@@ -1,1 +1,1 @@
-export { databaseUrl, Engine, type EngineOptions, type QueueRegistration } from './engine.js';
+export { databaseUrl, Engine, type EngineOptions } from './engine.js';

@@ -45,12 +45,14 @@ export function errorFromResponse(
       headers: redactHeaders(headers),
       body,
       ...(retryAfterMs !== undefined && { retryAfterMs }),
-      data: {
-        classification,
-        source: 'upstream',
-        ...(reading?.code !== undefined && { upstreamCode: reading.code }),
-        ...(reading?.details !== undefined && { upstream: reading.details }),
-      },
+      ...(classification !== 'success' && { classification }),
+      fromUpstream: true,
+      ...((reading?.code !== undefined || reading?.details !== undefined) && {
+        data: {
+          ...(reading?.code !== undefined && { upstreamCode: reading.code }),
+          ...(reading?.details !== undefined && { upstream: reading.details }),
+        },
+      }),
     },
   );
 }
@@ -60,7 +62,7 @@ const MESSAGE_LIMIT = 300;
 
 /**
  * The error for a request that got no answer. Timeouts and aborts keep their own codes; a connection
- * failure is `NETWORK_ERROR` with `data.notSent` when the request provably never left (connection
+ * failure is `NETWORK_ERROR` with `notSent` when the request provably never left (connection
  * refused, DNS), which makes even a POST safe to retry.
  */
 export function errorFromFailure(call: HttpCall, error: unknown): PatchbayError {
@@ -77,10 +79,8 @@ export function errorFromFailure(call: HttpCall, error: unknown): PatchbayError 
   const message = scrubSecrets(errorMessage(error), call.state.secrets);
   return new PatchbayError(ErrorCode.NETWORK_ERROR, `${where} failed: ${message}`, {
     cause: error,
-    data: {
-      networkCode: code ?? 'UNKNOWN',
-      transient: code !== undefined && TRANSIENT_NETWORK_CODES.has(code),
-      notSent: code !== undefined && NOT_SENT_CODES.has(code),
-    },
+    classification: code !== undefined && TRANSIENT_NETWORK_CODES.has(code) ? 'transient' : 'permanent',
+    notSent: code !== undefined && NOT_SENT_CODES.has(code),
+    data: { networkCode: code ?? 'UNKNOWN' },
   });
 }

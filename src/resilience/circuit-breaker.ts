@@ -234,7 +234,8 @@ export class CircuitBreaker implements Policy {
       this.metrics?.breakerRejections.inc({ breaker: this.name });
       throw new PatchbayError(ErrorCode.CIRCUIT_OPEN, `circuit "${this.name}" is open`, {
         retryAfterMs: admission.retryAfterMs,
-        data: { breaker: this.name, classification: 'permanent' },
+        classification: 'permanent',
+        data: { breaker: this.name },
       });
     }
     return admission;

@@ -110,14 +110,13 @@ export function hasItemErrors(body: unknown): boolean {
 
 export function classifyError(error: unknown): Classification {
   if (error instanceof PatchbayError) {
-    const decided = error.data?.classification;
-    if (isClassification(decided)) return decided;
+    if (error.classification !== undefined) return error.classification;
     switch (error.code) {
       case ErrorCode.TIMEOUT:
       case ErrorCode.RATE_LIMITED:
         return 'transient';
       case ErrorCode.NETWORK_ERROR:
-        return error.data?.transient === false ? 'permanent' : 'transient';
+        return 'transient';
       case ErrorCode.AUTH_FAILED:
         return 'auth';
       // An exhausted retry loop is final; an enclosing policy must not retry it again.

@@ -196,7 +196,7 @@ export abstract class StoreRateLimiter implements RateLimiter {
       const wrapped = new PatchbayError(
         ErrorCode.STORE_UNAVAILABLE,
         `rate limiter "${this.name}": its store failed: ${errorMessage(error)}`,
-        { cause: error, data: { limiter: this.name, classification: 'permanent' } },
+        { cause: error, classification: 'permanent', data: { limiter: this.name } },
       );
       this.onStoreError?.(wrapped);
       if (!this.fallbackStore) throw wrapped;
@@ -232,12 +232,8 @@ export abstract class StoreRateLimiter implements RateLimiter {
       {
         retryAfterMs,
         // Retrying inside this call cannot help: the deadline is what ran out.
-        data: {
-          limiter: this.name,
-          source: 'limiter',
-          waitedMs: this.clock.now() - started,
-          classification: 'permanent',
-        },
+        classification: 'permanent',
+        data: { limiter: this.name, waitedMs: this.clock.now() - started },
       },
     );
   }

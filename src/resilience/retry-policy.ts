@@ -232,8 +232,8 @@ export class RetryPolicy implements Policy {
 function exhausted(error: unknown, attempts: number, why: string): unknown {
   if (attempts <= 1) return error;
   const last = error instanceof PatchbayError ? error : undefined;
-  // The last failure's classification (transient) must not make an enclosing policy retry the whole.
-  const { classification: _dropped, ...data } = last?.data ?? {};
+  // The last failure's classification (transient) is not copied: an enclosing policy must not retry the
+  // whole (RETRIES_EXHAUSTED is permanent).
   return new PatchbayError(
     ErrorCode.RETRIES_EXHAUSTED,
     `gave up after ${attempts} attempts (${why}): ${errorMessage(error)}`,
@@ -243,7 +243,7 @@ function exhausted(error: unknown, attempts: number, why: string): unknown {
       ...(last?.retryAfterMs !== undefined && { retryAfterMs: last.retryAfterMs }),
       ...(last?.headers !== undefined && { headers: last.headers }),
       ...(last?.body !== undefined && { body: last.body }),
-      data: { ...data, attempts, lastCode: last?.code ?? 'UNKNOWN' },
+      data: { ...last?.data, attempts, lastCode: last?.code ?? 'UNKNOWN' },
     },
   );
 }

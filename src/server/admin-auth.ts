@@ -19,6 +19,13 @@ export function assertAdminTokenForBind(host: string, token: string | undefined)
   }
 }
 
+/** The start-up line's words on the admin API: where it is and whether a token protects it. */
+export function adminApiNotice(baseUrl: string, token: string | undefined): string {
+  return token
+    ? `admin API at ${baseUrl}/api/v1, protected by the admin token (Authorization: Bearer …)`
+    : `admin API at ${baseUrl}/api/v1, OPEN to this machine: no admin token (set PATCHBAY_ADMIN_TOKEN to protect it)`;
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }

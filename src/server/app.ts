@@ -8,15 +8,9 @@ import { adminRequestGuard } from './admin-request-guard.js';
 import { errorBody, handleError, handleFrameworkError, MAX_PARAM_LENGTH } from './errors.js';
 import { useJsonBody } from './json-body.js';
 import { answerClientError, applyServerLimits } from './limits/index.js';
-import { connectionRoutes } from './routes/connections.js';
-import { deliveryRoutes } from './routes/deliveries.js';
-import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
-import { oauthRoutes } from './routes/oauth.js';
-import { queueRoutes } from './routes/queues.js';
-import { sourceRoutes } from './routes/sources.js';
-import { webhookRoutes } from './routes/webhooks.js';
+import { strictQuery } from './strict-query.js';
 
 /** A route plugin mounted under `/api/v1`, behind the admin token. */
 export type AdminRoutes = (app: FastifyInstance, engine: Engine) => Promise<void>;
@@ -33,8 +27,9 @@ export interface ServerOptions {
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
- * The Fastify app: health, metrics, OpenAPI, the admin API under `/api/v1` and, through plugins, the
- * webhook ingress. Built from an Engine; knows nothing of concrete stores.
+ * The Fastify app: health, metrics, OpenAPI, and every module's routes — admin ones under `/api/v1`
+ * behind the admin token, public ones (webhook ingress, OAuth callback) at the root. Built from an
+ * Engine; knows nothing of stores or of any module's internals.
  */
 export async function buildServer(engine: Engine, options: ServerOptions = {}): Promise<FastifyInstance> {
   const { server } = engine.config;
@@ -73,7 +68,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
   applyServerLimits(app, server, {
     clock: engine.clock,
     registry: engine.registry,
-    largestBody: engine.ingress.routeBodyLimit,
+    largestBody: engine.events.ingressBodyLimit,
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -108,8 +103,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
   await app.register(async (root) => {
     await healthRoutes(root, engine);
     await metricsRoutes(root, engine);
-    await oauthRoutes(root, engine);
-    await webhookRoutes(root, engine);
+    for (const module of engine.modules) if (module.publicRoutes) await module.publicRoutes(root);
     for (const routes of options.publicRoutes ?? []) await routes(root, engine);
   });
 
@@ -122,11 +116,8 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (secured) => {
         secured.addHook('onRequest', adminAuth(server.adminToken));
-        await queueRoutes(secured, engine);
-        await eventRoutes(secured, engine);
-        await deliveryRoutes(secured, engine);
-        await connectionRoutes(secured, engine);
-        await sourceRoutes(secured, engine);
+        secured.addHook('onRoute', strictQuery);
+        for (const module of engine.modules) if (module.adminRoutes) await module.adminRoutes(secured);
         for (const routes of options.adminRoutes ?? []) await routes(secured, engine);
       });
     },

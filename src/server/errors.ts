@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from '../core/api/error-body.js';
 import { ErrorCode, isPatchbayError } from '../core/errors.js';
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -41,13 +42,7 @@ const EXPLAINED_CODES = new Set<ErrorCode>([
 /** Answers a client should retry: they carry `Retry-After` (webhook senders retry a 503). */
 const RETRY_CODES = new Set<ErrorCode>([ErrorCode.OVERLOADED, ErrorCode.STORE_UNAVAILABLE]);
 
-export interface ErrorBody {
-  error: { code: string; message: string; requestId: string };
-}
-
-export function errorBody(request: FastifyRequest, code: string, message: string): ErrorBody {
-  return { error: { code, message, requestId: request.id } };
-}
+export { type ErrorBody, errorBody } from '../core/api/error-body.js';
 
 /**
  * One error shape for every route: `{ error: { code, message, requestId } }`. Bad input is a 4xx naming
@@ -69,10 +64,15 @@ export function handleError(err: FastifyError, request: FastifyRequest, reply: F
   if (err.validation) {
     const where = err.validationContext ?? 'request';
     const message = err.validation
-      .map(
-        (v) =>
-          `${where}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}: ${v.message ?? 'is invalid'}`,
-      )
+      .map((v) => {
+        const path = `${where}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}`;
+        const unknown = (v.params as { additionalProperty?: unknown } | undefined)?.additionalProperty;
+        if (v.keyword === 'additionalProperties' && typeof unknown === 'string') {
+          const name = unknown.length > 64 ? `${unknown.slice(0, 64)}…` : unknown;
+          return `${path}: unknown ${where === 'querystring' ? 'parameter' : 'field'} ${JSON.stringify(name)}`;
+        }
+        return `${path}: ${v.message ?? 'is invalid'}`;
+      })
       .join('; ');
     void reply.status(400).send(errorBody(request, ErrorCode.INVALID_ARGUMENT, message));
     return;

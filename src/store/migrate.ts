@@ -3,7 +3,7 @@ import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import type { Database } from './database.js';
 import { migrations as allMigrations, type Migration } from './migrations/index.js';
 
-const MIGRATION_TABLE = 'patchbay_migrations';
+export const MIGRATION_TABLE = 'patchbay_migrations';
 const MIGRATION_LOCK_TABLE = 'patchbay_migrations_lock';
 
 function migrator(database: Database, migrations: readonly Migration[]): Migrator {

@@ -47,8 +47,7 @@ export const REAUTH_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauth
 
 /** The OAuth `error` of a failed token request (`invalid_grant`…), when the server gave one. */
 export function oauthErrorOf(err: unknown): string | undefined {
-  const data = (err as PatchbayError | undefined)?.data;
-  return typeof data?.oauthError === 'string' ? data.oauthError : undefined;
+  return err instanceof PatchbayError ? err.oauthError : undefined;
 }
 
 export function isLoopbackUrl(url: URL): boolean {
@@ -59,7 +58,7 @@ export function isLoopbackUrl(url: URL): boolean {
 /**
  * The OAuth 2.0 protocol, through oauth4webapi (not hand-written): discovery, client credentials,
  * authorization code with PKCE and state, refresh. Every failure becomes a `PatchbayError` with code
- * `OAUTH_ERROR` and, when the server said, `data.oauthError` (`invalid_grant`…); no message holds a token.
+ * `OAUTH_ERROR` and, when the server said, `oauthError` (`invalid_grant`…); no message holds a token.
  */
 export class OAuthClient {
   private readonly options: Required<Omit<OAuthClientOptions, 'fetch' | 'clock'>>;
@@ -260,6 +259,7 @@ export class OAuthClient {
       throw new PatchbayError(error.code, scrubbed, {
         ...(error.status !== undefined && { status: error.status }),
         ...(error.data !== undefined && { data: error.data }),
+        ...(error.oauthError !== undefined && { oauthError: error.oauthError }),
       });
     }
   }
@@ -274,7 +274,7 @@ function toPatchbayError(what: string, err: unknown): PatchbayError {
       `${what} failed with ${err.error} (HTTP ${err.status})${description}`,
       {
         status: err.status,
-        data: { oauthError: err.error },
+        oauthError: err.error,
       },
     );
   }
@@ -283,9 +283,7 @@ function toPatchbayError(what: string, err: unknown): PatchbayError {
     return new PatchbayError(
       ErrorCode.OAUTH_ERROR,
       `authorization was refused with ${err.error}${description}`,
-      {
-        data: { oauthError: err.error },
-      },
+      { oauthError: err.error },
     );
   }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {
@@ -294,7 +292,7 @@ function toPatchbayError(what: string, err: unknown): PatchbayError {
       typeof challenge?.parameters.error === 'string' ? challenge.parameters.error : 'invalid_client';
     return new PatchbayError(ErrorCode.OAUTH_ERROR, `${what} failed with ${code} (HTTP ${err.status})`, {
       status: err.status,
-      data: { oauthError: code },
+      oauthError: code,
     });
   }
   const name = (err as Error | undefined)?.name;
@@ -311,7 +309,7 @@ function toPatchbayError(what: string, err: unknown): PatchbayError {
   if (err instanceof oauth.OperationProcessingError) {
     return new PatchbayError(ErrorCode.OAUTH_ERROR, `${what}: ${truncateBody(err.message, 300)}`, {
       cause: err,
-      data: { oauthError: 'invalid_response' },
+      oauthError: 'invalid_response',
     });
   }
   return new PatchbayError(ErrorCode.NETWORK_ERROR, `${what} failed: ${errorMessage(err)}`, { cause: err });

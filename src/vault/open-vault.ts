@@ -9,7 +9,7 @@ import { ConnectionService } from './connection-service.js';
 import { KeyRotation } from './key-rotation.js';
 import { OAuthClient } from './oauth-client.js';
 import { type GrantEvent, TokenRefreshManager } from './token-refresh.js';
-import { Vault } from './vault.js';
+import { type EncryptedColumn, Vault } from './vault.js';
 
 /** Tunables of the vault; the config file's `vault:` section maps onto them one to one. */
 export interface VaultSettings {
@@ -46,6 +46,8 @@ export interface OpenVaultOptions {
   fetch?: typeof fetch;
   /** Told of every token request (the engine counts them in Prometheus). */
   onGrant?: (event: GrantEvent) => void;
+  /** Encrypted columns of other modules, re-encrypted by key rotation with the vault's own. */
+  columns?: readonly EncryptedColumn[];
 }
 
 /** Everything the vault offers, built once per process by the engine. */
@@ -75,6 +77,7 @@ export async function openVault(options: OpenVaultOptions): Promise<VaultService
     ...(options.env && { env: options.env }),
     ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
     ...(settings.primaryRefreshMs !== undefined && { primaryRefreshMs: settings.primaryRefreshMs }),
+    ...(options.columns && { columns: options.columns }),
   });
   const connections = new ConnectionService({
     database: options.database,

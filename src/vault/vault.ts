@@ -37,7 +37,7 @@ export function encryptedColumn(table: string, column: string, idColumn = 'id'):
   return { table, column, idColumn, context: (id) => columnContext(table, id, column) };
 }
 
-/** The vault's own encrypted columns; other modules add theirs with `Vault.registerColumn`. */
+/** The vault's own encrypted columns; other modules' come in through `VaultOptions.columns`. */
 export const VAULT_COLUMNS: readonly EncryptedColumn[] = [
   encryptedColumn('connections', 'secrets'),
   encryptedColumn('connections', 'credentials'),
@@ -64,6 +64,8 @@ export interface VaultOptions {
    * Defaults to 5 s.
    */
   primaryRefreshMs?: number;
+  /** Encrypted columns of other modules (sources', destinations' secrets), re-encrypted by rotation too. */
+  columns?: readonly EncryptedColumn[];
 }
 
 const DEFAULTS = { primaryRefreshMs: 5000 };
@@ -87,7 +89,7 @@ export class Vault {
   readonly clock: Clock;
   readonly primaryRefreshMs: number;
   private readonly logger: Logger;
-  private readonly columns: EncryptedColumn[] = [...VAULT_COLUMNS];
+  private readonly columns: readonly EncryptedColumn[];
   private primary: string;
   private primaryCheckedAt: number;
 
@@ -106,6 +108,10 @@ export class Vault {
     this.logger = options.logger ?? silentLogger;
     this.primaryRefreshMs = options.primaryRefreshMs;
     this.primaryCheckedAt = this.clock.now();
+    const extra = (options.columns ?? []).filter(
+      (c) => !VAULT_COLUMNS.some((v) => v.table === c.table && v.column === c.column),
+    );
+    this.columns = [...VAULT_COLUMNS, ...extra];
   }
 
   /**
@@ -143,7 +149,7 @@ export class Vault {
           ErrorCode.ENCRYPTION_KEY_INVALID,
           `no encryption key is configured: start will generate ${generatedKeyPath(options.dataDir)} ` +
             `(or set ${KEY_ENV} or ${KEY_FILE_ENV})`,
-          { data: { generate: true } },
+          { keyCanBeGenerated: true },
         );
       }
       const generated = createGeneratedKeyFile(options.dataDir, random);
@@ -212,13 +218,6 @@ export class Vault {
     }
     logger.debug({ keys: keyring.ids(), primary: primary.id, source: source.kind }, 'vault opened');
     return new Vault(keyring, store, source, primary.id, { ...merged, clock, logger });
-  }
-
-  /** Adds a column of another module to those a rotation re-encrypts. */
-  registerColumn(column: EncryptedColumn): void {
-    if (!this.columns.some((c) => c.table === column.table && c.column === column.column)) {
-      this.columns.push(column);
-    }
   }
 
   encryptedColumns(): readonly EncryptedColumn[] {

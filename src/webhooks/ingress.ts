@@ -73,6 +73,8 @@ export interface IngressOptions {
   clock?: Clock;
   registry?: Registry;
   logger?: Logger;
+  /** Looks up ids this process does not know (sources another process created). */
+  loader?: SourceLoader;
 }
 
 /** How long an unknown id is remembered as unknown, so a scanner cannot turn 404s into store reads. */
@@ -97,7 +99,7 @@ export class WebhookIngress {
   private readonly rejected?: Counter<'source' | 'code'>;
   private readonly defaults: { bodyLimit: number; retentionMs: number };
   private readonly logger: Logger | undefined;
-  private loader: SourceLoader | undefined;
+  private readonly loader: SourceLoader | undefined;
   private readonly misses = new Map<string, number>();
   private bodyCeiling = 0;
 
@@ -105,6 +107,7 @@ export class WebhookIngress {
     this.pipeline = options.pipeline;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
+    this.loader = options.loader;
     this.defaults = { bodyLimit: options.defaultBodyLimit, retentionMs: options.defaultRetentionMs };
     for (const source of options.sources) this.define(source, 'config');
     this.bodyCeiling = Math.max(this.defaults.bodyLimit, ...this.list().map((s) => s.bodyLimit));
@@ -164,11 +167,6 @@ export class WebhookIngress {
 
   remove(id: string): void {
     this.sources.delete(id);
-  }
-
-  /** Lets `receive` look up ids it does not know (sources another process created). */
-  setLoader(loader: SourceLoader): void {
-    this.loader = loader;
   }
 
   list(): SourceView[] {

@@ -18,6 +18,8 @@ export interface PipelineOptions {
   retentionMs?: number;
   /** Sources keeping their events for a time of their own (read at each pruning). */
   retentionBySource?: () => ReadonlyMap<string, number>;
+  /** Creates the deliveries of new events in the transaction that stores them. Defaults to none (stored only). */
+  route?: RouteHook;
 }
 
 export interface PublishRequest extends PublishInput {
@@ -43,7 +45,7 @@ export class EventPipeline {
   readonly store: EventStore;
   private readonly clock: Clock;
   private readonly committer: GroupCommitter<NewEvent[], InsertOutcome[]>;
-  private route: RouteHook | undefined;
+  private readonly route: RouteHook | undefined;
   private readonly retentionMs: number;
   private readonly retentionBySource: () => ReadonlyMap<string, number>;
   private readonly eventsTotal?: Counter<'source' | 'outcome'>;
@@ -54,6 +56,7 @@ export class EventPipeline {
     this.store = new EventStore(options.database);
     this.retentionMs = options.retentionMs ?? 7 * 86_400_000;
     this.retentionBySource = options.retentionBySource ?? (() => new Map());
+    this.route = options.route;
     this.committer = new GroupCommitter(options.database, (tx, items) => this.write(tx, items));
     if (options.registry) {
       this.eventsTotal = new Counter({
@@ -69,11 +72,6 @@ export class EventPipeline {
         registers: [options.registry],
       });
     }
-  }
-
-  /** Installs the router (Event pipeline II); until then events are stored and not routed. */
-  setRouteHook(route: RouteHook): void {
-    this.route = route;
   }
 
   /**

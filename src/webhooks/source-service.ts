@@ -3,12 +3,8 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { parseWith } from '../core/config/index.js';
 import { type SourceConfig, sourceSchema } from '../core/config/schema.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
-import type { SourceRow, SourceStore } from '../store/source-store.js';
-import { columnContext, encryptedColumn, type Vault } from '../vault/vault.js';
 import type { SourceView, WebhookIngress } from './ingress.js';
-
-/** The vault column holding API-made sources' secrets (re-encrypted by key rotation). */
-export const SOURCE_SECRETS_COLUMN = encryptedColumn('sources', 'secrets');
+import type { StoredSources } from './stored-sources.js';
 
 /** What `PATCH /sources/:id` may change; `verify` is replaced whole (secrets included). */
 export interface SourcePatch {
@@ -29,28 +25,26 @@ export class SourceService {
   private readonly loaded = new Map<string, string>();
 
   constructor(
-    private readonly store: SourceStore,
-    private readonly vault: Vault,
+    private readonly stored: StoredSources,
     private readonly ingress: WebhookIngress,
     private readonly configIds: ReadonlySet<string>,
     options: { clock?: Clock; logger?: Logger } = {},
   ) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
-    vault.registerColumn(SOURCE_SECRETS_COLUMN);
-    ingress.setLoader((id) => this.load(id));
   }
 
   /** Defines every stored source in the ingress, and drops those deleted by another process. */
   async refresh(): Promise<void> {
-    const rows = await this.store.list();
+    const rows = await this.stored.rows();
     const ids = new Set(rows.map((r) => r.id));
     for (const row of rows) {
-      // Unchanged rows are skipped: no decryption, no new verifier, every 5 s.
-      if (this.configIds.has(row.id) || this.loaded.get(row.id) === storedForm(row)) continue;
+      const form = this.stored.formOf(row);
+      // Unchanged rows are skipped: no decryption, no new verifier.
+      if (this.configIds.has(row.id) || this.loaded.get(row.id) === form) continue;
       try {
-        this.ingress.define(await this.fromRow(row), 'api');
-        this.loaded.set(row.id, storedForm(row));
+        this.ingress.define(await this.stored.decode(row), 'api');
+        this.loaded.set(row.id, form);
       } catch (err) {
         this.logger?.error({ err, source: row.id }, 'stored webhook source could not be loaded');
       }
@@ -60,6 +54,14 @@ export class SourceService {
     }
   }
 
+  list(): SourceView[] {
+    return this.ingress.list();
+  }
+
+  get(id: string): SourceView | undefined {
+    return this.ingress.get(id);
+  }
+
   async create(input: unknown): Promise<SourceView> {
     const source = parseWith(sourceSchema, input, '');
     if (this.configIds.has(source.id) || this.ingress.get(source.id)) {
@@ -67,14 +69,10 @@ export class SourceService {
     }
     // Defining first checks the secrets and options (a verifier is built) before anything is stored.
     const view = this.ingress.define(source, 'api');
-    const now = this.clock.now();
     try {
-      const inserted = await this.store.insert({
-        ...(await this.toRow(source)),
-        created_at: now,
-        updated_at: now,
-      });
-      if (!inserted) throw new PatchbayError(ErrorCode.CONFLICT, `source ${source.id} already exists`);
+      if (!(await this.stored.insert(source, this.clock.now()))) {
+        throw new PatchbayError(ErrorCode.CONFLICT, `source ${source.id} already exists`);
+      }
     } catch (err) {
       this.ingress.remove(source.id);
       throw err;
@@ -84,15 +82,10 @@ export class SourceService {
   }
 
   async update(id: string, patch: SourcePatch): Promise<SourceView> {
-    const current = await this.stored(id);
+    const current = await this.current(id);
     const next = parseWith(sourceSchema, { ...current, ...withoutUndefined(patch), id }, '');
     const view = this.ingress.define(next, 'api');
-    const row = await this.toRow(next);
-    await this.store.update(id, {
-      definition: row.definition,
-      secrets: row.secrets,
-      updated_at: this.clock.now(),
-    });
+    await this.stored.update(next, this.clock.now());
     this.logger?.info({ source: id }, 'webhook source updated');
     return view;
   }
@@ -104,7 +97,7 @@ export class SourceService {
         `source ${id} is declared in the configuration file: remove it there`,
       );
     }
-    if (!(await this.store.delete(id))) throw new PatchbayError(ErrorCode.NOT_FOUND, `no source ${id}`);
+    if (!(await this.stored.delete(id))) throw new PatchbayError(ErrorCode.NOT_FOUND, `no source ${id}`);
     this.forget(id);
     this.logger?.info({ source: id }, 'webhook source deleted');
   }
@@ -114,41 +107,17 @@ export class SourceService {
     this.loaded.delete(id);
   }
 
-  private async stored(id: string): Promise<SourceConfig> {
+  private async current(id: string): Promise<SourceConfig> {
     if (this.configIds.has(id)) {
       throw new PatchbayError(
         ErrorCode.CONFLICT,
         `source ${id} is declared in the configuration file: change it there`,
       );
     }
-    const row = await this.store.get(id);
-    if (!row) throw new PatchbayError(ErrorCode.NOT_FOUND, `no source ${id}`);
-    return this.fromRow(row);
+    const source = await this.stored.load(id);
+    if (!source) throw new PatchbayError(ErrorCode.NOT_FOUND, `no source ${id}`);
+    return source;
   }
-
-  private async load(id: string): Promise<SourceConfig | undefined> {
-    const row = await this.store.get(id);
-    return row ? this.fromRow(row) : undefined;
-  }
-
-  private async toRow(source: SourceConfig): Promise<Omit<SourceRow, 'created_at' | 'updated_at'>> {
-    const { secrets, ...verify } = source.verify;
-    return {
-      id: source.id,
-      definition: JSON.stringify({ ...source, verify }),
-      secrets: await this.vault.sealJson(secrets, columnContext('sources', source.id, 'secrets')),
-    };
-  }
-
-  private async fromRow(row: SourceRow): Promise<SourceConfig> {
-    const definition = JSON.parse(row.definition) as SourceConfig;
-    const secrets = await this.vault.openJson<string[]>(row.secrets, SOURCE_SECRETS_COLUMN.context(row.id));
-    return { ...definition, verify: { ...definition.verify, secrets } };
-  }
-}
-
-function storedForm(row: SourceRow): string {
-  return `${row.definition}\u0000${row.secrets}`;
 }
 
 function withoutUndefined(patch: SourcePatch): Record<string, unknown> {

@@ -40,6 +40,33 @@ describe('patchbay CLI', () => {
     expect(code).toBe(0);
   });
 
+  it('says at start where the admin API is and whether a token protects it', async () => {
+    const cwd = tempDir();
+    for (const token of [undefined, 'a-token-of-sixteen-chars']) {
+      const port = await freePort();
+      const { child, output } = await startCli(['start', '--no-workers'], {
+        cwd,
+        port,
+        env: {
+          PATCHBAY_PORT: String(port),
+          PATCHBAY_LOG_LEVEL: 'info',
+          ...(token && { PATCHBAY_ADMIN_TOKEN: token }),
+        },
+      });
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+      const lines = output()
+        .split('\n')
+        .filter((l) => l.includes('admin API at'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`admin API at http://127.0.0.1:${port}/api/v1`);
+      if (token) {
+        expect(lines[0]).toContain('protected by the admin token');
+        expect(lines[0]).not.toContain(token);
+      } else expect(lines[0]).toContain('OPEN to this machine: no admin token');
+    }
+  });
+
   it('fails start-up on a malformed config with every problem by path and no stack trace', async () => {
     const cwd = tempDir();
     writeFileSync(
@@ -119,7 +146,9 @@ describe('patchbay CLI', () => {
           { id: 'gh', verify: { scheme: 'github', secrets: [secret] } },
           { id: 'lab', verify: { scheme: 'none', insecure: true } },
         ],
-        destinations: [{ id: 'app', url: 'https://app.example.com/hooks', events: ['gh.*'] }],
+        destinations: [
+          { id: 'app', url: 'https://app.example.com/hooks', events: ['gh.*'], secrets: ['${APP_SECRET}'] },
+        ],
       }),
     );
     const sources = await runCli(['sources', 'list'], { cwd });

@@ -59,6 +59,62 @@ delivery: { retrySchedule: [5s, soon] }
     for (const p of problems) expect(p).not.toMatch(/\n|at .*\.ts/);
   });
 
+  const withUnsetSecrets = `
+server: { adminToken: "\${ADMIN_TOKEN}" }
+sources:
+  - id: gh
+    verify: { scheme: github, secrets: ["\${GH_SECRET}"] }
+  - id: lab
+    verify: { scheme: none, insecure: true }
+destinations:
+  - { id: app, url: "https://app.example.com/hooks", secrets: ["\${APP_SECRET}"] }
+  - { id: other, url: "https://other.example.com/hooks", secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"] }
+`;
+
+  it('names an unset variable once, in plain words, not again as a too-short or missing field', async () => {
+    const problems = await problemsOf(
+      loadConfig({ cwd: dirWith('patchbay.config.yaml', withUnsetSecrets), env: {} }),
+    );
+    expect(problems).toEqual([
+      'server.adminToken: environment variable ADMIN_TOKEN is not set',
+      'sources[0].verify.secrets[0]: environment variable GH_SECRET is not set',
+      'destinations[0].secrets[0]: environment variable APP_SECRET is not set',
+    ]);
+  });
+
+  it('leaves out, for commands that only read the store, what uses an unset variable, and says what', async () => {
+    const { config, leftOut } = await loadConfig({
+      cwd: dirWith('patchbay.config.yaml', withUnsetSecrets),
+      env: {},
+      unsetVariables: 'leave-out',
+    });
+    expect(config.sources.map((s) => s.id)).toEqual(['lab']);
+    expect(config.destinations.map((d) => d.id)).toEqual(['other']);
+    expect(config.server.adminToken).toBeUndefined();
+    expect(leftOut).toEqual([
+      'server.adminToken (ADMIN_TOKEN is not set)',
+      'sources[0] "gh" (GH_SECRET is not set)',
+      'destinations[0] "app" (APP_SECRET is not set)',
+    ]);
+  });
+
+  it('refuses a configured destination without a signing secret, naming the field', async () => {
+    const problems = await problemsOf(
+      loadConfig({
+        cwd: dirWith(
+          'patchbay.config.yaml',
+          'destinations:\n  - { id: app, url: "https://app.example.com/hooks" }\n',
+        ),
+        env: {},
+      }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^destinations\[0\]\.secrets: destination "app" needs at least one signing secret/,
+      ),
+    ]);
+  });
+
   it('interpolates ${ENV} references and lets environment variables override the file', async () => {
     const cwd = dirWith(
       'patchbay.config.json',

@@ -64,14 +64,14 @@ for (const { dialect, available } of allDialects) {
       const ids: string[] = [];
       for (let i = 0; i < n; i++) {
         const event = await t!.engine.publish({ type: 'order.created', payload: { i } });
-        const [delivery] = await t!.engine.deliveries.list({ eventId: event.id, limit: 2 });
+        const [delivery] = await t!.engine.delivery.list({ eventId: event.id, limit: 2 });
         ids.push(delivery!.id);
       }
       return ids;
     }
 
     function attempt(id: string): Promise<JobOutcome> {
-      return t!.engine.deliveryWorker.attempt(id, new AbortController().signal);
+      return t!.engine.delivery.attempt(id, new AbortController().signal);
     }
 
     /**
@@ -99,7 +99,7 @@ for (const { dialect, available } of allDialects) {
     }
 
     async function attemptRows(): Promise<number> {
-      const rows = await t!.engine.deliveries.db
+      const rows = await t!.db.db
         .selectFrom('delivery_attempts')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
@@ -107,7 +107,7 @@ for (const { dialect, available } of allDialects) {
     }
 
     async function operational(type: string) {
-      return t!.engine.pipeline.store.list({ source: 'patchbay', type, limit: 100 });
+      return t!.engine.events.list({ source: 'patchbay', type, limit: 100 });
     }
 
     it('never lets more than perSecond attempts start in any second, deferring the rest without an attempt', async () => {
@@ -121,7 +121,7 @@ for (const { dialect, available } of allDialects) {
       expect(deferrals).toBeGreaterThan(0);
       // Deferrals left no trace in the attempts log: one attempt per delivery, all successful.
       expect(await attemptRows()).toBe(23);
-      for (const id of ids) expect((await t!.engine.deliveries.get(id))?.attempts).toBe(1);
+      for (const id of ids) expect((await t!.engine.delivery.get(id))?.attempts).toBe(1);
       expect(await t!.engine.registry.getSingleMetricAsString('patchbay_delivery_deferred_total')).toMatch(
         /destination="app",reason="rate_limit"} \d+/,
       );
@@ -161,12 +161,12 @@ for (const { dialect, available } of allDialects) {
       receiver.behaviour = (_r, res) => void answer(res, 503);
       const ids = await publish(6);
       for (const id of ids.slice(0, 3)) expect(await attempt(id)).toMatchObject({ error: 'HTTP 503' });
-      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('open');
+      expect(t!.engine.delivery.destinations.breakerState('app')).toBe('open');
       const opened = await operational('destination.circuit_opened');
       expect(opened).toHaveLength(1);
       expect(JSON.parse(opened[0]!.body.toString())).toMatchObject({ destinationId: 'app' });
       // The waiting backlog was moved to the half-open time in one statement, not job by job.
-      const jobs = await t!.engine.deliveries.db
+      const jobs = await t!.db.db
         .selectFrom('jobs')
         .select(['id', 'available_at'])
         .where('id', 'in', ids.slice(3))
@@ -195,11 +195,11 @@ for (const { dialect, available } of allDialects) {
       expect(waiting.retryAt - clock.now()).toBeLessThanOrEqual(10_000);
       release();
       expect(await probe).toBeUndefined();
-      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('closed');
+      expect(t!.engine.delivery.destinations.breakerState('app')).toBe('closed');
       expect(await operational('destination.circuit_closed')).toHaveLength(1);
       await drain(ids);
       expect(await attemptRows()).toBe(3 + 6);
-      for (const id of ids.slice(3)) expect((await t!.engine.deliveries.get(id))?.attempts).toBe(1);
+      for (const id of ids.slice(3)) expect((await t!.engine.delivery.get(id))?.attempts).toBe(1);
     });
 
     it('by default opens on a failure rate: a burst of failures on a healthy receiver does not open it, an outage does', async () => {
@@ -213,7 +213,7 @@ for (const { dialect, available } of allDialects) {
       };
       for (const id of await publish(100)) await attempt(id);
       expect(await attemptRows()).toBe(100);
-      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('closed');
+      expect(t!.engine.delivery.destinations.breakerState('app')).toBe('closed');
 
       // A real outage (a fresh engine and store): it opens once the window holds enough attempts (20),
       // half of them failed.
@@ -226,7 +226,7 @@ for (const { dialect, available } of allDialects) {
         const outcome = (await attempt(id)) as { deferred?: boolean };
         if (!outcome?.deferred) sent++;
       }
-      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('open');
+      expect(t!.engine.delivery.destinations.breakerState('app')).toBe('open');
       expect(sent).toBe(20);
     });
 
@@ -251,7 +251,7 @@ for (const { dialect, available } of allDialects) {
       for (const id of ids.slice(0, 3)) await attempt(id);
       status = 429;
       for (const id of ids.slice(3)) await attempt(id);
-      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('closed');
+      expect(t!.engine.delivery.destinations.breakerState('app')).toBe('closed');
       expect(startedAt).toHaveLength(6);
     });
 

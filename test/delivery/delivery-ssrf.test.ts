@@ -83,9 +83,9 @@ for (const { dialect, available } of allDialects) {
     /** Publishes one event and runs its delivery's first attempt; returns the delivery and attempt rows. */
     async function deliverOnce() {
       const event = await t!.engine.publish({ type: 'order.created', payload: {} });
-      const [delivery] = await t!.engine.deliveries.list({ eventId: event.id, limit: 2 });
-      const outcome = await t!.engine.deliveryWorker.attempt(delivery!.id, new AbortController().signal);
-      return { id: delivery!.id, outcome, attempts: await t!.engine.deliveries.attempts(delivery!.id) };
+      const [delivery] = await t!.engine.delivery.list({ eventId: event.id, limit: 2 });
+      const outcome = await t!.engine.delivery.attempt(delivery!.id, new AbortController().signal);
+      return { id: delivery!.id, outcome, attempts: await t!.engine.delivery.attempts(delivery!.id) };
     }
 
     const blocked: [string, () => string, string][] = [
@@ -152,25 +152,23 @@ for (const { dialect, available } of allDialects) {
       const port = Number(new URL(receiver.url).port);
       await open(`http://hooks.customer.test:${port}/hooks`, { retrySchedule: ['1s', '1s', '1s'] });
       const event = await t!.engine.publish({ type: 'order.created', payload: {} });
-      const [delivery] = await t!.engine.deliveries.list({ eventId: event.id, limit: 2 });
+      const [delivery] = await t!.engine.delivery.list({ eventId: event.id, limit: 2 });
       const clock = t!.engine.clock as FakeClock;
       for (let i = 0; i < 3; i++) {
-        const outcome = (await t!.engine.deliveryWorker.attempt(
-          delivery!.id,
-          new AbortController().signal,
-        )) as { retryAt: number; deferred?: boolean };
+        const outcome = (await t!.engine.delivery.attempt(delivery!.id, new AbortController().signal)) as {
+          retryAt: number;
+          deferred?: boolean;
+        };
         // Three failures in a row with consecutiveFailures: 2, yet never deferred: no connection was made,
         // so nothing was learnt about the receiver.
         expect(outcome.deferred).toBeUndefined();
         clock.set(outcome.retryAt);
       }
-      expect(t!.engine.deliveryGuard.breakerState('app')).toBe('closed');
+      expect(t!.engine.delivery.destinations.breakerState('app')).toBe('closed');
       // The name now points at the allowed receiver: the next scheduled attempt goes through.
       dns.set('hooks.customer.test', [{ address: '127.0.0.1', family: 4 }]);
-      expect(
-        await t!.engine.deliveryWorker.attempt(delivery!.id, new AbortController().signal),
-      ).toBeUndefined();
-      const attempts = await t!.engine.deliveries.attempts(delivery!.id);
+      expect(await t!.engine.delivery.attempt(delivery!.id, new AbortController().signal)).toBeUndefined();
+      const attempts = await t!.engine.delivery.attempts(delivery!.id);
       expect(attempts.map((a) => a.error_code)).toEqual([
         'SSRF_BLOCKED',
         'SSRF_BLOCKED',

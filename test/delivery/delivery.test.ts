@@ -51,17 +51,17 @@ for (const { dialect, available } of allDialects) {
 
     /** Runs the next attempt of a delivery the way the worker would. */
     async function attempt(id: string) {
-      return t!.engine.deliveryWorker.attempt(id, new AbortController().signal);
+      return t!.engine.delivery.attempt(id, new AbortController().signal);
     }
 
     async function onlyDelivery(eventId: string, destinationId = 'app') {
-      const rows = await t!.engine.deliveries.list({ eventId, destinationId, limit: 10 });
+      const rows = await t!.engine.delivery.list({ eventId, destinationId, limit: 10 });
       expect(rows).toHaveLength(1);
       return rows[0]!;
     }
 
     async function operationalEvents(type: string) {
-      return t!.engine.pipeline.store.list({ source: 'patchbay', type, limit: 100 });
+      return t!.engine.events.list({ source: 'patchbay', type, limit: 100 });
     }
 
     it('routes one delivery per matching destination, and every event to a destination without filters', async () => {
@@ -74,14 +74,14 @@ for (const { dialect, available } of allDialects) {
       const contact = await t!.engine.publish({ source: 'crm', type: 'contact.propertyChange', payload: {} });
       const issue = await t!.engine.publish({ source: 'gh', type: 'issues.opened', payload: {} });
       const destinationsOf = async (eventId: string) =>
-        (await t!.engine.deliveries.list({ eventId, limit: 10 })).map((d) => d.destination_id).sort();
+        (await t!.engine.delivery.list({ eventId, limit: 10 })).map((d) => d.destination_id).sort();
       expect(await destinationsOf(push.id)).toEqual(['all', 'app']);
       expect(await destinationsOf(contact.id)).toEqual(['all', 'app']);
       expect(await destinationsOf(issue.id)).toEqual(['all']);
       // A repeated publish is not routed again.
       await t!.engine.publish({ source: 'gh', type: 'push', payload: {}, idempotencyKey: 'k' });
       await t!.engine.publish({ source: 'gh', type: 'push', payload: {}, idempotencyKey: 'k' });
-      expect((await t!.engine.deliveries.list({ destinationId: 'app', limit: 100 })).length).toBe(3);
+      expect((await t!.engine.delivery.list({ destinationId: 'app', limit: 100 })).length).toBe(3);
     });
 
     it('signs with every active secret so the standardwebhooks library verifies with the old and the new one', async () => {
@@ -105,7 +105,7 @@ for (const { dialect, available } of allDialects) {
       expect(other.received[0]!.verifiedWith).toBe(0);
       const delivery = await onlyDelivery(event.id);
       expect(delivery.status).toBe('succeeded');
-      const attempts = await t!.engine.deliveries.attempts(delivery.id);
+      const attempts = await t!.engine.delivery.attempts(delivery.id);
       expect(attempts).toMatchObject([
         { attempt: 1, trigger: 'scheduled', status_code: 200, response_body: 'ok', outcome: 'succeeded' },
       ]);
@@ -133,7 +133,7 @@ for (const { dialect, available } of allDialects) {
       const delivery = await onlyDelivery(event.id);
       expect(delivery).toMatchObject({ status: 'failed', attempts: 8, last_status: 503 });
       expect(receiver.received).toHaveLength(8);
-      const attempts = await t!.engine.deliveries.attempts(id);
+      const attempts = await t!.engine.delivery.attempts(id);
       expect(attempts.map((a) => a.status_code)).toEqual(Array(8).fill(503));
       const exhausted = await operationalEvents('delivery.exhausted');
       expect(exhausted).toHaveLength(1);
@@ -177,7 +177,7 @@ for (const { dialect, available } of allDialects) {
       const { id } = await onlyDelivery(event.id);
       expect(await attempt(id)).toMatchObject({ retryAt: expect.any(Number) });
       expect(receiver.received).toHaveLength(1);
-      const [a] = await t!.engine.deliveries.attempts(id);
+      const [a] = await t!.engine.delivery.attempts(id);
       expect(a).toMatchObject({ status_code: 302, error_code: 'HTTP_REDIRECT', outcome: 'failed' });
     });
 
@@ -186,9 +186,9 @@ for (const { dialect, available } of allDialects) {
       receiver.behaviour = (_r, res) => void res.writeHead(410).end('gone');
       const event = await t!.engine.publish({ type: 'x.y', payload: {} });
       expect(await attempt((await onlyDelivery(event.id)).id)).toBeUndefined();
-      expect(await t!.engine.destinations.state('app')).toMatchObject({
+      expect(await t!.engine.delivery.destinations.get('app')).toMatchObject({
         status: 'disabled',
-        disabled_reason: 'receiver answered 410 Gone',
+        disabledReason: 'receiver answered 410 Gone',
       });
       expect(await operationalEvents('destination.disabled')).toHaveLength(1);
       const later = await t!.engine.publish({ type: 'x.y', payload: {} });
@@ -213,24 +213,24 @@ for (const { dialect, available } of allDialects) {
         expect(await attempt(id)).toBeUndefined();
       };
       await runToExhaustion();
-      expect((await t!.engine.destinations.state('app'))?.status).toBe('enabled');
+      expect((await t!.engine.delivery.destinations.get('app'))?.status).toBe('enabled');
       // A success in between resets the failure clock.
       await clock.advance(3 * DAY);
       receiver.behaviour = (_r, res) => void res.writeHead(200).end();
       const ok = await t!.engine.publish({ type: 'x.y', payload: {} });
       await attempt((await onlyDelivery(ok.id)).id);
-      expect((await t!.engine.destinations.state('app'))?.failing_since).toBeNull();
+      expect((await t!.engine.delivery.destinations.get('app'))?.failingSince).toBeNull();
       expect(await operationalEvents('destination.recovered')).toHaveLength(1);
       receiver.behaviour = (_r, res) => void res.writeHead(500).end();
       await runToExhaustion();
       await clock.advance(4 * DAY);
       await runToExhaustion();
-      expect((await t!.engine.destinations.state('app'))?.status).toBe('enabled');
+      expect((await t!.engine.delivery.destinations.get('app'))?.status).toBe('enabled');
       await clock.advance(1 * DAY);
       await runToExhaustion();
-      expect(await t!.engine.destinations.state('app')).toMatchObject({
+      expect(await t!.engine.delivery.destinations.get('app')).toMatchObject({
         status: 'disabled',
-        disabled_reason: expect.stringMatching(/^failing continuously since /),
+        disabledReason: expect.stringMatching(/^failing continuously since /),
       });
     });
 
@@ -245,19 +245,19 @@ for (const { dialect, available } of allDialects) {
         ids.push(id);
       }
       expect(
-        (await t!.engine.deliveries.list({ destinationId: 'app', status: 'failed', limit: 10 })).length,
+        (await t!.engine.delivery.list({ destinationId: 'app', status: 'failed', limit: 10 })).length,
       ).toBe(5);
       receiver.behaviour = (_r, res) => void res.writeHead(204).end();
-      const replayed = await t!.engine.deliveryService.replay(ids[0]!);
+      const replayed = await t!.engine.delivery.replay(ids[0]!);
       expect(replayed).toMatchObject({ status: 'pending', manual: 1 });
       expect(await attempt(ids[0]!)).toBeUndefined();
-      const log = await t!.engine.deliveries.attempts(ids[0]!);
+      const log = await t!.engine.delivery.attempts(ids[0]!);
       expect(log.map((a) => [a.attempt, a.trigger, a.outcome])).toEqual([
         [1, 'scheduled', 'failed'],
         [2, 'manual', 'succeeded'],
       ]);
       const progress: [number, number][] = [];
-      const { replayed: n } = await t!.engine.deliveryService.recover('app', {
+      const { replayed: n } = await t!.engine.delivery.recover('app', {
         since: clock.now() - HOUR,
         onProgress: (done, total) => progress.push([done, total]),
       });
@@ -265,12 +265,12 @@ for (const { dialect, available } of allDialects) {
       expect(progress.at(-1)).toEqual([4, 4]);
       for (const id of ids.slice(1)) expect(await attempt(id)).toBeUndefined();
       expect(
-        (await t!.engine.deliveries.list({ destinationId: 'app', status: 'succeeded', limit: 10 })).length,
+        (await t!.engine.delivery.list({ destinationId: 'app', status: 'succeeded', limit: 10 })).length,
       ).toBe(5);
-      await expect(
-        t!.engine.deliveryService.recover('app', { since: clock.now() - 15 * DAY }),
-      ).rejects.toThrow(/14 days/);
-      await expect(t!.engine.deliveryService.recover('nope', { since: clock.now() })).rejects.toThrow(
+      await expect(t!.engine.delivery.recover('app', { since: clock.now() - 15 * DAY })).rejects.toThrow(
+        /14 days/,
+      );
+      await expect(t!.engine.delivery.recover('nope', { since: clock.now() })).rejects.toThrow(
         /no destination/,
       );
     });
@@ -285,10 +285,10 @@ for (const { dialect, available } of allDialects) {
       });
       const event = await t!.engine.publish({ source: 'shop', type: 'order.paid', payload: { n: 1 } });
       await t!.engine.publish({ source: 'shop', type: 'refund.issued', payload: {} });
-      const [delivery] = await t!.engine.deliveries.list({ eventId: event.id, limit: 5 });
+      const [delivery] = await t!.engine.delivery.list({ eventId: event.id, limit: 5 });
       const outcome = (await attempt(delivery!.id)) as { retryAt: number; error: string };
       expect(outcome.error).toBe('database is down');
-      const [failed] = await t!.engine.deliveries.attempts(delivery!.id);
+      const [failed] = await t!.engine.delivery.attempts(delivery!.id);
       expect(failed).toMatchObject({ error_code: 'HANDLER_ERROR', error_message: 'database is down' });
       fail = false;
       clock.set(outcome.retryAt);
@@ -311,34 +311,38 @@ for (const { dialect, available } of allDialects) {
         { id: 'slow', timeoutMs: 50 },
       );
       const event = await t!.engine.publish({ source: 'shop', type: 'slow.job', payload: {} });
-      const [delivery] = await t!.engine.deliveries.list({ eventId: event.id, limit: 5 });
+      const [delivery] = await t!.engine.delivery.list({ eventId: event.id, limit: 5 });
       const outcome = (await attempt(delivery!.id)) as { retryAt: number; error: string };
       expect(outcome.error).toBe('handler did not finish within 50 ms');
       expect(signals[0]?.aborted).toBe(true);
-      const [timedOut] = await t!.engine.deliveries.attempts(delivery!.id);
+      const [timedOut] = await t!.engine.delivery.attempts(delivery!.id);
       expect(timedOut).toMatchObject({ error_code: 'TIMEOUT', outcome: 'failed' });
 
       // Shutting down mid-attempt: deferred, not recorded against the handler.
       clock.set(outcome.retryAt);
       const shutdown = new AbortController();
-      const running = t!.engine.deliveryWorker.attempt(delivery!.id, shutdown.signal);
+      const running = t!.engine.delivery.attempt(delivery!.id, shutdown.signal);
       while (signals.length < 2) await new Promise((r) => setTimeout(r, 1));
       shutdown.abort();
       expect(await running).toMatchObject({ deferred: true, error: 'interrupted by shutdown' });
       expect(signals[1]?.aborted).toBe(true);
-      expect(await t!.engine.deliveries.attempts(delivery!.id)).toHaveLength(1);
+      expect(await t!.engine.delivery.attempts(delivery!.id)).toHaveLength(1);
     });
 
     it('rejects destination settings it cannot honour with a message naming the destination', async () => {
-      await expect(open([{ id: 'bad', url: 'ftp://example.com/x' }])).rejects.toThrow(
+      const secrets = [oldSecret];
+      await expect(open([{ id: 'bad', url: 'ftp://example.com/x', secrets }])).rejects.toThrow(
         /destination "bad": url must be http\(s\)/,
       );
-      await expect(open([{ id: 'bad', url: receiver.url, events: ['gh.pu sh'] }])).rejects.toThrow(
+      await expect(open([{ id: 'bad', url: receiver.url, events: ['gh.pu sh'], secrets }])).rejects.toThrow(
         /destination "bad": event filter/,
       );
       await expect(
-        open([{ id: 'bad', url: receiver.url, headers: { 'Webhook-Signature': 'x' } }]),
+        open([{ id: 'bad', url: receiver.url, headers: { 'Webhook-Signature': 'x' }, secrets }]),
       ).rejects.toThrow(/cannot be overridden/);
+      await expect(open([{ id: 'bad', url: receiver.url }])).rejects.toThrow(
+        /destinations\[0\]\.secrets: destination "bad" needs at least one signing secret/,
+      );
       t = undefined;
     });
   });

@@ -35,9 +35,8 @@ describe('DestinationRegistry.forAttempt (API destinations changed by another pr
   const urlOf = (d: Destination | undefined) => (d?.kind === 'http' ? d.url.href : d);
 
   it('does not let an attempt that saw a newer row share a read started for an older one', async () => {
-    const registry = new DestinationRegistry(new DeliveryStore(database), new FakeClock(0));
     const { reads, load } = controlledLoader();
-    registry.setLoader(load);
+    const registry = new DestinationRegistry(new DeliveryStore(database), new FakeClock(0), load);
     const old = registry.forAttempt('moving', { origin: 'api', version: 1 });
     const fresh = registry.forAttempt('moving', { origin: 'api', version: 2 });
     expect(reads).toHaveLength(2);
@@ -54,9 +53,8 @@ describe('DestinationRegistry.forAttempt (API destinations changed by another pr
   });
 
   it('shares one read among the attempts that saw the same row', async () => {
-    const registry = new DestinationRegistry(new DeliveryStore(database), new FakeClock(0));
     const { reads, load } = controlledLoader();
-    registry.setLoader(load);
+    const registry = new DestinationRegistry(new DeliveryStore(database), new FakeClock(0), load);
     const attempts = [1, 2, 3].map(() => registry.forAttempt('moving', { origin: 'api', version: 7 }));
     expect(reads).toHaveLength(1);
     reads[0]!(stored('https://one.example/hooks'));

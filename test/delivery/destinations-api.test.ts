@@ -17,7 +17,9 @@ for (const { dialect, available } of allDialects) {
     const headerValue = `Bearer downstream-${Math.random().toString(36).slice(2)}`;
     const config = {
       server: { adminToken: TOKEN },
-      destinations: [{ id: 'fixed', url: 'https://fixed.example.com/hooks', events: ['nothing.*'] }],
+      destinations: [
+        { id: 'fixed', url: 'https://fixed.example.com/hooks', events: ['nothing.*'], secrets: [secret] },
+      ],
       delivery: { allowedNetworks: ['127.0.0.0/8'] },
     };
     let receiver: Receiver;
@@ -58,18 +60,16 @@ for (const { dialect, available } of allDialects) {
 
       // Published at once in the other process, before its periodic refresh: routing reads the store,
       // and the other process's worker loads the definition (secrets included) when it sends.
-      expect(other.engine.destinations.get('app')).toBeUndefined();
+      expect(await other.engine.delivery.destinations.get('app')).toBeUndefined();
       const event = await other.engine.publish({ type: 'order.created', payload: { n: 1 } });
-      const [delivery] = await t.engine.deliveries.list({ eventId: event.id, limit: 10 });
+      const [delivery] = await t.engine.delivery.list({ eventId: event.id, limit: 10 });
       expect(delivery?.destination_id).toBe('app');
-      expect(
-        await other.engine.deliveryWorker.attempt(delivery!.id, new AbortController().signal),
-      ).toBeUndefined();
+      expect(await other.engine.delivery.attempt(delivery!.id, new AbortController().signal)).toBeUndefined();
       expect(receiver.received).toHaveLength(1);
       expect(receiver.received[0]!.verifiedWith).toBe(0);
       expect(receiver.received[0]!.headers.authorization).toBe(headerValue);
 
-      const row = await t.engine.database.db
+      const row = await t.db.db
         .selectFrom('destinations')
         .selectAll()
         .where('id', '=', 'app')
@@ -94,8 +94,8 @@ for (const { dialect, available } of allDialects) {
       expect(patched.json()).toMatchObject({ events: ['api.invoice.*'], secrets: 1 });
       const order = await t.engine.publish({ type: 'order.created', payload: {} });
       const invoice = await t.engine.publish({ type: 'invoice.paid', payload: {} });
-      expect(await t.engine.deliveries.list({ eventId: order.id, limit: 10 })).toEqual([]);
-      expect(await t.engine.deliveries.list({ eventId: invoice.id, limit: 10 })).toHaveLength(1);
+      expect(await t.engine.delivery.list({ eventId: order.id, limit: 10 })).toEqual([]);
+      expect(await t.engine.delivery.list({ eventId: invoice.id, limit: 10 })).toHaveLength(1);
     });
 
     it('refuses private addresses, plain http, bad secrets, duplicates and changes to configured destinations', async () => {
@@ -137,40 +137,28 @@ for (const { dialect, available } of allDialects) {
         // The other process delivers once, so it holds the definition in its cache.
         const attemptInOther = async (type: string) => {
           const event = await other.engine.publish({ type, payload: {} });
-          const [delivery] = await other.engine.deliveries.list({ eventId: event.id, limit: 10 });
-          await other.engine.deliveryWorker.attempt(delivery!.id, new AbortController().signal);
-          return (await other.engine.deliveries.get(delivery!.id))!;
+          const [delivery] = await other.engine.delivery.list({ eventId: event.id, limit: 10 });
+          await other.engine.delivery.attempt(delivery!.id, new AbortController().signal);
+          return (await other.engine.delivery.get(delivery!.id))!;
         };
         const before = receiver.received.length;
         expect((await attemptInOther('move.first')).status).toBe('succeeded');
         expect(receiver.received.length).toBe(before + 1);
 
-        // Moved by this process: the other one sends its next attempts to the new URL, reading the
-        // changed definition once for the attempts that find it stale together.
+        // Moved by this process: the other one sends its next attempts to the new URL (that the
+        // attempts finding it stale together read it once is destination-registry.test.ts's).
         expect((await api('PATCH', '/destinations/moving', { url: second.url })).statusCode).toBe(200);
-        const store = other.engine.deliveries;
-        const readRow = store.destination.bind(store);
-        let reads = 0;
-        store.destination = (id, ...rest) => {
-          if (id === 'moving') reads++;
-          return readRow(id, ...rest);
-        };
-        try {
-          const moved = await Promise.all(['move.second', 'move.third'].map(attemptInOther));
-          expect(moved.map((d) => d.status)).toEqual(['succeeded', 'succeeded']);
-        } finally {
-          store.destination = readRow;
-        }
-        expect(reads).toBe(1);
+        const moved = await Promise.all(['move.second', 'move.third'].map(attemptInOther));
+        expect(moved.map((d) => d.status)).toEqual(['succeeded', 'succeeded']);
         expect(second.received).toHaveLength(2);
         expect(receiver.received.length).toBe(before + 1);
 
         // Deleted by this process with a delivery pending in the other: dead-lettered, not sent.
         const event = await other.engine.publish({ type: 'move.fourth', payload: {} });
-        const [pending] = await other.engine.deliveries.list({ eventId: event.id, limit: 10 });
+        const [pending] = await other.engine.delivery.list({ eventId: event.id, limit: 10 });
         expect((await api('DELETE', '/destinations/moving')).statusCode).toBe(204);
-        await other.engine.deliveryWorker.attempt(pending!.id, new AbortController().signal);
-        expect(await other.engine.deliveries.get(pending!.id)).toMatchObject({
+        await other.engine.delivery.attempt(pending!.id, new AbortController().signal);
+        expect(await other.engine.delivery.get(pending!.id)).toMatchObject({
           status: 'failed',
           last_error: 'destination no longer exists',
         });
@@ -184,11 +172,11 @@ for (const { dialect, available } of allDialects) {
       const pending = await t.engine.publish({ type: 'invoice.sent', payload: {} });
       expect((await api('DELETE', '/destinations/app')).statusCode).toBe(204);
       expect((await api('DELETE', '/destinations/app')).statusCode).toBe(404);
-      const [delivery] = await t.engine.deliveries.list({ eventId: pending.id, limit: 10 });
-      await t.engine.deliveryWorker.attempt(delivery!.id, new AbortController().signal);
-      expect((await t.engine.deliveries.get(delivery!.id))?.status).toBe('failed');
+      const [delivery] = await t.engine.delivery.list({ eventId: pending.id, limit: 10 });
+      await t.engine.delivery.attempt(delivery!.id, new AbortController().signal);
+      expect((await t.engine.delivery.get(delivery!.id))?.status).toBe('failed');
       const later = await t.engine.publish({ type: 'invoice.paid', payload: {} });
-      expect(await t.engine.deliveries.list({ eventId: later.id, limit: 10 })).toEqual([]);
+      expect(await t.engine.delivery.list({ eventId: later.id, limit: 10 })).toEqual([]);
     });
   });
 }

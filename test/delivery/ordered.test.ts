@@ -66,7 +66,7 @@ for (const { dialect, available } of allDialects) {
 
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const pending = await t.engine.deliveries.list({ destinationId: 'app', status: 'pending', limit: 1 });
+        const pending = await t.engine.delivery.list({ destinationId: 'app', status: 'pending', limit: 1 });
         if (pending.length === 0) break;
         if (Date.now() > deadline)
           throw new Error(`still pending; requests so far ${JSON.stringify(requests)}`);
@@ -82,7 +82,7 @@ for (const { dialect, available } of allDialects) {
       );
       expect(tries.get(FLAKY)).toBe(3);
       expect(tries.get(BROKEN)).toBe(3);
-      const deliveries = await t.engine.deliveries.list({ destinationId: 'app', limit: 100 });
+      const deliveries = await t.engine.delivery.list({ destinationId: 'app', limit: 100 });
       const broken = deliveries.filter((d) => d.status === 'failed');
       expect(broken).toHaveLength(1);
       expect(broken[0]).toMatchObject({ attempts: 3, last_status: 503 });

@@ -9,6 +9,7 @@ import type { PatchbayConfigInput } from '../../src/core/config/schema.js';
 import { createLogger } from '../../src/core/logger.js';
 import { Engine, type EngineOptions } from '../../src/engine/index.js';
 import { buildServer } from '../../src/server/index.js';
+import type { Database } from '../../src/store/database.js';
 import { formatKey, generateKey } from '../../src/vault/index.js';
 import type { DialectUnderTest, TestDatabase } from './databases.js';
 
@@ -26,6 +27,8 @@ export class LogCapture extends Writable {
 
 export interface TestEngine {
   engine: Engine;
+  /** A connection of the test's own to the engine's store, to look at rows (the engine hands out none). */
+  db: Database;
   app: FastifyInstance;
   logs: LogCapture;
   testDb: TestDatabase;
@@ -58,16 +61,22 @@ export async function openTestEngine(
     ...(options.clock && { clock: options.clock }),
     ...(options.migrate !== undefined && { migrate: options.migrate }),
     ...(options.network && { network: options.network }),
+  }).catch(async (err: unknown) => {
+    await testDb.drop();
+    throw err;
   });
   const app = await buildServer(engine);
+  const db = await testDb.open();
   return {
     engine,
+    db,
     app,
     logs,
     testDb,
     async close() {
       await app.close();
       await engine.stop();
+      await db.close();
       await testDb.drop();
     },
   };

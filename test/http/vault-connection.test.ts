@@ -53,7 +53,7 @@ describe('HTTP client with a vault connection', () => {
     expect(server.grants.map((g) => g.grantType)).toEqual(['client_credentials']);
 
     // The provider forgets the live token (revoked, rotated out): the next call gets a 401.
-    const row = await t.engine.database.db
+    const row = await t.db.db
       .selectFrom('connections')
       .select('credentials')
       .where('id', '=', 'api')

@@ -70,7 +70,7 @@ for (const { dialect, available } of allDialects) {
       return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
     };
     const eventsOf = async (source: string) =>
-      (await t.engine.pipeline.store.list({ source, limit: 1000 })).filter((e) => e.source === source);
+      (await t.engine.events.list({ source, limit: 1000 })).filter((e) => e.source === source);
 
     it('stores a Standard Webhooks event once; a repeat is answered 200 and counted, not stored', async () => {
       const body = JSON.stringify({ type: 'invoice.paid', data: { n: randomBytes(8).toString('hex') } });
@@ -208,7 +208,7 @@ for (const { dialect, available } of allDialects) {
     });
 
     it('refuses hostile requests with the right 4xx, keeps serving, and stores nothing', async () => {
-      const before = (await t.engine.pipeline.store.list({ limit: 1000 })).length;
+      const before = (await t.engine.events.list({ limit: 1000 })).length;
       const body = JSON.stringify({ action: 'x' });
       const ghSigned = async (b: string | Buffer) => ({
         'x-github-delivery': 'd-hostile',
@@ -309,7 +309,7 @@ for (const { dialect, available } of allDialects) {
         expect(res.status, name).toBe(status);
         expect(res.json().error.code, name).toBe(code);
       }
-      expect((await t.engine.pipeline.store.list({ limit: 1000 })).length).toBe(before);
+      expect((await t.engine.events.list({ limit: 1000 })).length).toBe(before);
       expect((await request(`${base}/healthz`)).statusCode).toBe(200);
       const metrics = await (await request(`${base}/metrics`)).body.text();
       expect(metrics).toMatch(

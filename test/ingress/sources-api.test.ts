@@ -69,9 +69,10 @@ for (const { dialect, available } of allDialects) {
       // The other process never heard of it: it finds it in the store on the first request.
       const there = await other.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-2') });
       expect(there.statusCode).toBe(200);
-      expect(
-        (await t.engine.pipeline.store.list({ source: 'repo', limit: 10 })).map((e) => e.externalId),
-      ).toEqual(['d-1', 'd-2']);
+      expect((await t.engine.events.list({ source: 'repo', limit: 10 })).map((e) => e.externalId)).toEqual([
+        'd-1',
+        'd-2',
+      ]);
 
       const listed = await api('GET', '/sources');
       expect(
@@ -83,7 +84,7 @@ for (const { dialect, available } of allDialects) {
       expect(listed.body).not.toContain(secret);
 
       // At rest: ciphertext only.
-      const rows = await t.engine.database.db.selectFrom('sources').selectAll().execute();
+      const rows = await t.db.db.selectFrom('sources').selectAll().execute();
       expect(rows).toHaveLength(1);
       expect(JSON.stringify(rows)).not.toContain(secret);
       expect(rows[0]!.secrets).toMatch(/^pb1\./);
@@ -113,7 +114,7 @@ for (const { dialect, available } of allDialects) {
         (await t.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-4') })).statusCode,
       ).toBe(401);
       // The other process learns of the change at its next refresh.
-      await other.engine.sources.refresh();
+      await other.engine.events.sources.refresh();
       expect(
         (await other.app.inject({ url: '/webhooks/repo', ...githubRequest(next, 'd-5') })).statusCode,
       ).toBe(200);
@@ -168,7 +169,7 @@ for (const { dialect, available } of allDialects) {
       expect(
         (await t.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-6') })).statusCode,
       ).toBe(404);
-      await other.engine.sources.refresh();
+      await other.engine.events.sources.refresh();
       expect(
         (await other.app.inject({ url: '/webhooks/repo', ...githubRequest(secret, 'd-7') })).statusCode,
       ).toBe(404);
@@ -180,10 +181,10 @@ for (const { dialect, available } of allDialects) {
       ).toBe(201);
       const warnings = () =>
         t.logs.lines.filter((l) => l.includes('"source":"lab"') && l.includes('UNSIGNED')).length;
-      await t.engine.sources.refresh();
+      await t.engine.events.sources.refresh();
       const afterFirst = warnings();
-      await t.engine.sources.refresh();
-      await t.engine.sources.refresh();
+      await t.engine.events.sources.refresh();
+      await t.engine.events.sources.refresh();
       expect(warnings()).toBe(afterFirst);
       expect((await api('DELETE', '/sources/lab')).statusCode).toBe(204);
     });

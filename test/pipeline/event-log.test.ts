@@ -183,10 +183,14 @@ for (const { dialect, available } of allDialects) {
 
     it('routes only new events, inside the storing transaction', async () => {
       const routed: string[] = [];
-      pipeline.setRouteHook(async (tx, events) => {
-        routed.push(...events.map((e) => e.externalId));
-        if (events.some((e) => e.externalId === 'explode')) throw new Error('router failed');
-        await tx.db.selectFrom('events').select('id').execute();
+      const pipeline = new EventPipeline({
+        database,
+        clock,
+        route: async (tx, events) => {
+          routed.push(...events.map((e) => e.externalId));
+          if (events.some((e) => e.externalId === 'explode')) throw new Error('router failed');
+          await tx.db.selectFrom('events').select('id').execute();
+        },
       });
       await pipeline.ingest([event('gh', 'a', clock.now()), event('gh', 'b', clock.now())]);
       await pipeline.ingest([event('gh', 'a', clock.now())]);

@@ -56,8 +56,13 @@ describe('classification', () => {
     expect(classifyError(new PatchbayError(ErrorCode.TIMEOUT, 't'))).toBe('transient');
     expect(classifyError(new PatchbayError(ErrorCode.NETWORK_ERROR, 'n'))).toBe('transient');
     expect(
-      classifyError(new PatchbayError(ErrorCode.NETWORK_ERROR, 'n', { data: { transient: false } })),
+      classifyError(new PatchbayError(ErrorCode.NETWORK_ERROR, 'n', { classification: 'permanent' })),
     ).toBe('permanent');
+    // The decisions are typed fields: a misspelt one, or a value outside the table, does not compile.
+    // @ts-expect-error `clasification` is not a field of PatchbayErrorDetails
+    new PatchbayError(ErrorCode.NETWORK_ERROR, 'n', { clasification: 'permanent' });
+    // @ts-expect-error 'retry' is not a classification
+    new PatchbayError(ErrorCode.NETWORK_ERROR, 'n', { classification: 'retry' });
     expect(classifyError(new PatchbayError(ErrorCode.HTTP_SERVER_ERROR, 's', { status: 503 }))).toBe(
       'transient',
     );

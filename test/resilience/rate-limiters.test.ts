@@ -97,8 +97,10 @@ describe('rolling-window limiter', () => {
     expect(error).toMatchObject({
       code: ErrorCode.RATE_LIMITED,
       retryAfterMs: 10_000,
-      data: { source: 'limiter', limiter: 'default' },
+      classification: 'permanent',
+      data: { limiter: 'default' },
     });
+    expect(error.fromUpstream).toBeUndefined();
     expect(clock.pending).toBe(0);
   });
 

@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatKey, generateKey } from '../../src/vault/index.js';
+import { generateWebhookSecret } from '../../src/webhooks/sign/standard-webhooks.js';
 import { allDialects } from '../helpers/databases.js';
 import { openTestEngine, type TestEngine } from '../helpers/engine.js';
 
@@ -78,7 +79,9 @@ describeSqlite('the admin API under hostile input', () => {
       allDialects[0]!.dialect,
       {
         server: { adminToken: TOKEN },
-        destinations: [{ id: 'fixed', url: 'https://fixed.example.com/hooks' }],
+        destinations: [
+          { id: 'fixed', url: 'https://fixed.example.com/hooks', secrets: [generateWebhookSecret()] },
+        ],
         delivery: { allowedNetworks: ['127.0.0.0/8'] },
       },
       { env: { PATCHBAY_ENCRYPTION_KEY: formatKey(generateKey()) } },

@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATION_TABLE } from '../../src/store/migrate.js';
+import { JobQueue } from '../../src/store/queue.js';
 import { allDialects } from '../helpers/databases.js';
 import { openTestEngine, type TestEngine } from '../helpers/engine.js';
 
@@ -23,7 +26,7 @@ for (const { dialect, available } of allDialects) {
     });
 
     it('serves Prometheus metrics with the request histogram and queue depth', async () => {
-      await t.engine.queue.add([{ queue: 'metrics-test', payload: 1 }]);
+      await new JobQueue(t.db).add([{ queue: 'metrics-test', payload: 1 }]);
       await t.app.inject('/healthz');
       const res = await t.app.inject('/metrics');
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
@@ -49,6 +52,30 @@ for (const { dialect, available } of allDialects) {
       expect(ok.json().data).toEqual(
         expect.arrayContaining([expect.objectContaining({ queue: 'metrics-test' })]),
       );
+    });
+
+    it('refuses a query parameter no admin route takes with a 400 naming it, on every route', async () => {
+      const get = (url: string) => t.app.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
+      // The one delivery.md once documented: ?destinationId= for ?destination=.
+      for (const [url, name] of [
+        ['/api/v1/deliveries?destinationId=app', 'destinationId'],
+        ['/api/v1/events?sorce=gh', 'sorce'],
+        ['/api/v1/queues?verbose=1', 'verbose'],
+        ['/api/v1/queues/deliveries/dead?limit=5&offset=5', 'offset'],
+        ['/api/v1/sources?all=true', 'all'],
+        ['/api/v1/destinations?x=1', 'x'],
+        ['/api/v1/connections?state=active', 'state'],
+      ] as const) {
+        const res = await get(url);
+        expect(res.statusCode, url).toBe(400);
+        expect(res.json().error, url).toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          message: `querystring: unknown parameter "${name}"`,
+        });
+      }
+      expect((await get('/api/v1/deliveries?destination=app')).statusCode).toBe(200);
+      // Outside the admin API parameters belong to the sender (Graph's validationToken, OAuth's code).
+      expect((await t.app.inject('/healthz?probe=1')).statusCode).toBe(200);
     });
 
     it('publishes an OpenAPI document of the admin API', async () => {
@@ -94,9 +121,10 @@ for (const { dialect, available } of allDialects) {
 
     it('lists and requeues dead jobs through the admin API', async () => {
       const auth = { authorization: `Bearer ${TOKEN}` };
-      await t.engine.queue.add([{ queue: 'dlq-test', payload: { a: 1 }, maxAttempts: 1 }]);
-      const [job] = await t.engine.queue.claim('dlq-test');
-      await t.engine.queue.fail(job!, { error: 'nope' });
+      const queue = new JobQueue(t.db);
+      await queue.add([{ queue: 'dlq-test', payload: { a: 1 }, maxAttempts: 1 }]);
+      const [job] = await queue.claim('dlq-test');
+      await queue.fail(job!, { error: 'nope' });
       const dead = await t.app.inject({ url: '/api/v1/queues/dlq-test/dead', headers: auth });
       expect(dead.json().data).toMatchObject([{ id: job!.id, lastError: 'nope', payload: { a: 1 } }]);
       const requeued = await t.app.inject({
@@ -110,9 +138,11 @@ for (const { dialect, available } of allDialects) {
   });
 
   describe.skipIf(!available)(`readiness on ${dialect.name}`, () => {
-    it('answers 503 naming the failing check when migrations are pending', async () => {
-      const t = await openTestEngine(dialect, {}, { migrate: false });
+    it('answers 503 naming the failing check when the store has migrations this process has not applied', async () => {
+      const t = await openTestEngine(dialect);
       try {
+        // As after another process rolled the schema back (or a newer binary started on an older store).
+        await sql`delete from ${sql.table(MIGRATION_TABLE)} where name = '0001-jobs'`.execute(t.db.db);
         const res = await t.app.inject('/readyz');
         expect(res.statusCode).toBe(503);
         expect(res.json().checks.migrations).toMatchObject({
@@ -122,6 +152,12 @@ for (const { dialect, available } of allDialects) {
       } finally {
         await t.close();
       }
+    });
+
+    it('refuses to open without migrating a store that has pending migrations, naming them', async () => {
+      await expect(openTestEngine(dialect, {}, { migrate: false })).rejects.toThrow(
+        /pending migrations \(0001-jobs, .*\): run `patchbay migrate`/,
+      );
     });
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSince } from '../../src/server/pagination.js';
+import { parseSince } from '../../src/core/api/pagination.js';
 
 describe('parseSince', () => {
   const now = Date.parse('2026-11-29T12:00:00Z');

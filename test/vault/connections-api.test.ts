@@ -25,7 +25,7 @@ for (const { dialect, available } of allDialects) {
       await server?.close();
     });
     beforeEach(async () => {
-      await t.engine.database.db.deleteFrom('connections').execute();
+      await t.db.db.deleteFrom('connections').execute();
     });
 
     const post = (payload: unknown) =>

@@ -7,6 +7,7 @@ import type { Database } from '../../src/store/database.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import {
   columnContext,
+  type EncryptedColumn,
   encryptedColumn,
   openVault,
   type RotationProgress,
@@ -21,9 +22,10 @@ const idOf = (keyText: string) => keyText.split(':')[0]!;
 async function open(
   database: Database,
   keys: string[],
-  extra: { clock?: FakeClock; dataDir?: string; primaryRefreshMs?: number } = {},
+  extra: { clock?: FakeClock; dataDir?: string; primaryRefreshMs?: number; columns?: EncryptedColumn[] } = {},
 ) {
   return openVault({
+    ...(extra.columns && { columns: extra.columns }),
     database,
     env: keys.length > 0 ? { PATCHBAY_ENCRYPTION_KEY: keys.join(',') } : {},
     dataDir: extra.dataDir ?? tempDataDir(),
@@ -218,7 +220,7 @@ for (const { dialect, available } of allDialects) {
       expect((await v.connections.load('x')).secrets.token).toBe('second-token');
     });
 
-    it('re-encrypts the columns other modules register', async () => {
+    it('re-encrypts the columns of other modules it was opened with', async () => {
       await sql`create table rotation_extra (id text primary key, secret text)`.execute(database.db);
       try {
         const oldKey = newKeyText();
@@ -229,8 +231,7 @@ for (const { dialect, available } of allDialects) {
           const value = await v1.vault.seal(`extra-${id}`, column.context(id));
           await sql`insert into rotation_extra (id, secret) values (${id}, ${value})`.execute(database.db);
         }
-        const v2 = await open(database, [newKey, oldKey]);
-        v2.vault.registerColumn(column);
+        const v2 = await open(database, [newKey, oldKey], { columns: [column] });
         await v2.rotation.rotate();
         const rows = await sql<{
           id: string;

@@ -148,14 +148,12 @@ for (const { dialect, available } of allDialects) {
         expect(raw).toContain('pb1.');
       } else {
         const tables = await sql<{ table_name: string }>`
-          select table_name from information_schema.tables where table_schema = 'public'`.execute(
-          t.engine.database.db,
-        );
+          select table_name from information_schema.tables where table_schema = 'public'`.execute(t.db.db);
         const dumps: string[] = [];
         for (const { table_name } of tables.rows) {
           const rows = await sql<{
             row: string;
-          }>`select t::text as row from ${sql.table(table_name)} t`.execute(t.engine.database.db);
+          }>`select t::text as row from ${sql.table(table_name)} t`.execute(t.db.db);
           dumps.push(...rows.rows.map((r) => r.row));
         }
         raw = dumps.join('\n');

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { decodeCursor, encodeCursor } from '../../core/api/pagination.js';
 import { formatPath } from '../../core/config/index.js';
 import { type InterpolationProblem, interpolate } from '../../core/config/interpolate.js';
 import { errorMessage } from '../../core/errors.js';
-import { decodeCursor, encodeCursor } from '../../server/pagination.js';
 import type { ConnectionStatus } from '../../store/schema.js';
 import { connectionView } from '../../vault/index.js';
 import { type GlobalOptions, withEngine } from '../lifecycle.js';

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
+import { decodeCursor, encodeCursor, parseSince } from '../../core/api/pagination.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import { decodeCursor, encodeCursor, parseSince } from '../../server/pagination.js';
-import { attemptView, deliveryView, destinationView } from '../../server/views.js';
 import type { DeliveryStatus } from '../../store/schema.js';
+import { attemptView, deliveryView } from '../../webhooks/delivery/delivery-views.js';
 import { type GlobalOptions, withEngine } from '../lifecycle.js';
 import { CliError } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -51,7 +51,7 @@ export function deliveriesCommand(): Command {
         const since = parseSince(o.since, Date.now());
         const after = decodeCursor(o.cursor);
         await withEngine(o, async (engine) => {
-          const rows = await engine.deliveries.list({
+          const rows = await engine.delivery.list({
             ...(o.destination && { destinationId: o.destination }),
             ...(o.status && { status: o.status as DeliveryStatus }),
             ...(o.event && { eventId: o.event }),
@@ -87,11 +87,11 @@ export function deliveriesCommand(): Command {
     .option('-c, --config <file>', 'config file')
     .action(async (id: string, o: GlobalOptions) => {
       await withEngine(o, async (engine) => {
-        const delivery = await engine.deliveries.get(id);
+        const delivery = await engine.delivery.get(id);
         if (!delivery) throw new PatchbayError(ErrorCode.NOT_FOUND, `no delivery ${id}`);
         print({
           ...deliveryView(delivery),
-          attemptLog: (await engine.deliveries.attempts(id)).map(attemptView),
+          attemptLog: (await engine.delivery.attempts(id)).map(attemptView),
         });
       });
     });
@@ -105,7 +105,7 @@ export function deliveriesCommand(): Command {
     .option('-c, --config <file>', 'config file')
     .action(async (id: string, o: GlobalOptions) => {
       await withEngine(o, async (engine) => {
-        const delivery = await engine.deliveryService.replay(id);
+        const delivery = await engine.delivery.replay(id);
         process.stdout.write(`${delivery.id} queued for delivery to ${delivery.destination_id}\n`);
       });
     });
@@ -125,7 +125,7 @@ export function destinationsCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (o: GlobalOptions & { json?: boolean }) => {
       await withEngine(o, async (engine) => {
-        const views = await Promise.all(engine.destinations.all().map((d) => destinationView(engine, d)));
+        const views = await engine.delivery.destinations.list();
         if (o.json) return print({ data: views });
         process.stdout.write(
           `${formatTable(
@@ -149,9 +149,7 @@ export function destinationsCommand(): Command {
     .option('-c, --config <file>', 'config file')
     .action(async (id: string, o: GlobalOptions) => {
       await withEngine(o, async (engine) => {
-        if (!engine.destinations.get(id))
-          throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
-        await engine.destinations.enable(id);
+        await engine.delivery.destinations.enable(id);
         process.stdout.write(`${id} enabled\n`);
       });
     });
@@ -164,9 +162,7 @@ export function destinationsCommand(): Command {
     .option('-c, --config <file>', 'config file')
     .action(async (id: string, o: GlobalOptions & { reason: string }) => {
       await withEngine(o, async (engine) => {
-        if (!engine.destinations.get(id))
-          throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
-        await engine.destinations.disable(id, o.reason);
+        await engine.delivery.destinations.disable(id, o.reason);
         process.stdout.write(`${id} disabled\n`);
       });
     });
@@ -186,7 +182,7 @@ export function destinationsCommand(): Command {
       await withEngine(o, async (engine) => {
         const bar = progressBar(`recovering ${id}`);
         try {
-          const { replayed } = await engine.deliveryService.recover(id, {
+          const { replayed } = await engine.delivery.recover(id, {
             since,
             limit,
             onProgress: (done, total) => bar.update(done, total),

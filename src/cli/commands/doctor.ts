@@ -51,7 +51,7 @@ export function doctorCommand(): Command {
                 const vault = await Vault.open({ database, dataDir: config.dataDir, checkOnly: true });
                 ok(`encryption key from ${vault.source.description} (primary ${await vault.primaryKeyId()})`);
               } catch (err) {
-                if (isPatchbayError(err) && err.data?.generate === true) warn(errorMessage(err));
+                if (isPatchbayError(err) && err.keyCanBeGenerated === true) warn(errorMessage(err));
                 else fail(errorMessage(err));
               }
             }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
+import { decodeCursor, encodeCursor, parseSince } from '../../core/api/pagination.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import { decodeCursor, encodeCursor, parseSince } from '../../server/pagination.js';
-import { eventDetail, eventSummary } from '../../server/views.js';
+import { eventDetail, eventSummary } from '../../webhooks/event-views.js';
 import { type GlobalOptions, withEngine } from '../lifecycle.js';
 import { CliError } from '../output.js';
 import { formatTable } from '../table.js';
@@ -36,7 +36,7 @@ export function eventsCommand(): Command {
       const since = parseSince(options.since, Date.now());
       const after = decodeCursor(options.cursor);
       await withEngine(options, async (engine) => {
-        const rows = await engine.pipeline.store.list({
+        const rows = await engine.events.list({
           ...(options.source && { source: options.source }),
           ...(options.type && { type: options.type }),
           ...(since !== undefined && { since }),
@@ -68,7 +68,7 @@ export function eventsCommand(): Command {
     .option('-c, --config <file>', 'config file')
     .action(async (id: string, options: GlobalOptions) => {
       await withEngine(options, async (engine) => {
-        const event = await engine.pipeline.store.get(id);
+        const event = await engine.events.get(id);
         if (!event) throw new PatchbayError(ErrorCode.NOT_FOUND, `no event ${id}`);
         process.stdout.write(`${JSON.stringify(eventDetail(event), null, 2)}\n`);
       });

@@ -11,9 +11,10 @@ export function sourcesCommand(): Command {
     .option('--json', 'print JSON instead of a table')
     .action(async (options: GlobalOptions & { json?: boolean }) => {
       await withEngine(options, async (engine) => {
-        const list = engine.ingress
-          .list()
-          .map((s) => ({ ...s, url: `/webhooks/${encodeURIComponent(s.id)}` }));
+        const list = (await engine.events.sources.list()).map((s) => ({
+          ...s,
+          url: `/webhooks/${encodeURIComponent(s.id)}`,
+        }));
         if (options.json) {
           process.stdout.write(`${JSON.stringify({ data: list }, null, 2)}\n`);
           return;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Engine } from '../../engine/index.js';
-import { assertAdminTokenForBind, buildServer } from '../../server/index.js';
+import { adminApiNotice, assertAdminTokenForBind, buildServer } from '../../server/index.js';
 import { configFrom, type GlobalOptions, onShutdownSignal } from '../lifecycle.js';
 import { CliError } from '../output.js';
 
@@ -39,13 +39,10 @@ export function startCommand(): Command {
         if (options.workers) await engine.startWorkers();
         const address = app.server.address();
         const port = typeof address === 'object' && address ? address.port : config.server.port;
+        const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
         engine.logger.info(
-          {
-            url: `http://${config.server.host}:${port}`,
-            store: engine.database.description,
-            config: file ?? '(defaults)',
-          },
-          'patchbay is listening',
+          { url, store: engine.storeDescription, config: file ?? '(defaults)' },
+          `patchbay is listening on ${url}; ${adminApiNotice(url, config.server.adminToken)}`,
         );
         await onShutdownSignal(engine, async () => {
           await app.close();

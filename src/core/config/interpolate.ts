@@ -6,6 +6,8 @@
 export interface InterpolationProblem {
   path: (string | number)[];
   message: string;
+  /** The unset variable. */
+  variable: string;
 }
 
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -22,7 +24,7 @@ export function interpolate(
       const found = env[name!];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
-      problems.push({ path, message: `environment variable ${name} is not set` });
+      problems.push({ path, message: `environment variable ${name} is not set`, variable: name! });
       return '';
     });
   }

@@ -19,6 +19,11 @@ export interface LoadedConfig {
   config: PatchbayConfig;
   /** The file read, if any. */
   file: string | undefined;
+  /**
+   * With `unsetVariables: 'leave-out'`: what was left out of the configuration because a variable it
+   * references is not set, one plain line each (`sources[1] "gh" (GH_SECRET is not set)`).
+   */
+  leftOut?: string[];
 }
 
 export interface LoadConfigOptions {
@@ -26,7 +31,16 @@ export interface LoadConfigOptions {
   file?: string;
   cwd?: string;
   env?: Record<string, string | undefined>;
+  /**
+   * What a `${VAR}` that is not set does. `fail` (the default, for processes that work: start, worker):
+   * a problem naming the field and the variable, once. `leave-out` (commands that only read the store):
+   * the source, destination or connection using it is left out, any other field is unset, and
+   * `leftOut` says what; such a process must not send or sign anything.
+   */
+  unsetVariables?: 'fail' | 'leave-out';
 }
+
+const ENTITY_LISTS = new Set(['sources', 'destinations', 'connections']);
 
 /** A config that failed validation; `problems` has one line per problem, each starting with its path. */
 export class ConfigError extends PatchbayError {
@@ -144,6 +158,53 @@ function applyEnv(
   if (env.PATCHBAY_LOG_LEVEL) section('log').level = env.PATCHBAY_LOG_LEVEL;
 }
 
+/** Leaves out every source, destination and connection using an unset variable, and unsets other fields. */
+function leaveOutUnset(raw: Record<string, unknown>, unset: InterpolationProblem[]): string[] {
+  const notes: string[] = [];
+  const dropped = new Map<string, Set<number>>();
+  for (const p of unset) {
+    const [list, index] = p.path;
+    if (typeof list === 'string' && ENTITY_LISTS.has(list) && typeof index === 'number') {
+      const indices = dropped.get(list) ?? new Set();
+      if (!indices.has(index)) {
+        const id = (raw[list] as { id?: unknown }[] | undefined)?.[index]?.id;
+        notes.push(`${list}[${index}]${typeof id === 'string' ? ` "${id}"` : ''} (${p.variable} is not set)`);
+      }
+      dropped.set(list, indices.add(index));
+    } else {
+      notes.push(`${formatPath(p.path)} (${p.variable} is not set)`);
+      removeAt(raw, p.path);
+    }
+  }
+  compact(raw);
+  for (const [list, indices] of dropped) {
+    raw[list] = (raw[list] as unknown[]).filter((_, i) => !indices.has(i));
+  }
+  return notes;
+}
+
+/** Removes the value at `path`; an array item is marked, and `compact` then takes the marks out. */
+function removeAt(root: Record<string, unknown>, path: (string | number)[]): void {
+  let parent: unknown = root;
+  for (const key of path.slice(0, -1)) parent = (parent as Record<string | number, unknown>)?.[key];
+  const last = path[path.length - 1];
+  if (Array.isArray(parent) && typeof last === 'number') parent[last] = REMOVED;
+  else if (parent !== null && typeof parent === 'object' && last !== undefined) {
+    delete (parent as Record<string | number, unknown>)[last];
+  }
+}
+
+const REMOVED = Symbol('removed');
+
+function compact(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (let i = value.length - 1; i >= 0; i--) if (value[i] === REMOVED) value.splice(i, 1);
+    for (const item of value) compact(item);
+  } else if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) compact(item);
+  }
+}
+
 /** Checks what a schema cannot see one object at a time. */
 function crossCheck(config: PatchbayConfig): string[] {
   const problems: string[] = [];
@@ -159,6 +220,14 @@ function crossCheck(config: PatchbayConfig): string[] {
   unique(config.sources, 'sources');
   unique(config.destinations, 'destinations');
   unique(config.connections, 'connections');
+  config.destinations.forEach((d, i) => {
+    // The API generates one; a file cannot be written back to, so it must say which secret to sign with.
+    if ((d.secrets?.length ?? 0) === 0 && d.secret === undefined) {
+      problems.push(
+        `destinations[${i}].secrets: destination "${d.id}" needs at least one signing secret (whsec_…; write "\${SOME_VARIABLE}" to keep it out of the file)`,
+      );
+    }
+  });
   return problems;
 }
 
@@ -189,15 +258,28 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const problems: string[] = [];
   const interpolationProblems: InterpolationProblem[] = [];
   const raw = interpolate(fromFile, env, interpolationProblems) as Record<string, unknown>;
-  problems.push(...interpolationProblems.map((p) => `${formatPath(p.path)}: ${p.message}`));
+  const leaveOut = options.unsetVariables === 'leave-out';
+  const leftOut = leaveOut ? leaveOutUnset(raw, interpolationProblems) : [];
+  if (!leaveOut) {
+    problems.push(...interpolationProblems.map((p) => `${formatPath(p.path)}: ${p.message}`));
+    // The field is reported once, as unset: not again as "too short" or "required".
+    for (const p of interpolationProblems) removeAt(raw, p.path);
+    compact(raw);
+  }
   applyEnv(raw, env, problems);
+  const unsetPaths = leaveOut ? [] : interpolationProblems.map((p) => formatPath(p.path));
   let config: PatchbayConfig | undefined;
   try {
     config = parseConfig(raw, file);
   } catch (err) {
-    if (err instanceof ConfigError) problems.push(...err.problems);
-    else throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    // A consequence of an unset field (a required one missing, a list now empty) is not news.
+    const consequence = (problem: string) => {
+      const at = problem.slice(0, problem.indexOf(':'));
+      return unsetPaths.some((u) => u.startsWith(at) || at.startsWith(u));
+    };
+    problems.push(...err.problems.filter((p) => !consequence(p)));
   }
   if (problems.length > 0 || !config) throw new ConfigError(problems, file);
-  return { config, file };
+  return { config, file, ...(leftOut.length > 0 && { leftOut }) };
 }

@@ -45,7 +45,7 @@ export function rateLimitInterceptor(scoped: readonly ScopedLimiter[], clock: Cl
       try {
         response = await next(call);
       } catch (error) {
-        if (error instanceof PatchbayError && error.headers && error.data?.source === 'upstream') {
+        if (error instanceof PatchbayError && error.headers && error.fromUpstream) {
           await feed(limiters, error.status, error.headers, error.retryAfterMs);
         }
         throw error;

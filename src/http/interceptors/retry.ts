@@ -27,6 +27,6 @@ function always(): boolean {
 
 function notActedOn(error: unknown): boolean {
   if (!(error instanceof PatchbayError)) return false;
-  if (error.code === ErrorCode.NETWORK_ERROR) return error.data?.notSent === true;
+  if (error.code === ErrorCode.NETWORK_ERROR) return error.notSent === true;
   return error.code === ErrorCode.RATE_LIMITED && error.status === 429;
 }

@@ -344,7 +344,7 @@ export class DeliveryWorker {
           `handler did not finish within ${destination.timeoutMs} ms`,
         );
       if (signal.aborted) return result('failed', ErrorCode.ABORTED, 'aborted (shutting down)');
-      return result('failed', 'HANDLER_ERROR', truncateBody(errorMessage(err), 2000));
+      return result('failed', ErrorCode.HANDLER_ERROR, truncateBody(errorMessage(err), 2000));
     } finally {
       clearTimeout(timer);
       unlink();

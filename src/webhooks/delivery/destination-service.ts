@@ -3,28 +3,23 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { parseWith } from '../../core/config/index.js';
 import { type DestinationConfig, destinationSchema } from '../../core/config/schema.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import { checkDestinationUrl } from '../../http/ssrf/index.js';
-import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
-import { encryptedColumn, type Vault } from '../../vault/vault.js';
-import { decodeWebhookSecret } from '../sign/standard-webhooks.js';
+import { checkDestinationUrl, type Resolver, systemResolver } from '../../http/ssrf/index.js';
+import { assertPlainHttpAllowed } from '../../http/ssrf/plain-http-check.js';
+import type { DeliveryStore } from '../../store/delivery-store.js';
+import { decodeWebhookSecret, generateWebhookSecret } from '../sign/standard-webhooks.js';
 import { type DestinationRegistry, type HttpDestination, httpDestinationFromConfig } from './destinations.js';
-
-/** The vault column holding API destinations' secrets and headers (re-encrypted by key rotation). */
-export const DESTINATION_SECRETS_COLUMN = encryptedColumn('destinations', 'secrets');
-
-interface Sealed {
-  secrets: string[];
-  headers: Record<string, string>;
-}
+import type { StoredDestinations } from './stored-destinations.js';
 
 export interface DestinationServiceOptions {
   store: DeliveryStore;
   registry: DestinationRegistry;
-  vault: Vault;
+  stored: StoredDestinations;
   /** Ids of the configuration file's destinations (read-only here). */
   configIds: ReadonlySet<string>;
   defaultTimeoutMs: number;
   allowedNetworks: readonly string[];
+  /** Resolves a plain-http destination's name at creation (the delivery guard's). Defaults to the system's. */
+  resolver?: Resolver;
   clock?: Clock;
   logger?: Logger;
 }
@@ -43,11 +38,6 @@ export class DestinationService {
   constructor(options: DestinationServiceOptions) {
     this.o = options;
     this.clock = options.clock ?? systemClock;
-    options.vault.registerColumn(DESTINATION_SECRETS_COLUMN);
-    options.registry.setLoader(async (id) => {
-      const state = await options.store.destination(id);
-      return state?.origin === 'api' ? this.fromRow(state) : undefined;
-    });
   }
 
   /** Defines every API destination in this process's registry; forgets those deleted elsewhere. */
@@ -56,10 +46,11 @@ export class DestinationService {
     const ids = new Set(rows.map((r) => r.id));
     for (const row of rows) {
       // Unchanged rows are skipped: no decryption every 5 s.
-      if (this.loaded.get(row.id) === storedForm(row)) continue;
+      const form = this.o.stored.formOf(row);
+      if (this.loaded.get(row.id) === form) continue;
       try {
-        this.o.registry.define(await this.fromRow(row));
-        this.loaded.set(row.id, storedForm(row));
+        this.o.registry.define(await this.o.stored.decode(row));
+        this.loaded.set(row.id, form);
       } catch (err) {
         this.o.logger?.error({ err, destination: row.id }, 'stored destination could not be loaded');
       }
@@ -69,28 +60,53 @@ export class DestinationService {
     }
   }
 
-  async create(input: unknown): Promise<HttpDestination> {
-    const config = parseWith(destinationSchema, input, '');
-    if (this.o.configIds.has(config.id) || this.o.registry.get(config.id)) {
-      throw new PatchbayError(ErrorCode.CONFLICT, `destination ${config.id} already exists`);
+  /**
+   * Creates a destination. One made without a signing secret gets a generated one (`whsec_` and 32
+   * random bytes, as Svix does): it is returned here, once, and later only by `secrets(id)`. Without
+   * it, every delivery would fail to be signed.
+   */
+  async create(input: unknown): Promise<{ destination: HttpDestination; generatedSecret?: string }> {
+    const given = parseWith(destinationSchema, input, '');
+    if (this.o.configIds.has(given.id) || this.o.registry.get(given.id)) {
+      throw new PatchbayError(ErrorCode.CONFLICT, `destination ${given.id} already exists`);
     }
-    const destination = this.build(config);
-    const { definition, secrets } = await this.toRow(config);
+    const generatedSecret =
+      (given.secrets?.length ?? 0) === 0 && given.secret === undefined ? generateWebhookSecret() : undefined;
+    const config = generatedSecret ? { ...given, secrets: [generatedSecret] } : given;
+    const destination = await this.build(config);
+    const { definition, secrets } = await this.o.stored.encode(config);
     if (!(await this.o.store.insertApiDestination(config.id, definition, secrets, this.clock.now()))) {
       throw new PatchbayError(ErrorCode.CONFLICT, `destination ${config.id} already exists`);
     }
     this.o.registry.define(destination);
     await this.o.registry.state(config.id);
-    this.o.logger?.info({ destination: config.id }, 'destination created');
-    return destination;
+    this.o.logger?.info(
+      { destination: config.id, generatedSecret: generatedSecret !== undefined },
+      'destination created',
+    );
+    return { destination, ...(generatedSecret && { generatedSecret }) };
+  }
+
+  /** The signing secrets of an HTTP destination (every one signs; the first is the newest given). */
+  async secrets(id: string): Promise<readonly string[]> {
+    const known = this.o.registry.get(id) ?? (await this.o.stored.load(id));
+    if (!known) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
+    if (known.kind !== 'http') {
+      throw new PatchbayError(
+        ErrorCode.CONFLICT,
+        `destination ${id} is an in-process handler: nothing is signed`,
+      );
+    }
+    this.o.logger?.info({ destination: id }, 'destination signing secrets read by an admin');
+    return known.secrets;
   }
 
   /** Replaces the given fields (`secrets`/`headers` replace the stored ones when given). */
   async update(id: string, patch: Record<string, unknown>): Promise<HttpDestination> {
     const current = await this.stored(id);
     const config = parseWith(destinationSchema, { ...current, ...patch, id }, '');
-    const destination = this.build(config);
-    const { definition, secrets } = await this.toRow(config);
+    const destination = await this.build(config);
+    const { definition, secrets } = await this.o.stored.encode(config);
     if (!(await this.o.store.updateApiDestination(id, definition, secrets, this.clock.now()))) {
       throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
     }
@@ -117,14 +133,16 @@ export class DestinationService {
     this.loaded.delete(id);
   }
 
-  private build(config: DestinationConfig): HttpDestination {
+  private async build(config: DestinationConfig): Promise<HttpDestination> {
     if (config.disabled !== undefined) {
       throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, 'disabled: use POST /destinations/:id/disable');
     }
     const secrets = [...(config.secrets ?? []), ...(config.secret ? [config.secret] : [])];
     for (const [i, s] of secrets.entries()) decodeWebhookSecret(s, `secrets[${i}]`);
     // At once, for a clear answer: https (or an allowed network), no literal private address.
-    checkDestinationUrl(config.url, { allowedNetworks: [...this.o.allowedNetworks] });
+    const ssrf = { allowedNetworks: [...this.o.allowedNetworks] };
+    const check = checkDestinationUrl(config.url, ssrf);
+    await assertPlainHttpAllowed(check, ssrf, this.o.resolver ?? systemResolver, AbortSignal.timeout(10_000));
     const destination = httpDestinationFromConfig(config, this.o.defaultTimeoutMs);
     return { ...destination, origin: 'api' };
   }
@@ -138,35 +156,6 @@ export class DestinationService {
     }
     const state = await this.o.store.destination(id);
     if (state?.origin !== 'api') throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
-    return this.configOf(state);
+    return this.o.stored.configOf(state);
   }
-
-  private async toRow(config: DestinationConfig): Promise<{ definition: string; secrets: string }> {
-    const { secrets, secret, headers, ...rest } = config;
-    const sealed: Sealed = {
-      secrets: [...(secrets ?? []), ...(secret ? [secret] : [])],
-      headers: headers ?? {},
-    };
-    return {
-      definition: JSON.stringify(rest),
-      secrets: await this.o.vault.sealJson(sealed, DESTINATION_SECRETS_COLUMN.context(config.id)),
-    };
-  }
-
-  private async configOf(state: DestinationState): Promise<DestinationConfig> {
-    const definition = JSON.parse(state.definition ?? '{}') as DestinationConfig;
-    const sealed = state.secrets
-      ? await this.o.vault.openJson<Sealed>(state.secrets, DESTINATION_SECRETS_COLUMN.context(state.id))
-      : { secrets: [], headers: {} };
-    return { ...definition, secrets: sealed.secrets, headers: sealed.headers };
-  }
-
-  private async fromRow(state: DestinationState): Promise<HttpDestination> {
-    const config = await this.configOf(state);
-    return { ...httpDestinationFromConfig(config, this.o.defaultTimeoutMs), origin: 'api' };
-  }
-}
-
-function storedForm(row: DestinationState): string {
-  return `${row.definition}\u0000${row.secrets}`;
 }

@@ -158,7 +158,6 @@ export function httpDestinationFromConfig(
 export class DestinationRegistry {
   private readonly definitions = new Map<string, Destination>();
   private readonly states = new Map<string, DestinationState>();
-  private loader: ((id: string) => Promise<Destination | undefined>) | undefined;
   /** The stored row's version (`updated_at`) each API definition was read at, by `forAttempt`. */
   private readonly loadedVersions = new Map<string, number>();
   /** Definitions being read from the store, by id, with the row version each read was started for. */
@@ -170,9 +169,14 @@ export class DestinationRegistry {
   private storedRoutes = new Map<string, Route>();
   private storedVersion: string | undefined;
 
+  /**
+   * `loader` reads destinations another process made or changed through the API (for `forAttempt`);
+   * without one, only this process's own definitions are known.
+   */
   constructor(
     private readonly store: DeliveryStore,
     private readonly clock: Clock,
+    private readonly loader?: (id: string) => Promise<Destination | undefined>,
   ) {}
 
   define(destination: Destination): void {
@@ -188,11 +192,6 @@ export class DestinationRegistry {
 
   get(id: string): Destination | undefined {
     return this.definitions.get(id);
-  }
-
-  /** Lets `forAttempt` read destinations another process made or changed through the API. */
-  setLoader(loader: (id: string) => Promise<Destination | undefined>): void {
-    this.loader = loader;
   }
 
   /**

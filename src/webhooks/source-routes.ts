@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import type { Engine } from '../../engine/index.js';
-import type { SourceView } from '../../webhooks/ingress.js';
+import { ErrorCode, PatchbayError } from '../core/errors.js';
+import type { SourcesService } from './events-module.js';
+import type { SourceView } from './ingress.js';
 
 const sourceSchema = {
   type: 'object',
@@ -35,7 +35,7 @@ function view(source: SourceView) {
 }
 
 /** Webhook sources: those of the configuration file (read-only) and those made here. */
-export async function sourceRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
+export async function sourceRoutes(app: FastifyInstance, sources: SourcesService): Promise<void> {
   app.get(
     '/sources',
     {
@@ -45,11 +45,7 @@ export async function sourceRoutes(app: FastifyInstance, engine: Engine): Promis
         response: { 200: { type: 'object', properties: { data: { type: 'array', items: sourceSchema } } } },
       },
     },
-    async () => {
-      // Another process may have made or deleted sources since the last periodic refresh.
-      await engine.sources.refresh();
-      return { data: engine.ingress.list().map(view) };
-    },
+    async () => ({ data: (await sources.list()).map(view) }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -63,8 +59,7 @@ export async function sourceRoutes(app: FastifyInstance, engine: Engine): Promis
       },
     },
     async (request) => {
-      await engine.sources.refresh();
-      const source = engine.ingress.get(request.params.id);
+      const source = await sources.get(request.params.id);
       if (!source)
         throw new PatchbayError(ErrorCode.NOT_FOUND, `no source ${JSON.stringify(request.params.id)}`);
       return view(source);
@@ -81,7 +76,7 @@ export async function sourceRoutes(app: FastifyInstance, engine: Engine): Promis
         response: { 201: sourceSchema },
       },
     },
-    async (request, reply) => reply.code(201).send(view(await engine.sources.create(request.body))),
+    async (request, reply) => reply.code(201).send(view(await sources.create(request.body))),
   );
 
   app.patch<{ Params: { id: string }; Body: Record<string, unknown> }>(
@@ -99,14 +94,14 @@ export async function sourceRoutes(app: FastifyInstance, engine: Engine): Promis
         response: { 200: sourceSchema },
       },
     },
-    async (request) => view(await engine.sources.update(request.params.id, request.body)),
+    async (request) => view(await sources.update(request.params.id, request.body)),
   );
 
   app.delete<{ Params: { id: string } }>(
     '/sources/:id',
     { schema: { tags: ['sources'], summary: 'Delete a source made through the API.', params: idParams } },
     async (request, reply) => {
-      await engine.sources.delete(request.params.id);
+      await sources.delete(request.params.id);
       return reply.code(204).send();
     },
   );

@@ -1,5 +1,5 @@
-import { parseDuration } from '../core/config/index.js';
-import { ErrorCode, PatchbayError } from '../core/errors.js';
+import { parseDuration } from '../config/index.js';
+import { ErrorCode, PatchbayError } from '../errors.js';
 
 /** Query parameters every list endpoint accepts. */
 export const pageQuerySchema = {

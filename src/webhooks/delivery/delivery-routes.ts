@@ -1,16 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { decodeCursor, pageQuerySchema, parseSince, toPage } from '../../core/api/pagination.js';
+import type { Clock } from '../../core/clock.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import type { Engine } from '../../engine/index.js';
 import type { DeliveryStatus } from '../../store/schema.js';
-import type { Destination } from '../../webhooks/delivery/destinations.js';
-import { decodeCursor, pageQuerySchema, parseSince, toPage } from '../pagination.js';
-import { attemptView, deliveryView, destinationView } from '../views.js';
-
-function destinationOr404(engine: Engine, id: string): Destination {
-  const destination = engine.destinations.get(id);
-  if (!destination) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
-  return destination;
-}
+import type { DeliveriesService } from './deliveries-service.js';
+import { attemptView, deliveryView } from './delivery-views.js';
 
 const idParams = {
   type: 'object',
@@ -18,15 +12,23 @@ const idParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
 } as const;
 
-export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
+/** `/api/v1/destinations` and `/api/v1/deliveries`. */
+export async function deliveryRoutes(
+  app: FastifyInstance,
+  deliveries: DeliveriesService,
+  clock: Clock,
+): Promise<void> {
+  const { destinations } = deliveries;
+  const found = async <T>(id: string, view: Promise<T | undefined>): Promise<T> => {
+    const value = await view;
+    if (value === undefined) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
+    return value;
+  };
+
   app.get(
     '/destinations',
     { schema: { tags: ['destinations'], summary: 'Destinations with their state.' } },
-    async () => {
-      // Destinations made through the API by another process since the last periodic refresh.
-      await engine.destinationAdmin.refresh();
-      return { data: await Promise.all(engine.destinations.all().map((d) => destinationView(engine, d))) };
-    },
+    async () => ({ data: await destinations.list() }),
   );
 
   app.post(
@@ -35,14 +37,11 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
       schema: {
         tags: ['destinations'],
         summary:
-          'Create an HTTP destination (same fields as the configuration file); secrets and headers are encrypted at rest and never returned.',
+          'Create an HTTP destination (same fields as the configuration file); secrets and headers are encrypted at rest. Without secrets, one is generated and returned once as `secret` (later: GET /destinations/:id/secret).',
         body: { type: 'object' },
       },
     },
-    async (request, reply) => {
-      const destination = await engine.destinationAdmin.create(request.body);
-      return reply.code(201).send(await destinationView(engine, destination));
-    },
+    async (request, reply) => reply.code(201).send(await destinations.create(request.body)),
   );
 
   app.patch<{ Params: { id: string }; Body: Record<string, unknown> }>(
@@ -55,8 +54,7 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
         body: { type: 'object' },
       },
     },
-    async (request) =>
-      destinationView(engine, await engine.destinationAdmin.update(request.params.id, request.body)),
+    async (request) => destinations.update(request.params.id, request.body),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -69,7 +67,7 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
       },
     },
     async (request, reply) => {
-      await engine.destinationAdmin.delete(request.params.id);
+      await destinations.delete(request.params.id);
       return reply.code(204).send();
     },
   );
@@ -77,7 +75,20 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
   app.get<{ Params: { id: string } }>(
     '/destinations/:id',
     { schema: { tags: ['destinations'], summary: 'One destination with its state.', params: idParams } },
-    async (request) => destinationView(engine, destinationOr404(engine, request.params.id)),
+    async (request) => found(request.params.id, destinations.get(request.params.id)),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/destinations/:id/secret',
+    {
+      schema: {
+        tags: ['destinations'],
+        summary:
+          'The signing secrets of an HTTP destination (Standard Webhooks whsec_…), for the receiver to verify with.',
+        params: idParams,
+      },
+    },
+    async (request) => ({ id: request.params.id, secrets: await destinations.secrets(request.params.id) }),
   );
 
   app.post<{ Params: { id: string } }>(
@@ -89,11 +100,7 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
         params: idParams,
       },
     },
-    async (request) => {
-      const destination = destinationOr404(engine, request.params.id);
-      await engine.destinations.enable(destination.id);
-      return destinationView(engine, destination);
-    },
+    async (request) => destinations.enable(request.params.id),
   );
 
   app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
@@ -110,11 +117,8 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
         },
       },
     },
-    async (request) => {
-      const destination = destinationOr404(engine, request.params.id);
-      await engine.destinations.disable(destination.id, request.body?.reason ?? 'disabled by an operator');
-      return destinationView(engine, destination);
-    },
+    async (request) =>
+      destinations.disable(request.params.id, request.body?.reason ?? 'disabled by an operator'),
   );
 
   app.post<{ Params: { id: string }; Body: { since: string; limit?: number } }>(
@@ -141,9 +145,9 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
       },
     },
     async (request) => {
-      const destination = destinationOr404(engine, request.params.id);
-      return engine.deliveryService.recover(destination.id, {
-        since: parseSince(request.body.since, engine.clock.now())!,
+      await found(request.params.id, destinations.get(request.params.id));
+      return deliveries.recover(request.params.id, {
+        since: parseSince(request.body.since, clock.now())!,
         ...(request.body.limit !== undefined && { limit: request.body.limit }),
       });
     },
@@ -179,9 +183,9 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
     },
     async (request) => {
       const q = request.query;
-      const since = parseSince(q.since, engine.clock.now());
+      const since = parseSince(q.since, clock.now());
       const after = decodeCursor(q.cursor);
-      const rows = await engine.deliveries.list({
+      const rows = await deliveries.list({
         ...(q.destination !== undefined && { destinationId: q.destination }),
         ...(q.status !== undefined && { status: q.status }),
         ...(q.event !== undefined && { eventId: q.event }),
@@ -198,11 +202,11 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
     '/deliveries/:id',
     { schema: { tags: ['deliveries'], summary: 'One delivery with every attempt.', params: idParams } },
     async (request) => {
-      const delivery = await engine.deliveries.get(request.params.id);
+      const delivery = await deliveries.get(request.params.id);
       if (!delivery) throw new PatchbayError(ErrorCode.NOT_FOUND, `no delivery ${request.params.id}`);
       return {
         ...deliveryView(delivery),
-        attemptLog: (await engine.deliveries.attempts(delivery.id)).map(attemptView),
+        attemptLog: (await deliveries.attempts(delivery.id)).map(attemptView),
       };
     },
   );
@@ -217,6 +221,6 @@ export async function deliveryRoutes(app: FastifyInstance, engine: Engine): Prom
       },
     },
     async (request, reply) =>
-      reply.status(202).send(deliveryView(await engine.deliveryService.replay(request.params.id))),
+      reply.status(202).send(deliveryView(await deliveries.replay(request.params.id))),
   );
 }

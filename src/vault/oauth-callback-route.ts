@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { errorMessage, isPatchbayError } from '../../core/errors.js';
-import type { Engine } from '../../engine/index.js';
+import { errorMessage, isPatchbayError } from '../core/errors.js';
+import type { VaultServices } from './open-vault.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -22,14 +22,11 @@ function page(reply: FastifyReply, status: number, title: string, text: string) 
  * `GET /oauth/callback`: where providers send the browser after consent. Public (the provider cannot
  * carry the admin token): the single-use `state` is what authenticates the request.
  */
-export async function oauthRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
+export async function oauthCallbackRoute(app: FastifyInstance, vault: VaultServices): Promise<void> {
   app.get('/oauth/callback', { schema: { hide: true } }, async (request, reply) => {
     const query = new URL(request.url, 'http://callback').searchParams;
     try {
-      const { connection, returnTo } = await engine.vault.authorization.complete(
-        query,
-        AbortSignal.timeout(30_000),
-      );
+      const { connection, returnTo } = await vault.authorization.complete(query, AbortSignal.timeout(30_000));
       if (returnTo) {
         const target = new URL(returnTo);
         target.searchParams.set('connection', connection.id);

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import type { Engine } from '../../engine/index.js';
-import { decodeCursor, pageQuerySchema, parseSince, toPage } from '../pagination.js';
-import { deliveryView, eventDetail, eventSummary } from '../views.js';
+import { decodeCursor, pageQuerySchema, parseSince, toPage } from '../core/api/pagination.js';
+import type { Clock } from '../core/clock.js';
+import { ErrorCode, PatchbayError } from '../core/errors.js';
+import { eventDetail, eventSummary } from './event-views.js';
+import type { EventsService } from './events-module.js';
 
 interface ListQuery {
   source?: string;
@@ -12,7 +13,13 @@ interface ListQuery {
   limit: number;
 }
 
-export async function eventRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
+/** `/api/v1/events`: the event log, one event with its deliveries, and publishing. */
+export async function eventRoutes(
+  app: FastifyInstance,
+  events: EventsService,
+  deliveriesOf: (eventId: string) => Promise<readonly object[]>,
+  clock: Clock,
+): Promise<void> {
   app.get<{ Querystring: ListQuery }>(
     '/events',
     {
@@ -38,10 +45,10 @@ export async function eventRoutes(app: FastifyInstance, engine: Engine): Promise
     },
     async (request) => {
       const { source, type, since, cursor, limit } = request.query;
-      const rows = await engine.pipeline.store.list({
+      const rows = await events.list({
         ...(source !== undefined && { source }),
         ...(type !== undefined && { type }),
-        ...(since !== undefined && { since: parseSince(since, engine.clock.now())! }),
+        ...(since !== undefined && { since: parseSince(since, clock.now())! }),
         ...(cursor !== undefined && { after: decodeCursor(cursor)! }),
         limit,
       });
@@ -60,10 +67,9 @@ export async function eventRoutes(app: FastifyInstance, engine: Engine): Promise
       },
     },
     async (request) => {
-      const event = await engine.pipeline.store.get(request.params.id);
+      const event = await events.get(request.params.id);
       if (!event) throw new PatchbayError(ErrorCode.NOT_FOUND, `no event ${request.params.id}`);
-      const deliveries = await engine.deliveries.list({ eventId: event.id, limit: 500 });
-      return { ...eventDetail(event), deliveries: deliveries.map(deliveryView) };
+      return { ...eventDetail(event), deliveries: await deliveriesOf(event.id) };
     },
   );
 
@@ -87,7 +93,7 @@ export async function eventRoutes(app: FastifyInstance, engine: Engine): Promise
       },
     },
     async (request, reply) => {
-      const result = await engine.publish({ ...request.body, payload: request.body.payload ?? null });
+      const result = await events.publish({ ...request.body, payload: request.body.payload ?? null });
       return reply.status(result.duplicate ? 200 : 201).send(result);
     },
   );

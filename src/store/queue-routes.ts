@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Engine } from '../../engine/index.js';
+import type { QueuesService } from './queue-module.js';
 
 const queueParams = {
   type: 'object',
@@ -8,11 +8,11 @@ const queueParams = {
 } as const;
 
 /** Admin view of the durable job queue: depth by state, dead letters, and requeueing them. */
-export async function queueRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
+export async function queueRoutes(app: FastifyInstance, queues: QueuesService): Promise<void> {
   app.get(
     '/queues',
     { schema: { tags: ['queues'], summary: 'Jobs by queue and state (ready, claimed, dead).' } },
-    async () => ({ data: await engine.queue.stats() }),
+    async () => ({ data: await queues.stats() }),
   );
 
   app.get<{ Params: { queue: string }; Querystring: { limit: number } }>(
@@ -28,7 +28,7 @@ export async function queueRoutes(app: FastifyInstance, engine: Engine): Promise
         },
       },
     },
-    async (request) => ({ data: await engine.queue.listDead(request.params.queue, request.query.limit) }),
+    async (request) => ({ data: await queues.listDead(request.params.queue, request.query.limit) }),
   );
 
   app.post<{ Params: { queue: string }; Body: { ids?: string[] } | undefined }>(
@@ -46,7 +46,7 @@ export async function queueRoutes(app: FastifyInstance, engine: Engine): Promise
       },
     },
     async (request) => ({
-      requeued: await engine.queue.requeueDead(request.params.queue, request.body?.ids),
+      requeued: await queues.requeueDead(request.params.queue, request.body?.ids),
     }),
   );
 }

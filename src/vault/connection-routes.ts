@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import type { Engine } from '../../engine/index.js';
-import type { ConnectionStatus } from '../../store/schema.js';
-import { type ConnectionPatch, connectionView } from '../../vault/index.js';
-import { decodeCursor, pageQuerySchema, toPage } from '../pagination.js';
+import { decodeCursor, pageQuerySchema, toPage } from '../core/api/pagination.js';
+import { ErrorCode, PatchbayError } from '../core/errors.js';
+import type { ConnectionStatus } from '../store/schema.js';
+import { connectionView } from './connection-model.js';
+import type { ConnectionPatch } from './connection-service.js';
+import type { VaultServices } from './open-vault.js';
 
 const idParams = {
   type: 'object',
@@ -25,7 +26,7 @@ export function defaultRedirectUri(request: { protocol: string; host: string }):
  * `/api/v1/connections`: create, list, show, change and delete connections, and start an OAuth
  * authorization. Secrets go in; only masks come out.
  */
-export async function connectionRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
+export async function connectionRoutes(app: FastifyInstance, vault: VaultServices): Promise<void> {
   app.post<{ Body: unknown }>(
     '/connections',
     {
@@ -36,7 +37,7 @@ export async function connectionRoutes(app: FastifyInstance, engine: Engine): Pr
       },
     },
     async (request, reply) => {
-      const connection = await engine.vault.connections.create(request.body as never, 'api');
+      const connection = await vault.connections.create(request.body as never, 'api');
       return reply.status(201).send(connectionView(connection));
     },
   );
@@ -56,7 +57,7 @@ export async function connectionRoutes(app: FastifyInstance, engine: Engine): Pr
     },
     async (request) => {
       const after = decodeCursor(request.query.cursor);
-      const rows = await engine.vault.connections.list({
+      const rows = await vault.connections.list({
         limit: request.query.limit + 1,
         ...(after !== undefined && { after }),
         ...(request.query.status !== undefined && { status: request.query.status }),
@@ -69,7 +70,7 @@ export async function connectionRoutes(app: FastifyInstance, engine: Engine): Pr
   app.get<{ Params: { id: string } }>(
     '/connections/:id',
     { schema: { tags: ['connections'], summary: 'One connection (secrets masked).', params: idParams } },
-    async (request) => connectionView(await engine.vault.connections.require(request.params.id)),
+    async (request) => connectionView(await vault.connections.require(request.params.id)),
   );
 
   app.patch<{ Params: { id: string }; Body: ConnectionPatch }>(
@@ -92,7 +93,7 @@ export async function connectionRoutes(app: FastifyInstance, engine: Engine): Pr
         },
       },
     },
-    async (request) => connectionView(await engine.vault.connections.update(request.params.id, request.body)),
+    async (request) => connectionView(await vault.connections.update(request.params.id, request.body)),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -105,7 +106,7 @@ export async function connectionRoutes(app: FastifyInstance, engine: Engine): Pr
       },
     },
     async (request, reply) => {
-      await engine.vault.connections.delete(request.params.id);
+      await vault.connections.delete(request.params.id);
       return reply.status(204).send();
     },
   );
@@ -134,7 +135,7 @@ export async function connectionRoutes(app: FastifyInstance, engine: Engine): Pr
     },
     async (request, reply) => {
       const { returnTo, redirect } = request.query;
-      const started = await engine.vault.authorization.start(
+      const started = await vault.authorization.start(
         request.params.id,
         { redirectUri: defaultRedirectUri(request), ...(returnTo !== undefined && { returnTo }) },
         AbortSignal.timeout(15_000),
@@ -160,7 +161,7 @@ export async function connectionRoutes(app: FastifyInstance, engine: Engine): Pr
     },
     async (request) => {
       const { id } = request.params;
-      const connection = await engine.vault.connections.require(id);
+      const connection = await vault.connections.require(id);
       if (
         connection.scheme !== 'oauth2-client-credentials' &&
         connection.scheme !== 'oauth2-authorization-code'
@@ -170,8 +171,8 @@ export async function connectionRoutes(app: FastifyInstance, engine: Engine): Pr
           `connection ${id} uses ${connection.scheme}: nothing to refresh`,
         );
       }
-      await engine.vault.refresh.forceRefresh(id, connection.version, AbortSignal.timeout(30_000));
-      return connectionView(await engine.vault.connections.require(id));
+      await vault.refresh.forceRefresh(id, connection.version, AbortSignal.timeout(30_000));
+      return connectionView(await vault.connections.require(id));
     },
   );
 }

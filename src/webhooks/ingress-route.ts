@@ -1,21 +1,20 @@
 import type { FastifyInstance } from 'fastify';
-import type { Engine } from '../../engine/index.js';
-import { sendHandshake, useRawBody } from '../../webhooks/fastify.js';
-import { errorBody } from '../errors.js';
+import { errorBody } from '../core/api/error-body.js';
+import type { EventsService } from './events-module.js';
+import { sendHandshake, useRawBody } from './fastify.js';
 
 /**
  * `POST /webhooks/:sourceId`: the ingress. Bodies stay raw bytes (the signature covers the exact bytes), the
  * server reads at most the largest source limit and the ingress applies each source's own. The 2xx goes out
  * only after the events are committed.
  */
-export async function webhookRoutes(app: FastifyInstance, engine: Engine): Promise<void> {
-  const ingress = engine.ingress;
+export async function ingressRoute(app: FastifyInstance, events: EventsService): Promise<void> {
   await app.register(async (hooks) => {
     useRawBody(hooks);
     hooks.post<{ Params: { sourceId: string } }>(
       '/webhooks/:sourceId',
       {
-        bodyLimit: ingress.routeBodyLimit,
+        bodyLimit: events.ingressBodyLimit,
         schema: {
           hide: true,
           params: {
@@ -26,7 +25,7 @@ export async function webhookRoutes(app: FastifyInstance, engine: Engine): Promi
         },
       },
       async (request, reply) => {
-        const outcome = await ingress.receive(request.params.sourceId, {
+        const outcome = await events.receive(request.params.sourceId, {
           rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
           headers: request.headers,
           url: request.url,

@@ -1,0 +1,180 @@
+import { Counter } from 'prom-client';
+import type { DestinationConfig, PatchbayConfig } from '../../core/config/schema.js';
+import type { ModuleContext, PatchbayModule } from '../../core/module.js';
+import type { EventPublisher } from '../../core/publisher.js';
+import { type Connector, createGuardedDispatcherFactory, type Resolver } from '../../http/ssrf/index.js';
+import type { Database } from '../../store/database.js';
+import { DeliveryStore } from '../../store/delivery-store.js';
+import type { LimitStores } from '../../store/limits/index.js';
+import type { JobQueue } from '../../store/queue.js';
+import { QueueRunner, type WorkerSettings } from '../../store/queue-runner.js';
+import type { RouteHook } from '../pipeline.js';
+import type { SecretSealer } from '../secret-sealer.js';
+import { signStandardWebhook } from '../sign/standard-webhooks.js';
+import { type DeliveriesService, deliveriesService } from './deliveries-service.js';
+import { DestinationGuard } from './delivery-guard.js';
+import { deliveryRoutes } from './delivery-routes.js';
+import { DeliveryService } from './delivery-service.js';
+import { DeliveryWorker } from './delivery-worker.js';
+import { DestinationService } from './destination-service.js';
+import {
+  DEFAULT_DELIVERY_TIMEOUT_MS,
+  DestinationRegistry,
+  httpDestinationFromConfig,
+} from './destinations.js';
+import { HttpSender } from './http-sender.js';
+import { createRouter, DELIVERY_QUEUE, ORDERED_QUEUE } from './router.js';
+import { StoredDestinations } from './stored-destinations.js';
+
+export interface DeliverySettings {
+  destinations: readonly DestinationConfig[];
+  delivery: PatchbayConfig['delivery'];
+  workers: WorkerSettings;
+}
+
+export interface DeliveryPorts {
+  database: Database;
+  queue: JobQueue;
+  /** Rate-limit and breaker state shared by every process (Redis when configured, else the store). */
+  limits: LimitStores;
+  /** Seals API destinations' secrets and headers. */
+  sealer: SecretSealer;
+  /** Where operational events (`delivery.exhausted`, `destination.disabled`…) go: the event log. */
+  publisher: EventPublisher;
+  /**
+   * How deliveries reach the network behind the SSRF guard (tests inject both to prove which addresses
+   * are, and are never, dialled). Defaults to the system's DNS and undici's connector.
+   */
+  network?: { resolver?: Resolver; connect?: Connector };
+}
+
+export type DeliveryModule = PatchbayModule<DeliveriesService>;
+
+/**
+ * Outbound delivery: destinations (configuration, API, in-process handlers), the router that makes one
+ * delivery per matching destination, the queues that send them (with retries, dead letters, ordering),
+ * per-destination breaker and limits, replay and recovery.
+ */
+export async function createDeliveryModule(
+  ctx: ModuleContext,
+  settings: DeliverySettings,
+  ports: DeliveryPorts,
+): Promise<DeliveryModule> {
+  const { clock, logger, registry: metrics } = ctx;
+  const { delivery, workers } = settings;
+  const store = new DeliveryStore(ports.database);
+  const timeoutMs = delivery.timeout ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+  const stored = new StoredDestinations(store, ports.sealer, timeoutMs);
+  const registry = new DestinationRegistry(store, clock, (id) => stored.load(id));
+  for (const destination of settings.destinations) {
+    registry.define(httpDestinationFromConfig(destination, timeoutMs));
+  }
+  // Every delivery connects through the SSRF guard: https only, and the resolved address (the one
+  // connected to) outside private ranges unless `delivery.allowedNetworks` permits it.
+  const sender = new HttpSender(
+    createGuardedDispatcherFactory({
+      allowedNetworks: delivery.allowedNetworks,
+      // A process never has more attempts in flight than its workers run at once; a smaller pool would
+      // queue them behind hanging requests (a per-destination cap is `rateLimit.maxConcurrent`).
+      poolOptions: { connections: workers.concurrency },
+      ...(ports.network?.resolver && { resolver: ports.network.resolver }),
+      ...(ports.network?.connect && { connect: ports.network.connect }),
+    }),
+    () => clock.now(),
+  );
+  const guard = new DestinationGuard({
+    rateLimits: ports.limits.rateLimits,
+    breakers: ports.limits.breakers,
+    clock,
+    publisher: ports.publisher,
+    registry: metrics,
+    logger,
+    ...(delivery.limitWait !== undefined && { maxWaitMs: delivery.limitWait }),
+    onOpen: async (destinationId, until) => {
+      await store.postponeJobs(DELIVERY_QUEUE, destinationId, until, clock.now());
+    },
+  });
+  const worker = new DeliveryWorker({
+    database: ports.database,
+    deliveries: store,
+    registry,
+    sender,
+    sign: signStandardWebhook,
+    clock,
+    logger,
+    schedule: {
+      ...(delivery.retrySchedule && { schedule: delivery.retrySchedule }),
+      ...(delivery.overloadBackoff !== undefined && { overloadMinimumMs: delivery.overloadBackoff }),
+      ...(delivery.jitter !== undefined && { jitter: delivery.jitter }),
+    },
+    ...(delivery.disableAfter !== undefined && { disableAfterMs: delivery.disableAfter }),
+    publisher: ports.publisher,
+    guard,
+    registryMetrics: metrics,
+  });
+  const operations = new DeliveryService(ports.database, store, registry, ports.queue, clock);
+  const admin = new DestinationService({
+    store,
+    registry,
+    stored,
+    configIds: new Set(settings.destinations.map((d) => d.id)),
+    defaultTimeoutMs: timeoutMs,
+    allowedNetworks: delivery.allowedNetworks,
+    ...(ports.network?.resolver && { resolver: ports.network.resolver }),
+    clock,
+    logger,
+  });
+  const route: RouteHook = createRouter(registry, store, ports.queue, clock);
+
+  // Runtime state construction cannot hold: the destinations' state rows, the API-made destinations.
+  await registry.sync(new Set(settings.destinations.filter((d) => d.disabled).map((d) => d.id)));
+  await admin.refresh();
+
+  const runner = new QueueRunner(ports.database, ports.queue, workers, clock, logger, [
+    {
+      queue: DELIVERY_QUEUE,
+      handler: (job, jobCtx) => worker.handleDeliveryJob(job as never, jobCtx),
+    },
+    {
+      queue: ORDERED_QUEUE,
+      handler: (job, jobCtx) => worker.handleOrderedJob(job as never, jobCtx),
+    },
+  ]);
+  const refreshFailures = new Counter({
+    name: 'patchbay_delivery_refresh_failures_total',
+    help: 'Periodic reads of destinations and ordered queues that failed (the log has each error).',
+    labelNames: ['what'] as const,
+    registers: [metrics],
+  });
+  const every = (what: string, fn: () => Promise<void>) => () =>
+    void fn().catch((err) => {
+      refreshFailures.inc({ what });
+      logger.warn({ err, what }, 'periodic delivery maintenance failed');
+    });
+  let maintenance: NodeJS.Timeout | undefined;
+
+  const service = deliveriesService({ store, registry, operations, admin, worker, guard, route, clock });
+  return {
+    name: 'delivery',
+    service,
+    adminRoutes: (app) => deliveryRoutes(app, service, clock),
+    async start() {
+      await runner.start();
+      // Other processes disable and enable destinations; ordered queues need a nudge when one is stuck.
+      const tick = [
+        every('destination-state', () => registry.refresh()),
+        every('api-destinations', () => admin.refresh()),
+        every('ordered-queues', () => operations.sweepOrdered()),
+      ];
+      maintenance = setInterval(() => {
+        for (const t of tick) t();
+      }, 5000);
+      maintenance.unref();
+    },
+    async stop() {
+      clearInterval(maintenance);
+      await runner.stop();
+      await sender.close();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import type { Delivery, DeliveryAttempt, DestinationState } from '../../store/delivery-store.js';
+import type { Destination } from './destinations.js';
+
+/**
+ * The JSON shapes of deliveries and destinations the admin API answers (and so the CLI shows): times as ISO strings, camelCase, never a secret
+ * (destinations show how many secrets they have, not what they are).
+ */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function deliveryView(d: Delivery) {
+  return {
+    id: d.id,
+    eventId: d.event_id,
+    destinationId: d.destination_id,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: iso(d.next_attempt_at),
+    lastStatus: d.last_status,
+    lastError: d.last_error,
+    createdAt: iso(d.created_at),
+    succeededAt: iso(d.succeeded_at),
+  };
+}
+
+export function attemptView(a: DeliveryAttempt) {
+  return {
+    attempt: a.attempt,
+    trigger: a.trigger,
+    outcome: a.outcome,
+    url: a.url,
+    startedAt: iso(a.started_at),
+    durationMs: a.duration_ms,
+    statusCode: a.status_code,
+    errorCode: a.error_code,
+    errorMessage: a.error_message,
+    responseHeaders: a.response_headers ? (JSON.parse(a.response_headers) as Record<string, string>) : null,
+    responseBody: a.response_body,
+  };
+}
+
+export function destinationView(d: Destination, state: DestinationState | undefined) {
+  return {
+    id: d.id,
+    kind: d.kind,
+    origin: d.kind === 'http' ? (d.origin ?? 'config') : 'handler',
+    ...(d.kind === 'http' && {
+      url: `${d.url.origin}${d.url.pathname}${d.url.search ? '?…' : ''}`,
+      secrets: d.secrets.length,
+      // Header names only: values are often credentials.
+      headers: Object.keys(d.headers),
+    }),
+    events: d.events ?? null,
+    ordered: d.ordered,
+    timeoutMs: d.timeoutMs,
+    status: state?.status ?? 'enabled',
+    disabledReason: state?.disabled_reason ?? null,
+    disabledAt: iso(state?.disabled_at ?? null),
+    failingSince: iso(state?.failing_since ?? null),
+  };
+}

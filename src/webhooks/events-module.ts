@@ -1,0 +1,159 @@
+import { Counter } from 'prom-client';
+import type { PatchbayConfig } from '../core/config/schema.js';
+import { errorMessage } from '../core/errors.js';
+import type { ModuleContext, PatchbayModule } from '../core/module.js';
+import type { Database } from '../store/database.js';
+import type { EventQuery, InsertOutcome, NewEvent, StoredEvent } from '../store/event-store.js';
+import { SourceStore } from '../store/source-store.js';
+import { eventRoutes } from './event-routes.js';
+import { type IngressOutcome, type IngressRequest, type SourceView, WebhookIngress } from './ingress.js';
+import { ingressRoute } from './ingress-route.js';
+import { EventPipeline, type PublishRequest, type PublishResult, type RouteHook } from './pipeline.js';
+import type { SecretSealer } from './secret-sealer.js';
+import { sourceRoutes } from './source-routes.js';
+import { type SourcePatch, SourceService } from './source-service.js';
+import { StoredSources } from './stored-sources.js';
+
+export interface EventsSettings {
+  sources: PatchbayConfig['sources'];
+  /** Events older than this are pruned (sources may keep theirs longer or shorter). */
+  retentionMs: number;
+  /** Body limit of sources that set none (the server's). */
+  defaultBodyLimit: number;
+}
+
+export interface EventsPorts {
+  database: Database;
+  /** Seals API sources' secrets. */
+  sealer: SecretSealer;
+  /** Makes the deliveries of new events in the transaction that stores them (the delivery module's). */
+  route: RouteHook;
+  /** The deliveries of one event, as the API shows them (`GET /events/:id`). */
+  deliveriesOf: (eventId: string) => Promise<readonly object[]>;
+}
+
+/** Webhook sources: those of the configuration file (read-only) and those made through the API. */
+export interface SourcesService {
+  /** Re-reads API-made sources now (a running process also does it every 5 s). */
+  refresh(): Promise<void>;
+  list(): Promise<SourceView[]>;
+  get(id: string): Promise<SourceView | undefined>;
+  create(input: unknown): Promise<SourceView>;
+  update(id: string, patch: SourcePatch): Promise<SourceView>;
+  delete(id: string): Promise<void>;
+}
+
+/** What the events module offers: the event log and its front doors (ingress, publish). */
+export interface EventsService {
+  /** An event of the application's own (routed like any other); repeating `idempotencyKey` is a no-op. */
+  publish(input: PublishRequest): Promise<PublishResult>;
+  /** Stores events built elsewhere (the ingress, syncs), deduplicated and routed; resolves once committed. */
+  ingest(events: NewEvent[]): Promise<InsertOutcome[]>;
+  /** `POST /webhooks/:sourceId` without the HTTP server. */
+  receive(sourceId: string, request: IngressRequest): Promise<IngressOutcome>;
+  /** The largest body the server may read for the ingress (each source applies its own limit). */
+  readonly ingressBodyLimit: number;
+  list(query: EventQuery): Promise<StoredEvent[]>;
+  get(id: string): Promise<StoredEvent | undefined>;
+  readonly sources: SourcesService;
+}
+
+export type EventsModule = PatchbayModule<EventsService>;
+
+/** Events + ingress: the durable event log, webhook sources and `POST /webhooks/:id`, retention. */
+export async function createEventsModule(
+  ctx: ModuleContext,
+  settings: EventsSettings,
+  ports: EventsPorts,
+): Promise<EventsModule> {
+  const { clock, logger, registry } = ctx;
+  const stored = new StoredSources(new SourceStore(ports.database), ports.sealer);
+  // The ingress is read at each pruning (sources made through the API bring their own retention), and
+  // made before the pipeline: construction reads neither.
+  let ingress: WebhookIngress | undefined;
+  const pipeline = new EventPipeline({
+    database: ports.database,
+    clock,
+    registry,
+    retentionMs: settings.retentionMs,
+    retentionBySource: () => ingress?.retentions() ?? new Map(),
+    route: ports.route,
+  });
+  ingress = new WebhookIngress({
+    sources: settings.sources,
+    pipeline,
+    defaultBodyLimit: settings.defaultBodyLimit,
+    defaultRetentionMs: settings.retentionMs,
+    clock,
+    registry,
+    logger,
+    loader: (id) => stored.load(id),
+  });
+  const admin = new SourceService(stored, ingress, new Set(settings.sources.map((s) => s.id)), {
+    clock,
+    logger,
+  });
+  await admin.refresh();
+
+  const sources: SourcesService = {
+    refresh: () => admin.refresh(),
+    // Another process may have made or deleted sources since the last refresh.
+    async list() {
+      await admin.refresh();
+      return admin.list();
+    },
+    async get(id) {
+      await admin.refresh();
+      return admin.get(id);
+    },
+    create: (input) => admin.create(input),
+    update: (id, patch) => admin.update(id, patch),
+    delete: (id) => admin.delete(id),
+  };
+  const receiving = ingress;
+  const service: EventsService = {
+    publish: (input) => pipeline.publish(input),
+    ingest: (events) => pipeline.ingest(events),
+    receive: (sourceId, request) => receiving.receive(sourceId, request),
+    ingressBodyLimit: receiving.routeBodyLimit,
+    list: (query) => pipeline.store.list(query),
+    get: (id) => pipeline.store.get(id),
+    sources,
+  };
+
+  const refreshFailures = new Counter({
+    name: 'patchbay_events_refresh_failures_total',
+    help: 'Periodic reads of API-made sources that failed (the log has each error).',
+    registers: [registry],
+  });
+  let timers: NodeJS.Timeout[] = [];
+  return {
+    name: 'events',
+    service,
+    adminRoutes: async (app) => {
+      await eventRoutes(app, service, ports.deliveriesOf, clock);
+      await sourceRoutes(app, sources);
+    },
+    publicRoutes: (app) => ingressRoute(app, service),
+    async start() {
+      const refresh = setInterval(() => {
+        admin.refresh().catch((err) => {
+          refreshFailures.inc();
+          logger.warn({ err }, 'reading API-made sources failed');
+        });
+      }, 5000);
+      // Harmless when several processes prune at once.
+      const prune = () =>
+        void pipeline
+          .prune()
+          .then((n) => n > 0 && logger.info({ pruned: n }, 'pruned events past retention'))
+          .catch((err) => logger.warn({ err: errorMessage(err) }, 'pruning events failed'));
+      prune();
+      timers = [refresh, setInterval(prune, 10 * 60_000)];
+      for (const t of timers) t.unref();
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+    },
+  };
+}
