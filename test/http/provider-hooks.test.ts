@@ -97,7 +97,8 @@ describe("a provider's error reader", () => {
       code: ErrorCode.HTTP_CLIENT_ERROR,
       status: 409,
       message: expect.stringMatching(/answered 409: Contact already exists\. Existing ID: 501$/),
-      data: { upstreamCode: 'CONFLICT', upstream: { correlationId: 'c-1' }, classification: 'permanent' },
+      classification: 'permanent',
+      data: { upstreamCode: 'CONFLICT', upstream: { correlationId: 'c-1' } },
     });
   });
 
