@@ -156,7 +156,11 @@ describe('patchbay CLI', () => {
     expect(sources.stdout).toMatch(/gh\s+github\s+\/webhooks\/gh\s+1/);
     expect(sources.stdout).toContain('none (UNSIGNED)');
     expect(sources.stdout + sources.stderr).not.toContain(secret);
-    const destinations = await runCli(['destinations', 'list'], { cwd });
+    // Reading the store needs no secret: what uses an unset one is left out, said once in plain words.
+    expect(sources.stderr.match(/APP_SECRET/g)).toHaveLength(1);
+    expect(sources.stderr).toContain('destinations[0] "app" (APP_SECRET is not set)');
+    const env = { APP_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
+    const destinations = await runCli(['destinations', 'list'], { cwd, env });
     expect(destinations.code).toBe(0);
     expect(destinations.stdout).toContain('https://app.example.com/hooks');
     const deliveries = await runCli(['deliveries', 'list', '--destination', 'app'], { cwd });
