@@ -1,8 +1,8 @@
 /**
  * How long an upstream asked us to wait, from its response headers. Header names are lower case.
  *
- * Precedence: `Retry-After` (seconds, possibly fractional as Graph sends, or an HTTP-date); then a
- * reset time when the headers say nothing is left (`x-ratelimit-reset` — GitHub, epoch seconds;
+ * Precedence: `retry-after-ms` (OpenAI, Azure), then `Retry-After` (seconds, possibly fractional as
+ * Graph sends, or an HTTP-date); then a reset time when the headers say nothing is left (`x-ratelimit-reset` — GitHub, epoch seconds;
  * `ratelimit-reset` — IETF draft, seconds from now); then HubSpot's interval headers, which give no
  * reset time, so we wait one full interval (the rolling window has surely moved on by then).
  */
@@ -10,6 +10,9 @@ export function retryDelayFromHeaders(
   headers: Readonly<Record<string, string>>,
   now: number,
 ): number | undefined {
+  // OpenAI and Azure send the wait in ms too, more precise than Retry-After's whole seconds.
+  const retryAfterMs = parseMilliseconds(headers['retry-after-ms']);
+  if (retryAfterMs !== undefined) return retryAfterMs;
   const retryAfter = parseRetryAfter(headers['retry-after'], now);
   if (retryAfter !== undefined) return retryAfter;
 
@@ -40,6 +43,12 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
+}
+
+/** Non-negative decimal milliseconds, rounded up. */
+function parseMilliseconds(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined;
+  return Math.ceil(Number(value));
 }
 
 /** Non-negative decimal seconds → ms (rounded up, so we never come back a fraction too early). */

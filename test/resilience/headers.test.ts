@@ -23,6 +23,12 @@ describe('Retry-After and provider headers', () => {
     expect(parseRetryAfter(undefined, now)).toBeUndefined();
   });
 
+  it("takes OpenAI's retry-after-ms before Retry-After, refusing anything but a number", () => {
+    expect(retryDelayFromHeaders({ 'retry-after-ms': '644.2', 'retry-after': '1' }, now)).toBe(645);
+    expect(retryDelayFromHeaders({ 'retry-after-ms': 'soon', 'retry-after': '1' }, now)).toBe(1000);
+    expect(retryDelayFromHeaders({ 'retry-after-ms': '-5' }, now)).toBeUndefined();
+  });
+
   it('prefers Retry-After, then GitHub reset, then HubSpot interval', () => {
     const reset = String(now / 1000 + 42);
     expect(
