@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { type Dispatcher, Pool } from 'undici';
-import { type Clock, systemClock } from '../core/clock.js';
+import { abortError, type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { isSecretHeader, isSecretParam } from '../core/redact.js';
@@ -147,6 +147,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       headers: built.headers,
       body: built.body,
       replayable: built.replayable,
+      stream: request.stream === true,
       signal: request.signal ?? NEVER_ABORTED,
       deadline: clock.now() + deadlineMs,
       // Present from the start: V8 copies `{ ...call, attemptTimer }` in ~20 ns when the property
@@ -172,11 +173,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let call: HttpCall;
       let pending: Promise<RawResponse>;
       try {
+        if (request?.stream && request.schema) {
+          throw new PatchbayError(
+            ErrorCode.INVALID_ARGUMENT,
+            'request.stream and request.schema exclude each other: a stream is read by its caller',
+          );
+        }
         call = newCall(request);
         pending = handler(call);
       } catch (error) {
         return Promise.reject(error);
       }
+      if (call.stream)
+        return pending.then((raw) => streamed(raw, request.signal)) as Promise<HttpResponse<T>>;
       // The transport's answer is the response, attempts included: only a schema takes a step of its own.
       const { schema } = request;
       if (!schema) return pending as Promise<HttpResponse<T>>;
@@ -186,6 +195,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (ownPool) await dispatcher.close();
     },
   };
+}
+
+/**
+ * A streamed answer outlives the attempt's signal (the timeout stage lets go of it once the headers
+ * are in), so the caller's own signal is tied to the body: aborting it ends the stream.
+ */
+function streamed(raw: RawResponse, signal: AbortSignal | undefined): RawResponse {
+  const body = raw.body as { destroy?: (error?: Error) => void } | undefined;
+  if (signal && body?.destroy) {
+    if (signal.aborted) body.destroy(abortError(signal));
+    else signal.addEventListener('abort', () => body.destroy!(abortError(signal)), { once: true });
+  }
+  return raw;
 }
 
 /** The response with its body checked against the caller's schema (and typed by it). */

@@ -33,6 +33,14 @@ export interface HttpRequest<T = unknown> {
   signal?: AbortSignal;
   /** Validates (and types) the parsed body; a mismatch fails with `RESPONSE_INVALID`. */
   schema?: ResponseSchema<T>;
+  /**
+   * Resolve once a 2xx answer's headers are in, with the body as a stream (`AsyncIterable<Buffer>`,
+   * unread) instead of reading it: server-sent events, long downloads. The attempt's timeout covers
+   * the wait for the headers; the gaps between chunks are the dispatcher's body timeout; `signal`
+   * still ends the stream. Answers that are not a success are read whole and thrown as usual. The
+   * caller must consume or destroy the body. Exclusive with `schema`.
+   */
+  stream?: boolean;
 }
 
 export interface HttpResponse<T = unknown> {
@@ -55,6 +63,8 @@ export interface HttpCall {
   readonly body: string | Buffer | Uint8Array | undefined;
   /** May a transient failure be retried (idempotent method, or an idempotency key)? */
   readonly replayable: boolean;
+  /** A 2xx body is handed up unread, as a stream (`HttpRequest.stream`). */
+  readonly stream: boolean;
   /** The caller's signal, narrowed by the retry deadline and the attempt's timeout on the way in. */
   readonly signal: AbortSignal;
   /** Epoch ms after which nothing new starts (waiting for a slot included). */

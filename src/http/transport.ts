@@ -51,6 +51,16 @@ export function transport(
         signal: call.attemptTimer ?? (call.signal === NEVER_ABORTED ? undefined : call.signal),
       });
       headers = flattenHeaders(response.headers);
+      if (call.stream && response.statusCode >= 200 && response.statusCode < 300) {
+        // Handed up unread: the caller reads it (and the finally below ends the attempt's timer).
+        return {
+          status: response.statusCode,
+          headers,
+          body: response.body,
+          partial: false,
+          attempts: call.state.attempts,
+        };
+      }
       kind = bodyKind(headers['content-type'] ?? '');
       // undici decodes text straight from its chunks; only a binary body is copied into a Buffer.
       payload =
