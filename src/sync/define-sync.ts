@@ -52,6 +52,11 @@ export interface SyncDefinitionInput<
   pushBatchSize?: number;
   /** Event filters (`crm.contact.*`) whose events request an incremental run (a provider's webhook). */
   triggers?: readonly string[];
+  /**
+   * `false` when the source cannot list what changed: every run is then a full read, which deletes what
+   * it did not see. Defaults to true.
+   */
+  incremental?: boolean;
 }
 
 /**
@@ -93,6 +98,7 @@ export interface SyncDefinition<
   readonly timeLimitMs: number;
   readonly pushBatchSize: number;
   readonly triggers: readonly string[];
+  readonly incremental: boolean;
 }
 
 export const SYNC_ID = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
@@ -115,6 +121,7 @@ const DEFINITION_KEYS = [
   'timeLimit',
   'pushBatchSize',
   'triggers',
+  'incremental',
 ];
 
 /**
@@ -202,6 +209,7 @@ export function defineSync<
     timeLimitMs,
     pushBatchSize,
     triggers: [...triggers],
+    incremental: input.incremental !== false,
   });
 }
 

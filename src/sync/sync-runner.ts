@@ -80,7 +80,10 @@ export class SyncRunner {
     try {
       const state = await stores.state.require(definition.id);
       mode =
-        request.mode === 'full' || state.fullPending || state.requested?.mode === 'full'
+        request.mode === 'full' ||
+        state.fullPending ||
+        state.requested?.mode === 'full' ||
+        !definition.incremental
           ? 'full'
           : 'incremental';
       runId = newId('run', startedAt);

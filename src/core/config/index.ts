@@ -9,4 +9,5 @@ export {
   parseWith,
 } from './load.js';
 export * from './schema.js';
+export * from './syncs.js';
 export { formatDuration, parseDuration, parseSize } from './units.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectionSchema } from './connections.js';
+import { syncEntrySchema, syncsSettingsSchema } from './syncs.js';
 import { parseDuration, parseSize } from './units.js';
 
 /**
@@ -306,6 +307,20 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Connections to third-party APIs and their credentials (secrets as `${ENV}` references). */
   connections: z.array(connectionSchema).default([]),
+  /** Syncs: connector models or declarative HTTP syncs (see docs/syncs.md). */
+  syncs: z
+    .array(syncEntrySchema)
+    .default([])
+    .superRefine((entries, ctx) => {
+      const seen = new Set<string>();
+      entries.forEach((entry, i) => {
+        if (seen.has(entry.id))
+          ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate sync id "${entry.id}"` });
+        seen.add(entry.id);
+      });
+    }),
+  /** How this process runs syncs. */
+  syncRuns: syncsSettingsSchema.prefault({}),
   vault: z
     .strictObject({
       /** Refresh OAuth access tokens this long before they expire. Defaults to 60 s. */

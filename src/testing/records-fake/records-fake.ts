@@ -51,6 +51,7 @@ const MAX_PAGE = 1000;
  * `/_fake/settings` are this fake's own.
  */
 export function recordsFake(settings: RecordsFakeSettings, initialSeed = 0) {
+  const initial = { ...settings };
   let state: RecordsState | undefined;
   const fetches = new Map<string, number>();
   let pages = 0;
@@ -86,6 +87,7 @@ export function recordsFake(settings: RecordsFakeSettings, initialSeed = 0) {
       auth: 'any Authorization: Bearer <token>',
     }),
     reset() {
+      Object.assign(settings, initial);
       state?.reset();
       fetches.clear();
       pages = 0;
