@@ -143,6 +143,20 @@ export function destinationsCommand(): Command {
     });
 
   destinations
+    .command('secret')
+    .description(
+      'Print the signing secrets of an HTTP destination (whsec_…), for its receiver to verify with.',
+    )
+    .argument('<id>')
+    .option('-c, --config <file>', 'config file')
+    .action(async (id: string, o: GlobalOptions) => {
+      await withEngine(o, async (engine) => {
+        for (const secret of await engine.delivery.destinations.secrets(id))
+          process.stdout.write(`${secret}\n`);
+      });
+    });
+
+  destinations
     .command('enable')
     .description('Re-enable a disabled destination.')
     .argument('<id>')
