@@ -155,6 +155,7 @@ export class ConnectorClients {
       allowInsecureHttp: isLoopbackUrl(new URL(baseUrl)),
       ...(limits.length > 0 && { rateLimit: limits as HttpClientOptions['rateLimit'] }),
       ...(breakers && { breaker: { name: owner, store: breakers } }),
+      ...(definition?.headers && { headers: definition.headers(settings) }),
       ...(definition?.classify && { classify: definition.classify }),
       ...(definition?.readError && { readError: definition.readError(settings) }),
       ...(dispatcher && { dispatcher }),

@@ -7,6 +7,14 @@ export {
   ConnectorClients,
   type ConnectorClientsOptions,
 } from './connector-clients.js';
+export {
+  type GitHubApi,
+  type GitHubSettings,
+  githubConnector,
+  githubDefinition,
+  githubIssues,
+  githubPulls,
+} from './github/index.js';
 export * from './hubspot/index.js';
 export type {
   Connector,

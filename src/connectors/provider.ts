@@ -33,6 +33,8 @@ export interface ProviderDefinition<Settings = unknown> {
   readonly auth: readonly ProviderAuth<Settings>[];
   /** The API's base URL; a connection's own `baseUrl` (a fake, a proxy, an EU region) wins. */
   baseUrl(settings: Settings): string;
+  /** Headers every call carries (GitHub's `User-Agent` and API version, Stripe's `Stripe-Version`). */
+  headers?(settings: Settings): Readonly<Record<string, string>>;
   /**
    * The published limits. Each is shared by every process through the engine's limit store, under a
    * key made of the provider, the quota's owner (`scope`, by default the connection) and `key`: several

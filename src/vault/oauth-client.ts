@@ -237,9 +237,8 @@ export class OAuthClient {
     return {
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       ...(url.protocol === 'http:' && { [oauth.allowInsecureRequests]: true }),
-      ...(this.fetchImpl && {
-        [oauth.customFetch]: (input: string, init: RequestInit) => this.fetchImpl!(input, init),
-      }),
+      [oauth.customFetch]: async (input: string, init: RequestInit) =>
+        errorsAsErrors(await (this.fetchImpl ?? fetch)(input, init)),
     };
   }
 
@@ -338,4 +337,24 @@ function requireSecret(secret: string | undefined): string {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * A token endpoint that answers an OAuth error with status 200 (GitHub does: `bad_verification_code`,
+ * `incorrect_client_credentials`) is read as the error it is: the answer becomes a 400 with the same
+ * body, so the caller sees the server's `error` rather than a missing `access_token`.
+ * https://docs.github.com/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors
+ */
+async function errorsAsErrors(response: Response): Promise<Response> {
+  if (response.status !== 200 || !/json/i.test(response.headers.get('content-type') ?? '')) return response;
+  const text = await response.clone().text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return response;
+  }
+  const record = body as { error?: unknown; access_token?: unknown } | null;
+  if (typeof record?.error !== 'string' || record.access_token !== undefined) return response;
+  return new Response(text, { status: 400, headers: response.headers });
 }

@@ -230,6 +230,16 @@ describe('GitHub fake: rate limits', () => {
 });
 
 describe('GitHub fake: credentials', () => {
+  it('refuses a request without a User-Agent before anything else', async () => {
+    await start();
+    const { request } = await import('undici');
+    const res = await request(`${fake!.url}/repos/octocat/hello-world`, { headers: auth });
+    expect(res.statusCode).toBe(403);
+    expect(await res.body.text()).toMatch(
+      /^Request forbidden by administrative rules\. Please make sure your request has a User-Agent header/,
+    );
+  });
+
   it('answers a malformed token with 401 Bad credentials, and an anonymous /user with Requires authentication', async () => {
     await start();
     const bad = await fetch(`${fake!.url}/user`, { headers: { authorization: 'token nope' } });

@@ -13,6 +13,9 @@ function isApi(path: string): boolean {
   return !path.startsWith('/_fake') && !path.startsWith('/login/oauth');
 }
 
+const NO_USER_AGENT =
+  'Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required). Check https://developer.github.com for other possible causes.\n';
+
 const counted = new WeakMap<FastifyRequest, string>();
 
 /**
@@ -33,6 +36,10 @@ export function apiGate(app: FastifyInstance, ctx: GitHubFakeContext): void {
     reply.header('x-github-request-id', requestId);
     reply.header('x-github-media-type', 'github.v3; format=json');
     reply.header('x-github-api-version-selected', '2022-11-28');
+    // "All API requests MUST include a valid User-Agent header" — GitHub refuses the rest before anything.
+    if (!request.headers['user-agent']) {
+      return reply.status(403).type('text/plain; charset=utf-8').send(NO_USER_AGENT);
+    }
     const auth = authOf(request.headers.authorization);
     const now = ctx.kit.clock.now();
     const key = auth.kind === 'token' ? `user:${ctx.state.viewer.id}` : `ip:${request.ip}`;
