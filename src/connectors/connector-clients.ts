@@ -91,6 +91,7 @@ export class ConnectorClients {
       connectionId,
       settings: built.settings as Settings,
       clock: this.clock,
+      rateLimits: this.options.rateLimits,
     });
   }
 
@@ -145,8 +146,15 @@ export class ConnectorClients {
         name: `${scope ? `${connection.provider}:${scope}` : owner}:${key}`,
         store: rateLimits,
       })) ?? [];
+    const timeouts = definition?.timeouts;
     const client = createHttpClient({
       ...http,
+      ...(timeouts?.timeoutMs !== undefined && { timeoutMs: timeouts.timeoutMs }),
+      ...(timeouts?.deadlineMs !== undefined && {
+        deadlineMs: timeouts.deadlineMs,
+        // The retry policy bounds the call too: its deadline follows the provider's.
+        retry: http?.retry === false ? false : { ...http?.retry, deadlineMs: timeouts.deadlineMs },
+      }),
       baseUrl,
       name: connection.id,
       connection: connection.id,

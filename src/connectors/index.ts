@@ -16,12 +16,23 @@ export {
   githubPulls,
 } from './github/index.js';
 export * from './hubspot/index.js';
+export {
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type EmbeddingsResult,
+  type OpenAIApi,
+  type OpenAISettings,
+  openaiConnector,
+  openaiDefinition,
+} from './openai/index.js';
 export type {
   Connector,
   ConnectorContext,
   ProviderAuth,
   ProviderDefinition,
   ProviderRateLimit,
+  ProviderTimeouts,
   ProviderWebhook,
 } from './provider.js';
 export { builtInConnectors, type ConnectorRegistry } from './registry.js';

@@ -6,6 +6,7 @@ import type { HttpClient } from '../http/create-http-client.js';
 import type { PageStrategy } from '../http/paginate.js';
 import type { UpstreamErrorReader } from '../http/upstream-error.js';
 import type { ClassifierOverrides } from '../resilience/classification.js';
+import type { RateLimitStore } from '../resilience/rate-limit-store.js';
 import type { WebhookSchemeName } from '../webhooks/verify/types.js';
 
 /**
@@ -49,6 +50,18 @@ export interface ProviderDefinition<Settings = unknown> {
   readonly pagination?: PageStrategy;
   /** The verification preset of a webhook source declared with `provider: <id>`. */
   readonly webhook?: ProviderWebhook;
+  /**
+   * Time limits when the provider's calls need others than the client's defaults (OpenAI: a long
+   * completion takes minutes). They win over the factory's `http` options.
+   */
+  readonly timeouts?: ProviderTimeouts;
+}
+
+export interface ProviderTimeouts {
+  /** Longest one attempt may take, in ms. */
+  readonly timeoutMs?: number;
+  /** Longest a whole call may take — waits, attempts and backoff — in ms. */
+  readonly deadlineMs?: number;
 }
 
 /**
@@ -93,6 +106,11 @@ export interface ConnectorContext<Settings> {
   readonly connectionId: string;
   readonly settings: Settings;
   readonly clock: Clock;
+  /**
+   * The engine's shared limit store, for limits a declarative spec cannot count — a cost per call
+   * rather than one slot (OpenAI's tokens). Keys start with `<provider>:connection:<id>:`.
+   */
+  readonly rateLimits: RateLimitStore;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { githubConnector } from './github/connector.js';
 import { hubspotConnector } from './hubspot/connector.js';
+import { openaiConnector } from './openai/connector.js';
 import type { Connector } from './provider.js';
 import { sendgridConnector } from './sendgrid/connector.js';
 
@@ -8,7 +9,10 @@ export type ConnectorRegistry = ReadonlyMap<string, Connector>;
 
 /** The providers Patchbay ships; a connector adds its line here. */
 export const builtInConnectors: ConnectorRegistry = new Map<string, Connector>(
-  [hubspotConnector as Connector, sendgridConnector as Connector, githubConnector as Connector].map(
-    (connector) => [connector.definition.id, connector],
-  ),
+  [
+    githubConnector as Connector,
+    hubspotConnector as Connector,
+    openaiConnector as Connector,
+    sendgridConnector as Connector,
+  ].map((connector) => [connector.definition.id, connector]),
 );
