@@ -81,8 +81,8 @@ export interface IngressOptions {
 const MISS_TTL_MS = 5000;
 const MISS_CACHE_MAX = 1000;
 
-// JSON in all its spellings, forms (Slack slash commands and interactivity post forms), and text/plain (Graph's
-// handshake). Anything else with a body is refused before a single byte is parsed.
+// JSON in all its spellings, forms (slash commands and interactivity post forms), and text/plain (validation
+// handshakes). Anything else with a body is refused before a single byte is parsed.
 const ACCEPTED_TYPE = /^(application\/(json|[\w.+-]+\+json|x-www-form-urlencoded)|text\/plain)\s*(;|$)/i;
 
 /**
@@ -146,7 +146,7 @@ export class WebhookIngress {
       secrets: secrets.length,
       bodyLimit: source.bodyLimit ?? this.defaults.bodyLimit,
       retentionMs: source.retention ?? this.defaults.retentionMs,
-      insecure: scheme === 'none',
+      insecure: !verifier.info.authenticates,
     };
     if (origin === 'api' && view.bodyLimit > this.bodyCeiling) {
       throw new PatchbayError(
@@ -195,6 +195,7 @@ export class WebhookIngress {
     // Unknown ids are not echoed into metric labels: a scanner must not grow the label set.
     if (!source) return this.reject('(unknown)', 404, 'SOURCE_NOT_FOUND', 'no webhook source with this id');
     const { view, verifier } = source;
+    const { info } = verifier;
     if (request.rawBody.length > view.bodyLimit) {
       return this.reject(view.id, 413, 'PAYLOAD_TOO_LARGE', `body exceeds ${view.bodyLimit} bytes`);
     }
@@ -223,9 +224,9 @@ export class WebhookIngress {
       return this.reject(view.id, status, code, reason);
     }
     const headers = headersToStore(view.scheme, request.headers);
-    // One event per request keeps the exact bytes; split requests store each element, and Graph's always
-    // go re-serialised because their `clientState` (a secret) was removed from the payload.
-    const keepRaw = result.events.length === 1 && view.scheme !== 'msgraph';
+    // One event per request keeps the exact bytes; split requests store each element, and so does a
+    // scheme whose body holds a secret its parser removed (the scheme says so).
+    const keepRaw = result.events.length === 1 && info.storesRawBody;
     const events: NewEvent[] = result.events.map((event) => ({
       id: newId('evt', now),
       source: view.id,
@@ -244,8 +245,7 @@ export class WebhookIngress {
     const stored = outcomes.length - duplicates;
     if (stored > 0) this.received?.inc({ source: view.id, outcome: 'accepted' }, stored);
     if (duplicates > 0) this.received?.inc({ source: view.id, outcome: 'duplicate' }, duplicates);
-    // Graph wants 202 Accepted; everyone else is happy with 200.
-    return { kind: 'accepted', status: view.scheme === 'msgraph' ? 202 : 200, stored, duplicates };
+    return { kind: 'accepted', status: info.acceptedStatus, stored, duplicates };
   }
 
   private async load(id: string): Promise<Source | undefined> {

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VERIFY_SCHEMES } from '../../src/core/config/schema.js';
 import {
@@ -30,6 +31,20 @@ describe('scheme list', () => {
     for (const name of WEBHOOK_SCHEMES) {
       for (const h of schemeInfo(name).secretHeaders) expect(h).toBe(h.toLowerCase());
     }
+  });
+
+  it('says how an ingress answers and stores, so the ingress names no scheme', () => {
+    expect(schemeInfo('msgraph')).toMatchObject({ acceptedStatus: 202, storesRawBody: false });
+    expect(schemeInfo('none').authenticates).toBe(false);
+    for (const name of WEBHOOK_SCHEMES.filter((n) => n !== 'msgraph' && n !== 'none')) {
+      expect(schemeInfo(name)).toMatchObject({
+        acceptedStatus: 200,
+        storesRawBody: true,
+        authenticates: true,
+      });
+    }
+    const ingress = readFileSync(new URL('../../src/webhooks/ingress.ts', import.meta.url), 'utf8');
+    for (const name of WEBHOOK_SCHEMES) expect(ingress).not.toContain(`'${name}'`);
   });
 
   it('strips the signature headers before storing and joins repeats', () => {

@@ -27,6 +27,9 @@ export const githubScheme: SchemeDefinition = {
     defaultToleranceMs: undefined,
     handshake: 'never',
     requiresSecrets: true,
+    authenticates: true,
+    acceptedStatus: 200,
+    storesRawBody: true,
   },
 
   prepare(secrets) {

@@ -19,6 +19,9 @@ export const hmacSha256Scheme: SchemeDefinition = {
     defaultToleranceMs: FIVE_MINUTES,
     handshake: 'never',
     requiresSecrets: true,
+    authenticates: true,
+    acceptedStatus: 200,
+    storesRawBody: true,
   },
 
   prepare(secrets, options) {

@@ -26,6 +26,9 @@ function hubspotScheme(version: 'v1' | 'v2' | 'v3'): SchemeDefinition {
       defaultToleranceMs: version === 'v3' ? FIVE_MINUTES : undefined,
       handshake: 'never',
       requiresSecrets: true,
+      authenticates: true,
+      acceptedStatus: 200,
+      storesRawBody: true,
     },
 
     prepare(secrets, options) {

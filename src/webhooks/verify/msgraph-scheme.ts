@@ -23,6 +23,11 @@ export const msgraphScheme: SchemeDefinition = {
     defaultToleranceMs: undefined,
     handshake: 'before-verify',
     requiresSecrets: true,
+    authenticates: true,
+    // Any 2xx within 3 s; 202 is Graph's word for "stored, processed later" (the delivery doc above).
+    acceptedStatus: 202,
+    // clientState is a secret inside the body: the stored payload is the parsed one, without it.
+    storesRawBody: false,
   },
 
   prepare(secrets) {

@@ -10,6 +10,9 @@ export const noneScheme: SchemeDefinition = {
     defaultToleranceMs: undefined,
     handshake: 'never',
     requiresSecrets: false,
+    authenticates: false,
+    acceptedStatus: 200,
+    storesRawBody: true,
   },
 
   prepare(_secrets, options) {

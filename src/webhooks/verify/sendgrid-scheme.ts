@@ -29,6 +29,9 @@ export const sendgridScheme: SchemeDefinition = {
     defaultToleranceMs: FIVE_MINUTES,
     handshake: 'never',
     requiresSecrets: true,
+    authenticates: true,
+    acceptedStatus: 200,
+    storesRawBody: true,
   },
 
   prepare(secrets) {

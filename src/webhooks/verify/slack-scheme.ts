@@ -29,6 +29,9 @@ export const slackScheme: SchemeDefinition = {
     defaultToleranceMs: FIVE_MINUTES,
     handshake: 'after-verify',
     requiresSecrets: true,
+    authenticates: true,
+    acceptedStatus: 200,
+    storesRawBody: true,
   },
 
   prepare(secrets) {

@@ -30,6 +30,9 @@ export const standardWebhooksScheme: SchemeDefinition = {
     defaultToleranceMs: FIVE_MINUTES,
     handshake: 'never',
     requiresSecrets: true,
+    authenticates: true,
+    acceptedStatus: 200,
+    storesRawBody: true,
   },
 
   prepare(secrets) {

@@ -20,6 +20,9 @@ export const stripeScheme: SchemeDefinition = {
     defaultToleranceMs: FIVE_MINUTES,
     handshake: 'never',
     requiresSecrets: true,
+    authenticates: true,
+    acceptedStatus: 200,
+    storesRawBody: true,
   },
 
   prepare(secrets) {

@@ -162,4 +162,13 @@ export interface WebhookSchemeInfo {
   handshake: 'before-verify' | 'after-verify' | 'never';
   /** Whether the scheme needs at least one secret. */
   requiresSecrets: boolean;
+  /** Whether a request is authenticated at all (`none`: anyone who reaches the URL can post). */
+  authenticates: boolean;
+  /** The 2xx an accepted request is answered with (Graph asks for 202, the others take 200). */
+  acceptedStatus: 200 | 202;
+  /**
+   * Whether the request bytes may be stored as the event when a request holds one event. `false` when
+   * the body carries a secret `parse` removes (Graph's `clientState`): the parsed payload is stored.
+   */
+  storesRawBody: boolean;
 }
