@@ -10,9 +10,9 @@ export type ConnectorRegistry = ReadonlyMap<string, Connector>;
 /** The providers Patchbay ships; a connector adds its line here. */
 export const builtInConnectors: ConnectorRegistry = new Map<string, Connector>(
   [
-    githubConnector as Connector,
     hubspotConnector as Connector,
-    openaiConnector as Connector,
     sendgridConnector as Connector,
+    githubConnector as Connector,
+    openaiConnector as Connector,
   ].map((connector) => [connector.definition.id, connector]),
 );
