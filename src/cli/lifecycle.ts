@@ -57,6 +57,7 @@ export async function withEngine<T>(options: GlobalOptions, fn: (engine: Engine)
   const logger = createLogger({
     level: process.env.PATCHBAY_LOG_LEVEL ?? 'warn',
     destination: process.stderr,
+    format: config.log.format,
   });
   const engine = await Engine.open({ config, logger });
   try {

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { type LineSink, type LogFormat, prettyStream, resolveLogFormat } from './log-format.js';
 
 export type { Logger } from 'pino';
 
@@ -45,12 +46,20 @@ export const REDACTED_PATHS = [
 export interface LoggerOptions {
   level?: string;
   /** Where lines go; defaults to stdout. Tests pass a stream to capture lines. */
-  destination?: DestinationStream;
+  destination?: DestinationStream & { isTTY?: boolean };
   name?: string;
+  /**
+   * `pretty` (readable lines), `json` (one object a line) or `auto`: pretty when the destination is a
+   * terminal. Defaults to `PATCHBAY_LOG_FORMAT`, else `auto`.
+   */
+  format?: LogFormat;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? process.env.PATCHBAY_LOG_LEVEL ?? 'info';
+  const out: LineSink = options.destination ?? process.stdout;
+  const format = resolveLogFormat(options.format ?? envLogFormat() ?? 'auto', out);
+  const destination = format === 'pretty' ? prettyStream(out) : options.destination;
   return pino(
     {
       level,
@@ -58,8 +67,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
     },
-    options.destination,
+    destination,
   );
+}
+
+function envLogFormat(): LogFormat | undefined {
+  const value = process.env.PATCHBAY_LOG_FORMAT;
+  return value === 'pretty' || value === 'json' || value === 'auto' ? value : undefined;
 }
 
 /** A logger that writes nothing, for library users who pass none. */

@@ -95,7 +95,7 @@ export class Engine {
   static async open(options: EngineOptions): Promise<Engine> {
     const { config } = options;
     const clock = options.clock ?? systemClock;
-    const logger = options.logger ?? createLogger({ level: config.log.level });
+    const logger = options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
     const registry = options.registry ?? new Registry();
     const database = await openDatabase(databaseUrl(config), {
       sqliteSynchronous: config.database.sqliteSynchronous,

@@ -156,6 +156,7 @@ function applyEnv(
   if (env.PATCHBAY_REDIS_URL) section('redis').url = env.PATCHBAY_REDIS_URL;
   if (env.PATCHBAY_DATA_DIR) raw.dataDir = env.PATCHBAY_DATA_DIR;
   if (env.PATCHBAY_LOG_LEVEL) section('log').level = env.PATCHBAY_LOG_LEVEL;
+  if (env.PATCHBAY_LOG_FORMAT) section('log').format = env.PATCHBAY_LOG_FORMAT;
 }
 
 /** Leaves out every source, destination and connection using an unset variable, and unsets other fields. */

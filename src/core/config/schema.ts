@@ -262,6 +262,8 @@ export const configSchema = z.strictObject({
         ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
         'log level',
       ).default('info'),
+      /** `pretty` lines for people, `json` lines for machines; `auto` is pretty on a terminal. */
+      format: oneOf(['auto', 'pretty', 'json'] as const, 'log format').default('auto'),
     })
     .prefault({}),
   workers: z
