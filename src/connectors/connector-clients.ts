@@ -14,6 +14,7 @@ import { hubspotConnector } from './hubspot/connector.js';
 import type { HubSpotApi } from './hubspot/hubspot-api.js';
 import type { Connector } from './provider.js';
 import { builtInConnectors, type ConnectorRegistry } from './registry.js';
+import type { SendLedger } from './send-ledger.js';
 import { settingsOf } from './settings.js';
 
 /** What the factory reads connections through (the vault's `ConnectionService`). */
@@ -38,6 +39,10 @@ export interface ConnectorClientsOptions {
   clock?: Clock;
   registry?: Registry;
   logger?: Logger;
+  /** Where sends made idempotent from Patchbay's side are claimed (the store's `SendLedgerStore`). */
+  sendLedger?: SendLedger;
+  /** Timing of idempotent sends, for tests: how long an attempt may be in flight, how long a copy takes to show. */
+  sends?: { inFlightMs?: number; settleMs?: number };
 }
 
 interface Built {
@@ -87,11 +92,14 @@ export class ConnectorClients {
         `connection "${connectionId}" is for provider "${connection.provider}", not "${connector.definition.id}"`,
       );
     }
+    const { sendLedger, sends } = this.options;
     return connector.api(built.client, {
       connectionId,
       settings: built.settings as Settings,
       clock: this.clock,
       rateLimits: this.options.rateLimits,
+      ...(sendLedger && { sendLedger }),
+      ...(sends && { sends }),
     });
   }
 

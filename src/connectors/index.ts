@@ -17,6 +17,15 @@ export {
 } from './github/index.js';
 export * from './hubspot/index.js';
 export {
+  type GraphMessage,
+  MsGraphMail,
+  type MsGraphSettings,
+  msgraphConnector,
+  msgraphDefinition,
+  type OutgoingMail,
+  type SendOutcome,
+} from './msgraph/index.js';
+export {
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatRequest,
@@ -36,6 +45,7 @@ export type {
   ProviderWebhook,
 } from './provider.js';
 export { builtInConnectors, type ConnectorRegistry } from './registry.js';
+export type { SendLedger } from './send-ledger.js';
 export {
   type Mail,
   OnceOnlyMailer,

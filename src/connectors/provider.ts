@@ -8,6 +8,7 @@ import type { UpstreamErrorReader } from '../http/upstream-error.js';
 import type { ClassifierOverrides } from '../resilience/classification.js';
 import type { RateLimitStore } from '../resilience/rate-limit-store.js';
 import type { WebhookSchemeName } from '../webhooks/verify/types.js';
+import type { SendLedger } from './send-ledger.js';
 
 /**
  * What a connection gets by naming `provider: <id>`, with nothing else to configure: where the API is,
@@ -111,6 +112,10 @@ export interface ConnectorContext<Settings> {
    * rather than one slot (OpenAI's tokens). Keys start with `<provider>:connection:<id>:`.
    */
   readonly rateLimits: RateLimitStore;
+  /** Where sends made idempotent from Patchbay's side are claimed (Graph `sendMail`); absent without a store. */
+  readonly sendLedger?: SendLedger;
+  /** Overrides the timing of idempotent sends (tests). */
+  readonly sends?: { inFlightMs?: number; settleMs?: number };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { githubConnector } from './github/connector.js';
 import { hubspotConnector } from './hubspot/connector.js';
+import { msgraphConnector } from './msgraph/connector.js';
 import { openaiConnector } from './openai/connector.js';
 import type { Connector } from './provider.js';
 import { sendgridConnector } from './sendgrid/connector.js';
@@ -11,6 +12,7 @@ export type ConnectorRegistry = ReadonlyMap<string, Connector>;
 export const builtInConnectors: ConnectorRegistry = new Map<string, Connector>(
   [
     hubspotConnector as Connector,
+    msgraphConnector as Connector,
     sendgridConnector as Connector,
     githubConnector as Connector,
     openaiConnector as Connector,

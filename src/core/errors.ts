@@ -41,6 +41,8 @@ export const ErrorCode = {
   INSECURE_URL: 'INSECURE_URL',
   SSRF_BLOCKED: 'SSRF_BLOCKED',
   RESPONSE_INVALID: 'RESPONSE_INVALID',
+  /** A streamed response is larger than the caller allowed (`HttpRequest.maxBodyBytes`). */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** Some items of a batch failed (a 207, or per-item errors in a 2xx); the rest succeeded. */
   PARTIAL: 'PARTIAL',
   // syncs
@@ -56,6 +58,8 @@ export const ErrorCode = {
    * yet; `retryAfterMs` says when to ask again. Retrying is safe: it looks before writing again.
    */
   OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
+  /** The provider refused a call for a permission the app was not granted (Graph: Mail.Send without admin consent). */
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
   // webhooks
   SIGNATURE_INVALID: 'SIGNATURE_INVALID',
   SIGNATURE_MISSING: 'SIGNATURE_MISSING',

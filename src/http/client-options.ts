@@ -29,8 +29,24 @@ export interface CallMatch {
   path?: RegExp;
 }
 
-/** Which calls a declarative limit applies to. Defaults to every call. */
-type Scoped = { only?: CallMatch };
+/** What a limit's `partition` sees of a call. `path` is the URL's path; `body` as it will be sent. */
+export interface PartitionCall {
+  method: string;
+  path: string;
+  body: string | Buffer | Uint8Array | undefined;
+}
+
+/**
+ * The key a call is counted under within a limit, and the slots it takes (1 by default); undefined
+ * leaves the call out of this limit. Graph counts per mailbox: `/users/{id}/…` gives the mailbox.
+ */
+export type Partition = (call: PartitionCall) => string | { key: string; cost?: number } | undefined;
+
+/**
+ * Which calls a declarative limit applies to (defaults to every call), and whether it is counted
+ * apart for each partition of them (one quota per key, named `<name>:<key>` in the store).
+ */
+type Scoped = { only?: CallMatch; partition?: Partition };
 
 /**
  * One rate limit. `{ limit, windowMs }` is a rolling window (never more than `limit` starts in any

@@ -148,6 +148,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       body: built.body,
       replayable: built.replayable,
       stream: request.stream === true,
+      maxBodyBytes:
+        request.maxBodyBytes === undefined
+          ? undefined
+          : checkInteger('request.maxBodyBytes', request.maxBodyBytes, 1),
       signal: request.signal ?? NEVER_ABORTED,
       deadline: clock.now() + deadlineMs,
       // Present from the start: V8 copies `{ ...call, attemptTimer }` in ~20 ns when the property

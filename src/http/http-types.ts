@@ -41,6 +41,12 @@ export interface HttpRequest<T = unknown> {
    * caller must consume or destroy the body. Exclusive with `schema`.
    */
   stream?: boolean;
+  /**
+   * With `stream`: the most bytes the body may have. A `Content-Length` over it fails with
+   * `RESPONSE_TOO_LARGE` before any byte is read; an undeclared length fails the stream at the first
+   * byte past it (attachments, exports). Defaults to no bound.
+   */
+  maxBodyBytes?: number;
 }
 
 export interface HttpResponse<T = unknown> {
@@ -65,6 +71,8 @@ export interface HttpCall {
   readonly replayable: boolean;
   /** A 2xx body is handed up unread, as a stream (`HttpRequest.stream`). */
   readonly stream: boolean;
+  /** `HttpRequest.maxBodyBytes`, for a streamed body. */
+  readonly maxBodyBytes: number | undefined;
   /** The caller's signal, narrowed by the retry deadline and the attempt's timeout on the way in. */
   readonly signal: AbortSignal;
   /** Epoch ms after which nothing new starts (waiting for a slot included). */

@@ -1,5 +1,8 @@
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
+import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { Classifier } from '../resilience/classification.js';
 import { NEVER_ABORTED } from '../resilience/timers.js';
 import type { Handler, HttpCall, RawResponse } from './http-types.js';
@@ -56,7 +59,10 @@ export function transport(
         return {
           status: response.statusCode,
           headers,
-          body: response.body,
+          body:
+            call.maxBodyBytes === undefined
+              ? response.body
+              : bounded(call, response, headers, call.maxBodyBytes),
           partial: false,
           attempts: call.state.attempts,
         };
@@ -99,6 +105,43 @@ export function transport(
     }
     throw refused(call, status, headers, payload);
   };
+}
+
+/**
+ * A streamed body bounded by `maxBytes`: a declared length over it fails now (before a byte is read),
+ * an undeclared one fails the stream at the first byte past it.
+ */
+function bounded(
+  call: HttpCall,
+  response: Dispatcher.ResponseData,
+  headers: Record<string, string>,
+  maxBytes: number,
+): Readable {
+  const tooLarge = (seen: string) =>
+    new PatchbayError(
+      ErrorCode.RESPONSE_TOO_LARGE,
+      `${call.method} ${call.url.pathname} answered a body of ${seen}, over the ${maxBytes} bytes allowed`,
+      { status: response.statusCode, data: { maxBytes } },
+    );
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    // Destroying the unread body makes undici report an abort on it: expected, not an error to raise.
+    response.body.on('error', () => undefined);
+    response.body.destroy();
+    throw tooLarge(`${declared} bytes`);
+  }
+  let seen = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > maxBytes) return done(tooLarge(`more than ${maxBytes} bytes`));
+      done(null, chunk);
+    },
+  });
+  pipeline(response.body, limited).catch(() => {
+    // The reader sees the error on `limited`; pipeline has destroyed the source.
+  });
+  return limited;
 }
 
 type BodyKind = 'json' | 'text' | 'binary';

@@ -95,3 +95,61 @@ describe('streamed responses', () => {
     ).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
   });
 });
+
+describe('streamed responses bounded by maxBodyBytes', () => {
+  /** Answers `size` bytes, declaring the length or not. */
+  async function startSized(size: number, declared: boolean) {
+    server = createServer((_request, response) => {
+      response.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        ...(declared && { 'content-length': String(size) }),
+      });
+      response.end(Buffer.alloc(size, 7));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    client = createHttpClient({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      allowInsecureHttp: true,
+    });
+  }
+  const bytes = async (body: AsyncIterable<Buffer>) => {
+    let total = 0;
+    for await (const chunk of body) total += chunk.length;
+    return total;
+  };
+
+  it('passes a body within the bound through whole', async () => {
+    await startSized(1_000, false);
+    const response = await client.request<AsyncIterable<Buffer>>({
+      path: '/f',
+      stream: true,
+      maxBodyBytes: 1_000,
+    });
+    expect(await bytes(response.body)).toBe(1_000);
+  });
+
+  it('refuses a declared length over the bound before reading the body', async () => {
+    await startSized(1_001, true);
+    await expect(client.request({ path: '/f', stream: true, maxBodyBytes: 1_000 })).rejects.toMatchObject({
+      code: ErrorCode.RESPONSE_TOO_LARGE,
+      data: { maxBytes: 1_000 },
+    });
+  });
+
+  it('fails an undeclared length at the first byte past the bound', async () => {
+    await startSized(200_000, false);
+    const response = await client.request<AsyncIterable<Buffer>>({
+      path: '/f',
+      stream: true,
+      maxBodyBytes: 1_000,
+    });
+    await expect(bytes(response.body)).rejects.toMatchObject({ code: ErrorCode.RESPONSE_TOO_LARGE });
+  });
+
+  it('refuses a bound that is not a positive integer', async () => {
+    await startSized(10, false);
+    await expect(client.request({ path: '/f', stream: true, maxBodyBytes: 0 })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+    });
+  });
+});

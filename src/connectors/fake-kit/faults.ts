@@ -65,5 +65,13 @@ function compile(rule: FaultRule): ActiveRule['matcher'] {
   } else if (path) {
     test = (p) => p.startsWith(path);
   }
-  return (m, p) => (method === undefined || method === m) && test(p);
+  // A rule names a path as people write it (`/users/adele@contoso.test`); clients may escape it.
+  const decoded = (p: string) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  };
+  return (m, p) => (method === undefined || method === m) && (test(p) || test(decoded(p)));
 }

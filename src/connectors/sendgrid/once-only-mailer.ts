@@ -1,18 +1,12 @@
 import { type Clock, systemClock } from '../../core/clock.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import type { ClaimOutcome, LedgerEntry } from '../../store/send-ledger-store.js';
+import type { SendLedger } from '../send-ledger.js';
 import { sendMessageId } from './activity.js';
 import type { SendGridApi } from './connector.js';
 import type { Mail } from './mail.js';
 
-/** What the mailer keeps per send (the `SendLedgerStore` of `src/store/`, or any store with its semantics). */
-export interface SendLedger {
-  claim(scope: string, key: string, now: number): Promise<ClaimOutcome>;
-  retake(scope: string, key: string, attemptAt: number, now: number): Promise<boolean>;
-  complete(scope: string, key: string, result: unknown, now: number): Promise<void>;
-  release(scope: string, key: string, attemptAt: number): Promise<void>;
-  get(scope: string, key: string): Promise<LedgerEntry | undefined>;
-}
+/** What the mailer keeps per send: the ledger every connector's once-only sends share. */
+export type { SendLedger } from '../send-ledger.js';
 
 export interface OnceOnlyMailerOptions {
   api: Pick<SendGridApi, 'send' | 'messagesWithArg'>;

@@ -12,13 +12,17 @@ import type { ScopedLimiter } from '../rate-limit-options.js';
  * remaining-quota headers lower than our own count slow everyone down.
  */
 export function rateLimitInterceptor(scoped: readonly ScopedLimiter[], clock: Clock): Interceptor {
-  const everyCall = scoped.every((s) => s.applies === undefined);
-  const all = scoped.map((s) => s.limiter);
-  // Most clients have no scoped limit: they skip the per-call filtering.
-  const limitersFor = everyCall
-    ? () => all
-    : (call: HttpCall) =>
-        scoped.filter((s) => s.applies?.(call.method, call.url.pathname) ?? true).map((s) => s.limiter);
+  const all = scoped.map((s) => s.everyCall);
+  // Most clients have no scoped or partitioned limit: they skip the per-call lookup.
+  const fixed = all.every((l) => l !== undefined)
+    ? all.map((limiter) => ({ limiter: limiter!, cost: 1 }))
+    : undefined;
+  const limitersFor = fixed
+    ? () => fixed
+    : (call: HttpCall) => {
+        const target = { method: call.method, path: call.url.pathname, body: call.body };
+        return scoped.flatMap((s) => s.forCall(target) ?? []);
+      };
   const feed = async (
     limiters: readonly RateLimiter[],
     status: number | undefined,
@@ -35,11 +39,18 @@ export function rateLimitInterceptor(scoped: readonly ScopedLimiter[], clock: Cl
     for (const limiter of limiters) await limiter.observe(feedback);
   };
   return (next) => async (call) => {
-    const limiters = limitersFor(call);
+    const taken = limitersFor(call);
+    const limiters = taken.map((t) => t.limiter);
     const permits: RateLimitPermit[] = [];
     try {
-      for (const limiter of limiters) {
-        permits.push(await limiter.acquire({ signal: call.signal, deadline: call.deadline }));
+      for (const { limiter, cost } of taken) {
+        permits.push(
+          await limiter.acquire({
+            signal: call.signal,
+            deadline: call.deadline,
+            ...(cost !== 1 && { cost }),
+          }),
+        );
       }
       let response: Awaited<ReturnType<typeof next>>;
       try {

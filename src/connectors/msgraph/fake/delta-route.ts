@@ -187,7 +187,10 @@ function entryView(
       select: state.options.select ? new Set(state.options.select) : undefined,
       bodyType: request.prefer.bodyType,
       immutableIds: request.prefer.immutableIds,
-      attachments: state.options.expandAttachments,
+      attachments:
+        typeof state.options.expandAttachments === 'boolean'
+          ? state.options.expandAttachments
+          : new Set(state.options.expandAttachments),
       changedAfter: partial ? state.since : undefined,
     }),
   };
@@ -205,7 +208,10 @@ function optionsOf(request: GraphRequest): RoundOptions {
   const select = selectOf(query);
   const options: RoundOptions = {
     newestFirst: false,
-    expandAttachments: expandOf(query).attachments,
+    expandAttachments: (() => {
+      const expand = expandOf(query).attachments;
+      return typeof expand === 'boolean' ? expand : [...expand];
+    })(),
   };
   if (select) options.select = [...select];
   if (query.has('$top')) options.top = topOf(query, 10);

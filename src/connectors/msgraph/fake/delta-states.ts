@@ -9,7 +9,8 @@ export interface RoundOptions {
   receivedAfter?: { time: number; inclusive: boolean };
   changeType?: 'created' | 'updated' | 'deleted';
   newestFirst: boolean;
-  expandAttachments: boolean;
+  /** `$expand=attachments`, with its `$select` when it had one. */
+  expandAttachments: boolean | string[];
 }
 
 /** A round in progress: the keys it reports, fixed when it started, and how far it got. */

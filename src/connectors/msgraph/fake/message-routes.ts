@@ -3,7 +3,7 @@ import { type GraphRequest, type GraphRoute, json } from './graph-route.js';
 import type { FakeMessage, MessageFields } from './mail-types.js';
 import { filterView, MESSAGE_PROPERTIES, renderAttachment, renderMessage } from './message-view.js';
 import { evaluate } from './odata-filter.js';
-import { expandOf, filterOf, selectOf, skipOf, topOf } from './odata-query.js';
+import { attachmentSelect, expandOf, filterOf, selectOf, skipOf, topOf } from './odata-query.js';
 import { folderOf, jsonBody, linkTo, messageOf } from './request-parts.js';
 
 const FILTERABLE = new Set<string>([...MESSAGE_PROPERTIES, 'singleValueExtendedProperties']);
@@ -218,8 +218,13 @@ function attachments(request: GraphRequest) {
   const message = messageOf(request.mailbox, request.params.message!, request.params.folder);
   return json({
     '@odata.context': `${request.origin}/v1.0/$metadata#users('${request.mailbox.user.id}')/messages('${message.id}')/attachments`,
-    value: message.attachments.map((a) => renderAttachment(a, true)),
+    value: message.attachments.map((a) => renderAttachment(a, attachmentSelectOf(request))),
   });
+}
+
+function attachmentSelectOf(request: GraphRequest): Set<string> | undefined {
+  const raw = request.query.get('$select');
+  return raw === undefined ? undefined : attachmentSelect(raw);
 }
 
 function attachmentOf(request: GraphRequest) {
@@ -230,7 +235,7 @@ function attachmentOf(request: GraphRequest) {
 }
 
 function attachment(request: GraphRequest) {
-  return json(renderAttachment(attachmentOf(request), true));
+  return json(renderAttachment(attachmentOf(request), attachmentSelectOf(request)));
 }
 
 /** `…/attachments/{id}/$value`: the raw bytes (message-list-attachments.md). */

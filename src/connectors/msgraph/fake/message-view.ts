@@ -70,8 +70,8 @@ export interface ViewOptions {
   immutableIds?: boolean;
   /** Only properties whose source changed after this sequence (delta's partial updates). */
   changedAfter?: number;
-  /** `$expand=attachments`. */
-  attachments?: boolean;
+  /** `$expand=attachments` (true), or `$expand=attachments($select=…)` (those properties). */
+  attachments?: boolean | ReadonlySet<string>;
   /** `$expand=singleValueExtendedProperties($filter=id eq '…')`: the ids to include. */
   extendedProperties?: (id: string) => boolean;
 }
@@ -92,7 +92,10 @@ export function renderMessage(message: FakeMessage, options: ViewOptions = {}): 
     }
     out[name] = all[name];
   }
-  if (options.attachments) out.attachments = message.attachments.map((a) => renderAttachment(a, true));
+  if (options.attachments) {
+    const select = options.attachments === true ? undefined : options.attachments;
+    out.attachments = message.attachments.map((a) => renderAttachment(a, select));
+  }
   if (options.extendedProperties) {
     const wanted = message.fields.singleValueExtendedProperties.filter((p) =>
       options.extendedProperties!(p.id),
@@ -149,7 +152,31 @@ function allProperties(message: FakeMessage, options: ViewOptions): Record<strin
   return out;
 }
 
-export function renderAttachment(attachment: FakeAttachment, withBytes: boolean): Record<string, unknown> {
+/** An attachment; with `select`, only those properties (`contentBytes` only when named). */
+export function renderAttachment(
+  attachment: FakeAttachment,
+  select?: ReadonlySet<string>,
+): Record<string, unknown> {
+  const all = allAttachmentProperties(attachment);
+  if (!select) return all;
+  const out: Record<string, unknown> = { '@odata.type': all['@odata.type'], id: all.id };
+  for (const name of select) if (name in all) out[name] = all[name];
+  return out;
+}
+
+export const ATTACHMENT_PROPERTIES = new Set([
+  'id',
+  'lastModifiedDateTime',
+  'name',
+  'contentType',
+  'size',
+  'isInline',
+  'contentId',
+  'contentLocation',
+  'contentBytes',
+]);
+
+function allAttachmentProperties(attachment: FakeAttachment): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.fileAttachment',
     '@odata.mediaContentType': attachment.contentType,
@@ -161,7 +188,7 @@ export function renderAttachment(attachment: FakeAttachment, withBytes: boolean)
     isInline: attachment.isInline,
     contentId: attachment.contentId,
     contentLocation: null,
-    ...(withBytes && { contentBytes: attachment.bytes.toString('base64') }),
+    contentBytes: attachment.bytes.toString('base64'),
   };
 }
 

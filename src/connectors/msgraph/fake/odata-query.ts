@@ -1,5 +1,5 @@
 import { badRequest } from './graph-errors.js';
-import { SELECTABLE } from './message-view.js';
+import { ATTACHMENT_PROPERTIES, SELECTABLE } from './message-view.js';
 import { type FilterNode, FilterSyntaxError, filterProperties, parseFilter } from './odata-filter.js';
 
 /** A request's query options, each given at most once (OData rejects repeats). */
@@ -126,18 +126,20 @@ export function preferences(header: string | string[] | undefined): Preferences 
 
 /** `$expand` for messages: `attachments` and `singleValueExtendedProperties($filter=id eq '…')`. */
 export function expandOf(options: QueryOptions): {
-  attachments: boolean;
+  attachments: boolean | Set<string>;
   extendedProperties?: (id: string) => boolean;
 } {
   const raw = options.get('$expand');
   if (raw === undefined) return { attachments: false };
-  let attachments = false;
+  let attachments: boolean | Set<string> = false;
   let extendedProperties: ((id: string) => boolean) | undefined;
   for (const part of splitTopLevel(raw)) {
     const match = /^(\w+)(?:\((.*)\))?$/s.exec(part.trim());
     const name = match?.[1]?.toLowerCase();
-    if (name === 'attachments') attachments = true;
-    else if (name === 'singlevalueextendedproperties') {
+    if (name === 'attachments') {
+      const select = /\$select=([^;)]*)/i.exec(match![2] ?? '')?.[1];
+      attachments = select === undefined ? true : attachmentSelect(select);
+    } else if (name === 'singlevalueextendedproperties') {
       const ids = [...(match![2] ?? '').matchAll(/id\s+eq\s+'((?:[^']|'')*)'/gi)].map((m) =>
         m[1]!.replace(/''/g, "'").toLowerCase(),
       );
@@ -149,6 +151,23 @@ export function expandOf(options: QueryOptions): {
     }
   }
   return extendedProperties ? { attachments, extendedProperties } : { attachments };
+}
+
+/** `$select` over attachments, each name checked against the type. */
+export function attachmentSelect(raw: string): Set<string> {
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!ATTACHMENT_PROPERTIES.has(name)) {
+      throw badRequest(
+        `Could not find a property named '${name}' on type 'microsoft.graph.attachment'.`,
+        'RequestBroker--ParseUri',
+      );
+    }
+  }
+  return new Set(names);
 }
 
 function splitTopLevel(text: string): string[] {
