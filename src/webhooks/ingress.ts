@@ -58,6 +58,8 @@ export interface SourceView {
 interface Source {
   view: SourceView;
   verifier: WebhookVerifier;
+  /** A signature header the source's configuration names (`hmac-sha256`'s `header`): never stored. */
+  signatureHeaders: readonly string[];
 }
 
 /** Finds a source this process does not know yet (made through the API by another process). */
@@ -154,7 +156,8 @@ export class WebhookIngress {
         `bodyLimit: at most ${this.bodyCeiling} bytes (the largest limit the server reads; raise server.bodyLimit to allow more)`,
       );
     }
-    this.sources.set(source.id, { view, verifier });
+    const signatureHeaders = schemeOptions.header !== undefined ? [schemeOptions.header] : [];
+    this.sources.set(source.id, { view, verifier, signatureHeaders });
     this.misses.delete(source.id);
     if (view.insecure) {
       this.logger?.warn(
@@ -194,7 +197,7 @@ export class WebhookIngress {
     const source = this.sources.get(sourceId) ?? (await this.load(sourceId));
     // Unknown ids are not echoed into metric labels: a scanner must not grow the label set.
     if (!source) return this.reject('(unknown)', 404, 'SOURCE_NOT_FOUND', 'no webhook source with this id');
-    const { view, verifier } = source;
+    const { view, verifier, signatureHeaders } = source;
     const { info } = verifier;
     if (request.rawBody.length > view.bodyLimit) {
       return this.reject(view.id, 413, 'PAYLOAD_TOO_LARGE', `body exceeds ${view.bodyLimit} bytes`);
@@ -223,7 +226,7 @@ export class WebhookIngress {
       const { status, code, reason } = result.failure;
       return this.reject(view.id, status, code, reason);
     }
-    const headers = headersToStore(view.scheme, request.headers);
+    const headers = headersToStore(view.scheme, request.headers, signatureHeaders);
     // One event per request keeps the exact bytes; split requests store each element, and so does a
     // scheme whose body holds a secret its parser removed (the scheme says so).
     const keepRaw = result.events.length === 1 && info.storesRawBody;

@@ -1,4 +1,4 @@
-import { RequestHeaders } from './request-headers.js';
+import { storedHeaders } from '../stored-headers.js';
 import { schemeDefinition } from './schemes.js';
 import type {
   HandshakeResponse,
@@ -56,10 +56,14 @@ export function handshake(scheme: WebhookSchemeName, request: WebhookRequest): H
 }
 
 /**
- * The request's headers fit to store: one string per name (lower case), without the headers that carry
- * the scheme's signatures.
+ * The request's headers fit to store: one string per name (lower case), without credentials
+ * (`Authorization`, `Cookie`, `X-Api-Key`…, see `stored-headers.ts`), the headers that carry the scheme's
+ * signatures, and `signatureHeaders` (a configured one, such as `hmac-sha256`'s `header`).
  */
-export function headersToStore(scheme: WebhookSchemeName, headers: HeaderInput): Record<string, string> {
-  const secret = new Set(schemeDefinition(scheme).info.secretHeaders);
-  return new RequestHeaders(headers).entries(secret);
+export function headersToStore(
+  scheme: WebhookSchemeName,
+  headers: HeaderInput,
+  signatureHeaders: readonly string[] = [],
+): Record<string, string> {
+  return storedHeaders(headers, [...schemeDefinition(scheme).info.secretHeaders, ...signatureHeaders]);
 }
