@@ -7,7 +7,7 @@ import type {
   WebhookFailure,
   WebhookSchemeName,
 } from './verify/index.js';
-import { createWebhookVerifier, type WebhookVerifier } from './verify/index.js';
+import { createWebhookVerifier, headersFromRaw, type WebhookVerifier } from './verify/index.js';
 
 /**
  * A thin Fastify adapter for library users who run their own server: it keeps request bodies as raw bytes
@@ -72,7 +72,7 @@ export function createWebhookPreHandler(
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const result = verifier.receive({
       rawBody,
-      headers: request.headers,
+      headers: headersFromRaw(request.raw.rawHeaders),
       url: request.url,
       method: request.method,
     });

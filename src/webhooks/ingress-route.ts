@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { errorBody } from '../core/api/error-body.js';
 import type { EventsService } from './events-module.js';
 import { sendHandshake, useRawBody } from './fastify.js';
+import { headersFromRaw } from './verify/index.js';
 
 /**
  * `POST /webhooks/:sourceId`: the ingress. Bodies stay raw bytes (the signature covers the exact bytes), the
@@ -27,7 +28,8 @@ export async function ingressRoute(app: FastifyInstance, events: EventsService):
       async (request, reply) => {
         const outcome = await events.receive(request.params.sourceId, {
           rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-          headers: request.headers,
+          // The raw headers: a repeated signature header must reach the verifier as repeated.
+          headers: headersFromRaw(request.raw.rawHeaders),
           url: request.url,
           method: request.method,
           contentType: request.headers['content-type'],

@@ -317,6 +317,23 @@ for (const { dialect, available } of allDialects) {
       );
     });
 
+    it('refuses a signature header sent twice on the wire as repeated, although Node joins the two', async () => {
+      const body = JSON.stringify({ action: 'twice' });
+      const valid = await octokitSign(secrets.gh, body);
+      for (const second of ['sha256=00', valid]) {
+        const res = await post('/webhooks/gh', body, {
+          'x-github-delivery': `d-twice-${second.length}`,
+          'x-github-event': 'push',
+          'x-hub-signature-256': [valid, second],
+        });
+        expect(res.status).toBe(401);
+        expect(res.json().error).toMatchObject({
+          code: 'SIGNATURE_INVALID',
+          message: 'X-Hub-Signature-256 header is repeated',
+        });
+      }
+    });
+
     it('lists sources in the admin API without their secrets', async () => {
       const res = await t.app.inject({
         url: '/api/v1/sources/gh',

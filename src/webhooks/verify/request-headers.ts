@@ -72,3 +72,21 @@ export class RequestHeaders {
     return out;
   }
 }
+
+/**
+ * Headers from Node's `rawHeaders` (name, value, name, value…), each repeat kept: `req.headers` has
+ * already joined a repeated `X-Hub-Signature-256` into one value with ", " (or dropped the second
+ * `Authorization`), so a verifier reading it could not see that the header came twice.
+ */
+export function headersFromRaw(rawHeaders: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    const value = rawHeaders[i + 1]!;
+    const seen = out[name];
+    if (seen === undefined) out[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else out[name] = [seen, value];
+  }
+  return out;
+}
