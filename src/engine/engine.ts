@@ -125,7 +125,7 @@ export class Engine {
       const announce: EventPublisher = {
         publish: async (input) => {
           if (!events) throw new PatchbayError(ErrorCode.INTERNAL, 'the event log is not open yet');
-          await events.publish({ ...input, source: 'patchbay' });
+          await events.announce(input);
         },
       };
       const v = config.vault;

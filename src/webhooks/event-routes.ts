@@ -78,7 +78,7 @@ export async function eventRoutes(
     {
       schema: {
         tags: ['events'],
-        summary: 'Publish an event; repeating an idempotencyKey returns the original event.',
+        summary: 'Publish an event (source "api"); repeating an idempotencyKey returns the original event.',
         body: {
           type: 'object',
           required: ['type'],
@@ -93,6 +93,14 @@ export async function eventRoutes(
       },
     },
     async (request, reply) => {
+      const { source } = request.body;
+      // Events published over the API are the API's: a webhook source's or Patchbay's name is not theirs.
+      if (source !== undefined && source !== 'api') {
+        throw new PatchbayError(
+          ErrorCode.INVALID_ARGUMENT,
+          `source: events published through the API have source "api"; got ${JSON.stringify(source)}`,
+        );
+      }
       const result = await events.publish({ ...request.body, payload: request.body.payload ?? null });
       return reply.status(result.duplicate ? 200 : 201).send(result);
     },

@@ -1,6 +1,6 @@
 import { Counter } from 'prom-client';
 import type { PatchbayConfig } from '../core/config/schema.js';
-import { errorMessage } from '../core/errors.js';
+import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import type { ModuleContext, PatchbayModule } from '../core/module.js';
 import type { Database } from '../store/database.js';
 import type { EventQuery, InsertOutcome, NewEvent, StoredEvent } from '../store/event-store.js';
@@ -45,8 +45,14 @@ export interface SourcesService {
 
 /** What the events module offers: the event log and its front doors (ingress, publish). */
 export interface EventsService {
-  /** An event of the application's own (routed like any other); repeating `idempotencyKey` is a no-op. */
+  /**
+   * An event of the application's own (routed like any other); repeating `idempotencyKey` is a no-op.
+   * Source `api` unless it names another; a webhook source's id and `patchbay` are reserved (an event
+   * under them would pass for the sender's, and its key pre-empt a real delivery id).
+   */
   publish(input: PublishRequest): Promise<PublishResult>;
+  /** Patchbay's own operational events (`connection.needs_reauth`…), published as source `patchbay`. */
+  announce(input: Omit<PublishRequest, 'source'>): Promise<PublishResult>;
   /** Stores events built elsewhere (the ingress, syncs), deduplicated and routed; resolves once committed. */
   ingest(events: NewEvent[]): Promise<InsertOutcome[]>;
   /** `POST /webhooks/:sourceId` without the HTTP server. */
@@ -112,7 +118,17 @@ export async function createEventsModule(
   };
   const receiving = ingress;
   const service: EventsService = {
-    publish: (input) => pipeline.publish(input),
+    async publish(input) {
+      const source = input.source ?? 'api';
+      if (source === 'patchbay' || receiving.get(source) !== undefined) {
+        throw new PatchbayError(
+          ErrorCode.INVALID_ARGUMENT,
+          `source "${source}" is reserved (${source === 'patchbay' ? "Patchbay's own events" : 'a webhook source'}); publish under another, or the default "api"`,
+        );
+      }
+      return pipeline.publish(input);
+    },
+    announce: (input) => pipeline.publish({ ...input, source: 'patchbay' }),
     ingest: (events) => pipeline.ingest(events),
     receive: (sourceId, request) => receiving.receive(sourceId, request),
     ingressBodyLimit: receiving.routeBodyLimit,

@@ -1,15 +1,20 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allDialects } from '../helpers/databases.js';
 import { openTestEngine, type TestEngine } from '../helpers/engine.js';
 
 const TOKEN = 'events-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
+const SECRET = 'events-api-github-secret';
 
 for (const { dialect, available } of allDialects) {
   describe.skipIf(!available)(`events API on ${dialect.name}`, () => {
     let t: TestEngine;
     beforeAll(async () => {
-      t = await openTestEngine(dialect, { server: { adminToken: TOKEN } });
+      t = await openTestEngine(dialect, {
+        server: { adminToken: TOKEN },
+        sources: [{ id: 'gh', verify: { scheme: 'github', secrets: [SECRET] } }],
+      });
     });
     afterAll(async () => t?.close());
 
@@ -36,6 +41,41 @@ for (const { dialect, available } of allDialects) {
         payload: { total: 5 },
         duplicates: 1,
       });
+    });
+
+    it('publishes as source api only: a webhook source or patchbay cannot be impersonated, nor its dedupe pre-empted', async () => {
+      const publish = (payload: Record<string, unknown>) =>
+        t.app.inject({ method: 'POST', url: '/api/v1/events', headers: auth, payload });
+      for (const source of ['gh', 'patchbay', 'crm']) {
+        const res = await publish({ type: 'push', source, idempotencyKey: 'delivery-42' });
+        expect(res.statusCode, source).toBe(400);
+        expect(res.json().error.message).toMatch(
+          /^source: events published through the API have source "api"/,
+        );
+      }
+      await expect(t.engine.publish({ type: 'x', payload: null, source: 'gh' })).rejects.toThrow(
+        /source "gh" is reserved/,
+      );
+      await expect(t.engine.publish({ type: 'x', payload: null, source: 'patchbay' })).rejects.toThrow(
+        /reserved/,
+      );
+      // The same key under "api" is another namespace: the signed webhook with that delivery id is stored.
+      expect((await publish({ type: 'push', idempotencyKey: 'delivery-42', source: 'api' })).statusCode).toBe(
+        201,
+      );
+      const body = JSON.stringify({ ref: 'main' });
+      const webhook = await t.app.inject({
+        method: 'POST',
+        url: '/webhooks/gh',
+        headers: {
+          'content-type': 'application/json',
+          'x-github-delivery': 'delivery-42',
+          'x-github-event': 'push',
+          'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+        },
+        payload: body,
+      });
+      expect(webhook.json()).toEqual({ received: 1, duplicates: 0 });
     });
 
     it('rejects bad publish input with a 400 naming the field', async () => {
