@@ -13,6 +13,7 @@ describe('patchbay/webhooks exports', () => {
         'parseEvents',
         'handshake',
         'headersToStore',
+        'headersFromRaw',
         'schemeInfo',
         'isWebhookScheme',
         'WEBHOOK_SCHEMES',
