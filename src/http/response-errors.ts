@@ -26,7 +26,9 @@ export function errorFromResponse(
   now: number,
   reading?: UpstreamErrorReading,
 ): PatchbayError {
-  const retryAfterMs = retryDelayFromHeaders(headers, now) ?? reading?.retryAfterMs;
+  // The provider's reader knows its words better than the generic header rules (HubSpot's interval
+  // headers say 0 left, and the reader says when to come back).
+  const retryAfterMs = reading?.retryAfterMs ?? retryDelayFromHeaders(headers, now);
   const code =
     status === 429
       ? ErrorCode.RATE_LIMITED

@@ -34,6 +34,11 @@ export interface RateLimitFeedback {
   retryAfterMs?: number;
   /** Every quota the answer reported (HubSpot reports its 10 s and its daily count together). */
   quotas?: readonly ProviderQuota[];
+  /**
+   * What this limiter counted left when it granted the answered call its slot. A quota reporting as
+   * many or more left says nothing our own count does not, and costs no store write.
+   */
+  remainingAtGrant?: number;
 }
 
 export interface RateLimiter {
@@ -180,7 +185,11 @@ export abstract class StoreRateLimiter implements RateLimiter {
       await this.withStore((store) => store.block(this.keyAt(now), at));
       return;
     }
-    for (const quota of quotas) await this.withStore((store) => this.reduce(store, quota, now));
+    const { remainingAtGrant } = feedback;
+    for (const quota of quotas) {
+      if (remainingAtGrant !== undefined && quota.remaining >= remainingAtGrant) continue;
+      await this.withStore((store) => this.reduce(store, quota, now));
+    }
   }
 
   /** Wakes the line's head so it asks the store again now (a local slot was released). */

@@ -66,12 +66,12 @@ describe('a connection with provider: hubspot', () => {
     await vault.connections.create(hubspot());
     expect(await burst('crm', 100)).toBe(0);
     expect(upstream.requests[0]!.headers.authorization).toBe('Bearer pat-na1-0000');
-    // The 101st of a starter account waits for the first slot to leave the 10 s window (+ margin).
-    expect(await burst('crm', 1)).toBe(10_100);
+    // The 101st of a starter account waits for the first slot to leave the 10 s window (+ its 250 ms margin).
+    expect(await burst('crm', 1)).toBe(10_250);
 
     await vault.connections.create(hubspot({ tier: 'professional' }, 'pro'));
     expect(await burst('pro', 190)).toBe(0);
-    expect(await burst('pro', 1)).toBe(10_100);
+    expect(await burst('pro', 1)).toBe(10_250);
   });
 
   it('picks up a changed tier on the next call', async () => {

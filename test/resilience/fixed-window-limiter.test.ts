@@ -3,6 +3,7 @@ import { ErrorCode } from '../../src/core/errors.js';
 import { calendarDay } from '../../src/resilience/calendar-day.js';
 import { FixedWindowLimiter } from '../../src/resilience/fixed-window-limiter.js';
 import { DAY_MS } from '../../src/resilience/quota-headers.js';
+import { MemoryRateLimitStore } from '../../src/resilience/rate-limit-store.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { track, untilSleeping } from './helpers.js';
 import { backends, type StoreBackend } from './store-backends.js';
@@ -84,6 +85,66 @@ describe('fixed-window limiter', () => {
     expect((await limiter.acquire()).remaining).toBe(999);
   });
 
+  it('takes its slots from the store in blocks, never more than the count, one at a time near the end', async () => {
+    const clock = new FakeClock(Date.parse('2026-05-01T10:00:00Z'));
+    const store = new CountingStore();
+    const [a, b] = [0, 1].map(
+      () => new FixedWindowLimiter({ limit: 25, window: 'day', reserve: 10, clock, store, name: 'd' }),
+    );
+    const granted = { a: 0, b: 0 };
+    const refused = { a: 0, b: 0 };
+    // b asks first, then a twice, and so on: 10 calls from b, 20 from a.
+    for (let i = 0; i < 30; i++) {
+      const which = i % 3 === 0 ? 'b' : 'a';
+      try {
+        await (which === 'b' ? b! : a!).acquire({ deadline: clock.now() + 1000 });
+        granted[which]++;
+      } catch (error) {
+        expect(error).toMatchObject({ code: ErrorCode.RATE_LIMITED });
+        refused[which]++;
+      }
+    }
+    // b takes a block of 10 and hands it all out; a takes 10, then the store has 5 left: one at a time.
+    expect(granted).toEqual({ a: 15, b: 10 });
+    expect(refused).toEqual({ a: 5, b: 0 });
+    // b: 1 block; a: 1 block, 5 single slots, 5 refusals — instead of 30 store calls.
+    expect(store.gcraCalls).toBe(12);
+  });
+
+  it('hands out no more of its block once the provider counts fewer left than it holds', async () => {
+    const clock = new FakeClock(Date.parse('2026-05-01T10:00:00Z'));
+    const store = new CountingStore();
+    const limiter = new FixedWindowLimiter({
+      limit: 1000,
+      window: 'day',
+      reserve: 100,
+      clock,
+      store,
+      name: 'd',
+    });
+    await limiter.acquire();
+    await limiter.observe({ status: 200, quotas: [{ remaining: 500, windowMs: DAY_MS }] });
+    await limiter.acquire();
+    expect(store.gcraCalls).toBe(1);
+    // Another app of the account spent nearly all of it: the 99 set aside are not there any more.
+    await limiter.observe({ status: 200, quotas: [{ remaining: 3, windowMs: DAY_MS }] });
+    for (let i = 0; i < 3; i++) await limiter.acquire();
+    await expect(limiter.acquire({ deadline: clock.now() + 1000 })).rejects.toMatchObject({
+      code: ErrorCode.RATE_LIMITED,
+    });
+  });
+
+  it('drops its block at a 429 that names a wait', async () => {
+    const clock = new FakeClock(Date.parse('2026-05-01T10:00:00Z'));
+    const limiter = new FixedWindowLimiter({ limit: 1000, window: 'day', reserve: 100, clock, name: 'd' });
+    await limiter.acquire();
+    const untilMidnight = calendarDay(clock.now(), 'UTC').end - clock.now();
+    await limiter.observe({ status: 429, retryAfterMs: untilMidnight });
+    await expect(limiter.acquire({ deadline: clock.now() + 1000 })).rejects.toMatchObject({
+      code: ErrorCode.RATE_LIMITED,
+    });
+  });
+
   describe.each(backends)('shared through $name', (backend) => {
     let opened: StoreBackend | undefined;
     afterAll(async () => {
@@ -115,3 +176,11 @@ describe('fixed-window limiter', () => {
     });
   });
 });
+
+class CountingStore extends MemoryRateLimitStore {
+  gcraCalls = 0;
+  override acquireGcra(...args: Parameters<MemoryRateLimitStore['acquireGcra']>) {
+    this.gcraCalls++;
+    return super.acquireGcra(...args);
+  }
+}

@@ -135,6 +135,32 @@ describe('rolling-window limiter', () => {
     await fourth.result;
   });
 
+  it('writes nothing to the store when the provider has as many left as it counted at the grant', async () => {
+    const clock = new FakeClock(0);
+    let reduces = 0;
+    const store = new (class extends MemoryRateLimitStore {
+      override reduceWindow(...args: Parameters<MemoryRateLimitStore['reduceWindow']>) {
+        reduces++;
+        return super.reduceWindow(...args);
+      }
+    })();
+    const limiter = new RollingWindowLimiter({ limit: 10, windowMs: 1000, safetyMarginMs: 0, clock, store });
+    const permit = await limiter.acquire();
+    await limiter.observe({
+      status: 200,
+      quotas: [{ remaining: 9, windowMs: 1000 }],
+      remainingAtGrant: permit.remaining,
+    });
+    expect(reduces).toBe(0);
+    await limiter.observe({
+      status: 200,
+      quotas: [{ remaining: 4, windowMs: 1000 }],
+      remainingAtGrant: permit.remaining,
+    });
+    expect(reduces).toBe(1);
+    expect((await limiter.acquire()).remaining).toBe(3);
+  });
+
   it("blocks until a 429's Retry-After has passed", async () => {
     const clock = new FakeClock(0);
     const limiter = new RollingWindowLimiter({ limit: 100, windowMs: 1000, clock });

@@ -26,6 +26,16 @@ export const hubspotSettingsSchema = z.strictObject({
     .default('UTC'),
   /** Requests per day when it differs from the tier's (more limit-increase packs). */
   dailyLimit: z.number({ error: 'must be a number' }).int('must be a whole number').positive().optional(),
+  /**
+   * Added to the 10 s window on our side, in ms, to absorb the spread between a slot being taken and
+   * the request reaching HubSpot. Defaults to 250 (2.5 % of the throughput); raise it on slow links.
+   */
+  safetyMarginMs: z
+    .number({ error: 'must be a number of ms' })
+    .int('must be a whole number')
+    .min(0)
+    .max(5000, 'must be at most 5000')
+    .optional(),
   /** The account (portal) id: connections naming the same one share its daily count. */
   portalId: z
     .union([z.string().regex(/^\d{1,20}$/, 'must be digits'), z.number().int().positive()], {

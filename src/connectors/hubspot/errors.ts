@@ -25,7 +25,7 @@ export const SECONDLY_LIMIT_MESSAGE = 'You have reached your secondly limit.';
 /**
  * Reads HubSpot's error answers: the message and category for the error, and what a 429 means.
  * - `policyName: DAILY`: final until midnight in the account's zone (retrying only spends more 429s);
- * - `TEN_SECONDLY_ROLLING`: wait the window out;
+ * - `TEN_SECONDLY_ROLLING`: retry when the rolling window has a slot again (the limiter waits for it);
  * - the search bucket's "secondly limit": wait a second.
  * An unknown-property 400 carries its JSON inside `message`; the names found there ride along.
  */
@@ -55,7 +55,9 @@ export function hubspotErrorReader(settings: { timeZone: string }): UpstreamErro
         retryAfterMs: calendarDay(now, settings.timeZone).end - now,
       };
     }
-    if (e.policyName === 'TEN_SECONDLY_ROLLING') return { ...reading, retryAfterMs: 10_000 };
+    // The window is rolling: the next slot opens when the oldest request in it is 10 s old, which the
+    // limiter's own log (corrected by this answer's `Remaining: 0`) knows better than a fixed 10 s.
+    if (e.policyName === 'TEN_SECONDLY_ROLLING') return { ...reading, retryAfterMs: 0 };
     if (e.message === SECONDLY_LIMIT_MESSAGE) return { ...reading, retryAfterMs: 1000 };
     return reading;
   };

@@ -25,6 +25,7 @@ export function rateLimitInterceptor(scoped: readonly ScopedLimiter[], clock: Cl
       };
   const feed = async (
     limiters: readonly RateLimiter[],
+    permits: readonly RateLimitPermit[],
     status: number | undefined,
     headers: Record<string, string>,
     retryAfterMs?: number,
@@ -36,7 +37,10 @@ export function rateLimitInterceptor(scoped: readonly ScopedLimiter[], clock: Cl
       ...(retryAfterMs !== undefined && { retryAfterMs }),
       quotas,
     };
-    for (const limiter of limiters) await limiter.observe(feedback);
+    for (const [i, limiter] of limiters.entries()) {
+      const remainingAtGrant = permits[i]?.remaining;
+      await limiter.observe(remainingAtGrant === undefined ? feedback : { ...feedback, remainingAtGrant });
+    }
   };
   return (next) => async (call) => {
     const taken = limitersFor(call);
@@ -57,11 +61,11 @@ export function rateLimitInterceptor(scoped: readonly ScopedLimiter[], clock: Cl
         response = await next(call);
       } catch (error) {
         if (error instanceof PatchbayError && error.headers && error.fromUpstream) {
-          await feed(limiters, error.status, error.headers, error.retryAfterMs);
+          await feed(limiters, permits, error.status, error.headers, error.retryAfterMs);
         }
         throw error;
       }
-      await feed(limiters, response.status, response.headers);
+      await feed(limiters, permits, response.status, response.headers);
       return response;
     } finally {
       for (const permit of permits) permit.release();
