@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ConnectorClients } from '../connectors/connector-clients.js';
+import { builtInConnectors } from '../connectors/registry.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { PatchbayConfig } from '../core/config/index.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
@@ -12,6 +14,8 @@ import { type LimitStores, openLimitStores } from '../store/limits/index.js';
 import { migrateToLatest, migrationStatus } from '../store/migrate.js';
 import { JobQueue } from '../store/queue.js';
 import { createQueuesModule, type QueuesService } from '../store/queue-module.js';
+import { createSyncModule } from '../sync/sync-module.js';
+import type { SyncService } from '../sync/sync-service.js';
 import type { VaultServices } from '../vault/index.js';
 import { createVaultModule } from '../vault/vault-module.js';
 import type { DeliveriesService, HandlerOptions } from '../webhooks/delivery/deliveries-service.js';
@@ -64,6 +68,8 @@ export class Engine {
   readonly vault: VaultServices;
   /** The durable job queue's depth and dead letters. */
   readonly queues: QueuesService;
+  /** Syncs: status, runs, records, local writes, quarantine, conflicts, verify; `define` adds one in code. */
+  readonly syncs: SyncService;
   /** Every module, in start order; the server mounts their routes. */
   readonly modules: readonly PatchbayModule[];
   /** Where the store is (`sqlite:/…/patchbay.db`, `postgres://host/db`), without credentials. */
@@ -73,7 +79,7 @@ export class Engine {
   private constructor(
     parts: Pick<
       Engine,
-      'config' | 'logger' | 'clock' | 'registry' | 'events' | 'delivery' | 'vault' | 'queues'
+      'config' | 'logger' | 'clock' | 'registry' | 'events' | 'delivery' | 'vault' | 'queues' | 'syncs'
     >,
     modules: readonly PatchbayModule[],
     private readonly database: Database,
@@ -87,6 +93,7 @@ export class Engine {
     this.delivery = parts.delivery;
     this.vault = parts.vault;
     this.queues = parts.queues;
+    this.syncs = parts.syncs;
     this.modules = modules;
     this.storeDescription = database.description;
   }
@@ -178,6 +185,34 @@ export class Engine {
       events = eventsModule.service;
       const queues = createQueuesModule(ctx('queues'), { queue });
       built.push(queues);
+      // Connections become HTTP clients with their provider's base URL, limits and errors.
+      const clients = new ConnectorClients({
+        connections: vault.service.connections,
+        auth: vault.service.resolver,
+        rateLimits: limitStores.rateLimits,
+        breakers: limitStores.breakers,
+        clock,
+        registry,
+        logger: logger.child({ module: 'connections' }),
+      });
+      // Stopped after the syncs (modules stop in reverse): a run stopping still has its client.
+      built.push({ name: 'connections', service: clients, stop: () => clients.close() });
+      const syncs = await createSyncModule(
+        ctx('syncs'),
+        { entries: config.syncs, runs: config.syncRuns },
+        {
+          database,
+          events: {
+            append: async (tx, events) => void (await eventsModule.service.appendInTransaction(tx, events)),
+          },
+          clients: (id) => clients.client(id),
+          connectionExists: async (id) => (await vault.service.connections.get(id)) !== undefined,
+          models: [...builtInConnectors.values()].flatMap((c) => c.models ?? []),
+          subscribe: (patterns, handler, options) =>
+            delivery.service.on([...patterns], async () => handler(), { id: options.id }),
+        },
+      );
+      built.push(syncs);
 
       return new Engine(
         {
@@ -189,6 +224,7 @@ export class Engine {
           delivery: delivery.service,
           vault: vault.service,
           queues: queues.service,
+          syncs: syncs.service,
         },
         built,
         database,

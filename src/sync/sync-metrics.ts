@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RunCounts } from '../store/sync/index.js';
 
 /** The figures a status read gives per sync, for the gauges (collected when `/metrics` is scraped). */
 export interface SyncGaugeSample {
@@ -30,7 +31,7 @@ export class SyncMetrics {
     const registers = [registry];
     this.records = new Counter({
       name: 'patchbay_sync_records_total',
-      help: 'Records a sync stored, by change (created, updated, deleted, unchanged).',
+      help: 'Records a sync changed in its store, by change (created, updated, deleted).',
       labelNames: ['sync', 'change'],
       registers,
     });
@@ -55,7 +56,7 @@ export class SyncMetrics {
     });
     this.pushes = new Counter({
       name: 'patchbay_sync_pushes_total',
-      help: 'Local changes pushed to the source, by outcome (pushed, failed, retrying).',
+      help: 'Local changes pushed to the source, by outcome (pushed, failed).',
       labelNames: ['sync', 'outcome'],
       registers,
     });
@@ -105,5 +106,17 @@ export class SyncMetrics {
     );
     gauge('patchbay_sync_conflicts_open', 'Conflicts waiting in the manual queue.', (s) => s.conflictsOpen);
     gauge('patchbay_sync_running', '1 while a run holds the lease.', (s) => (s.running ? 1 : 0));
+  }
+
+  /** Moves the counters by what one commit of a run committed. */
+  committed(sync: string, counts: Partial<RunCounts>): void {
+    for (const change of ['created', 'updated', 'deleted'] as const) {
+      const n = counts[change] ?? 0;
+      if (n > 0) this.records.inc({ sync, change }, n);
+    }
+    if ((counts.quarantined ?? 0) > 0) this.quarantined.inc({ sync }, counts.quarantined);
+    if ((counts.conflicts ?? 0) > 0) this.conflicts.inc({ sync }, counts.conflicts);
+    if ((counts.pushed ?? 0) > 0) this.pushes.inc({ sync, outcome: 'pushed' }, counts.pushed);
+    if ((counts.pushFailed ?? 0) > 0) this.pushes.inc({ sync, outcome: 'failed' }, counts.pushFailed);
   }
 }

@@ -69,10 +69,12 @@ export class SyncRunner {
   ): Promise<RunOutcome> {
     const { stores } = this.ports;
     const counts: RunCounts = { ...NO_COUNTS };
+    // Called with what each commit committed: the run's counts and the counters move together.
     const add = (more: Partial<RunCounts>) => {
       for (const [key, value] of Object.entries(more) as [keyof RunCounts, number | undefined][]) {
         counts[key] += value ?? 0;
       }
+      this.ports.metrics?.committed(definition.id, more);
       request.onProgress?.({ ...counts });
     };
     let runId: string | undefined;

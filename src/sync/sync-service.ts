@@ -68,6 +68,7 @@ export class SyncService {
   private readonly scheduler: SyncScheduler;
   private readonly settings: RunnerSettings;
   private started = false;
+  private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly options: SyncServiceOptions) {
     const { ports } = options;
@@ -92,7 +93,7 @@ export class SyncService {
   /** Adds (or replaces) a sync. Its state row is created at `start()` or at once when started. */
   async define(definition: SyncDefinition): Promise<void> {
     this.definitionsById.set(definition.id, definition);
-    if (this.started) await this.ports.stores.state.ensure([definition.id], this.ports.clock.now());
+    if (this.started) await this.ensureState([definition.id]);
   }
 
   definitions(): SyncDefinition[] {
@@ -113,7 +114,7 @@ export class SyncService {
 
   /** Creates missing state rows; with `schedule`, starts this process's scheduler. */
   async start(options: { schedule?: boolean } = {}): Promise<void> {
-    await this.ports.stores.state.ensure([...this.definitionsById.keys()], this.ports.clock.now());
+    await this.ensureState([...this.definitionsById.keys()]);
     this.started = true;
     if (options.schedule !== false) this.scheduler.start();
   }
@@ -121,6 +122,7 @@ export class SyncService {
   /** Stops the scheduler and the runs in flight (their committed pages stay). */
   async stop(): Promise<void> {
     await this.scheduler.close();
+    await Promise.allSettled(this.background);
   }
 
   async list(): Promise<SyncStatus[]> {
@@ -359,6 +361,44 @@ export class SyncService {
       ...options,
       signal: options.signal ?? this.scheduler.signal,
     });
+  }
+
+  /**
+   * Starts a verify in the background of this process and answers once its run is recorded (poll the
+   * run for progress and, at the end, its report). `CONFLICT` when a run holds the lease.
+   */
+  async startVerify(id: string, options: { repair?: boolean } = {}): Promise<{ runId: string }> {
+    const definition = this.definition(id);
+    return new Promise((resolve, reject) => {
+      let started = false;
+      const work = verifySync(this.ports, this.settings, definition, {
+        ...options,
+        signal: this.scheduler.signal,
+        onStarted: (runId) => {
+          started = true;
+          resolve({ runId });
+        },
+      }).then(
+        () => undefined,
+        (err) => {
+          if (!started) reject(err);
+          else this.ports.logger.warn({ sync: id, err: (err as Error).message }, `sync ${id}: verify failed`);
+        },
+      );
+      this.background.add(work);
+      void work.finally(() => this.background.delete(work));
+    });
+  }
+
+  /**
+   * Creates missing state rows. A scheduled sync's first run is at once (its initial read); a manual
+   * one waits to be asked.
+   */
+  private async ensureState(ids: readonly string[]): Promise<void> {
+    const now = this.ports.clock.now();
+    await this.ports.stores.state.ensure(ids, now, (id) =>
+      this.definition(id).schedule.kind === 'manual' ? null : now,
+    );
   }
 
   private async heldOf(id: string): Promise<NonNullable<SyncState['held']>> {

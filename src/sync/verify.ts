@@ -53,7 +53,13 @@ export async function verifySync(
   ports: SyncPorts,
   settings: RunnerSettings,
   definition: SyncDefinition,
-  options: { repair?: boolean; signal?: AbortSignal; onProgress?: (p: VerifyProgress) => void } = {},
+  options: {
+    repair?: boolean;
+    signal?: AbortSignal;
+    onProgress?: (p: VerifyProgress) => void;
+    /** Called once the run is recorded (its id is what the API answers with). */
+    onStarted?: (runId: string) => void;
+  } = {},
 ): Promise<{ runId: string; report: VerifyReport }> {
   const { stores, clock } = ports;
   const held = await withLease(ports, settings, definition, options.signal, async ({ lease, signal }) => {
@@ -71,6 +77,7 @@ export async function verifySync(
         startedAt,
       });
     });
+    options.onStarted?.(runId);
     const state = await stores.state.require(definition.id);
     const scope: CommitScope = {
       ports,
@@ -126,6 +133,10 @@ export async function verifySync(
             { ...prepared, records: drifted, deleted: [], quarantined: [], hasCheckpoint: false },
             {},
           );
+        }
+        // The run's counters show progress to whoever polls it (the CLI's bar).
+        if (!(options.repair && drifted.length > 0)) {
+          await stores.runs.add(stores.database.autocommit, runId, { pages: 1, seen: prepared.seen });
         }
         progress.pages++;
         progress.read += prepared.seen;

@@ -2,7 +2,7 @@ import { Counter } from 'prom-client';
 import type { PatchbayConfig } from '../core/config/schema.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import type { ModuleContext, PatchbayModule } from '../core/module.js';
-import type { Database } from '../store/database.js';
+import type { Database, Tx } from '../store/database.js';
 import type { EventQuery, InsertOutcome, NewEvent, StoredEvent } from '../store/event-store.js';
 import { SourceStore } from '../store/source-store.js';
 import { eventRoutes } from './event-routes.js';
@@ -55,6 +55,11 @@ export interface EventsService {
   announce(input: Omit<PublishRequest, 'source'>): Promise<PublishResult>;
   /** Stores events built elsewhere (the ingress, syncs), deduplicated and routed; resolves once committed. */
   ingest(events: NewEvent[]): Promise<InsertOutcome[]>;
+  /**
+   * Stores and routes events inside the caller's transaction (a sync's page: its records, checkpoint and
+   * change events commit together or not at all). Repeats are skipped, as in `ingest`.
+   */
+  appendInTransaction(tx: Tx, events: readonly NewEvent[]): Promise<InsertOutcome[]>;
   /** `POST /webhooks/:sourceId` without the HTTP server. */
   receive(sourceId: string, request: IngressRequest): Promise<IngressOutcome>;
   /** The largest body the server may read for the ingress (each source applies its own limit). */
@@ -130,6 +135,7 @@ export async function createEventsModule(
     },
     announce: (input) => pipeline.publish({ ...input, source: 'patchbay' }),
     ingest: (events) => pipeline.ingest(events),
+    appendInTransaction: (tx, events) => pipeline.appendInTransaction(tx, events),
     receive: (sourceId, request) => receiving.receive(sourceId, request),
     ingressBodyLimit: receiving.routeBodyLimit,
     list: (query) => pipeline.store.list(query),

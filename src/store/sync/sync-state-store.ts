@@ -53,12 +53,16 @@ export interface ProgressUpdate {
 export class SyncStateStore {
   constructor(private readonly database: Database) {}
 
-  /** Creates the rows of syncs seen for the first time (due at once: their first run is the initial sync). */
-  async ensure(ids: readonly string[], now: number): Promise<void> {
+  /** Creates the rows of syncs seen for the first time, first due at `firstRunAt` (default: at once). */
+  async ensure(
+    ids: readonly string[],
+    now: number,
+    firstRunAt: (id: string) => number | null = () => now,
+  ): Promise<void> {
     if (ids.length === 0) return;
     await this.database.db
       .insertInto('sync_state')
-      .values(ids.map((id) => newRow(id, now)))
+      .values(ids.map((id) => ({ ...newRow(id, now), next_run_at: firstRunAt(id) })))
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
@@ -307,12 +311,13 @@ export class SyncStateStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Asks for a run (by hand, by an event, by a write): any process's scheduler takes it. */
+  /** Asks for a run at `now` (by hand, by an event, by a write): any process's scheduler takes it. */
   async request(id: string, mode: ReadMode, trigger: string, now: number): Promise<void> {
     const result = await this.database.db
       .updateTable('sync_state')
       .set(() => ({
-        requested_at: now,
+        // The earliest request stands: a burst of debounced requests does not push the run back.
+        requested_at: sql<number>`case when requested_at is not null and requested_at < ${now} then requested_at else ${now} end`,
         // A full read asked for is not downgraded by a later incremental request.
         requested_mode: mode === 'full' ? 'full' : sql<ReadMode>`coalesce(requested_mode, ${'incremental'})`,
         requested_trigger: trigger,
