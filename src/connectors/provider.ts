@@ -7,7 +7,7 @@ import type { PageStrategy } from '../http/paginate.js';
 import type { UpstreamErrorReader } from '../http/upstream-error.js';
 import type { ClassifierOverrides } from '../resilience/classification.js';
 import type { RateLimitStore } from '../resilience/rate-limit-store.js';
-import type { SyncModel } from '../sync/sync-model.js';
+import type { AnySyncModel } from '../sync/sync-model.js';
 import type { WebhookSchemeName } from '../webhooks/verify/types.js';
 import type { SendLedger } from './send-ledger.js';
 
@@ -127,5 +127,5 @@ export interface Connector<Settings = unknown, Api = unknown> {
   readonly definition: ProviderDefinition<Settings>;
   api?(client: HttpClient, context: ConnectorContext<Settings>): Api;
   /** Its sync models (`hubspot.contacts`), named by config entries `syncs: [{ model }]`. */
-  readonly models?: readonly SyncModel[];
+  readonly models?: readonly AnySyncModel[];
 }

@@ -6,11 +6,11 @@ import type { ResponseSchema } from '../http/http-types.js';
 import { declarativeFetch } from './declarative/declarative-fetch.js';
 import { compileMapping } from './declarative/mapping.js';
 import { defineSync, type SyncDefinition, type SyncDefinitionInput, type SyncRecord } from './define-sync.js';
-import type { SyncModel } from './sync-model.js';
+import type { AnySyncModel } from './sync-model.js';
 
 export interface ConfigSyncContext {
   /** Connector models by name (`hubspot.contacts`). */
-  models: ReadonlyMap<string, SyncModel>;
+  models: ReadonlyMap<string, AnySyncModel>;
   /** Whether a connection exists (config or API): a sync naming another one is a config error. */
   connectionExists(id: string): Promise<boolean>;
 }

@@ -29,4 +29,9 @@ export {
   type Schedule,
   type ScheduleInput,
 } from './schedule.js';
-export { defineSyncModel, type SyncModel, type SyncModelDefinition } from './sync-model.js';
+export {
+  type AnySyncModel,
+  defineSyncModel,
+  type SyncModel,
+  type SyncModelDefinition,
+} from './sync-model.js';

@@ -38,6 +38,13 @@ export interface SyncModel<
   define(options: Options): SyncModelDefinition<Raw, R, C>;
 }
 
+/**
+ * A model of any types, as a connector lists them and the sync module looks them up by name: the
+ * entry's options are checked by the model's own schema and the definition by `defineSync` at run time.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a list of models of different types (their record types vary both ways)
+export type AnySyncModel = SyncModel<any, any, any, any>;
+
 export const MODEL_NAME = /^[a-z0-9][a-z0-9_-]*\.[a-zA-Z0-9][a-zA-Z0-9_-]*$/;
 
 export function defineSyncModel<Options, Raw, R extends SyncRecord, C extends Checkpoint>(

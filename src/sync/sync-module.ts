@@ -9,7 +9,7 @@ import { syncsFromConfig } from './config-syncs.js';
 import type { SyncDefinition } from './define-sync.js';
 import type { ChangeEventSink, HttpClientFactory, SyncPorts } from './ports.js';
 import { SyncMetrics } from './sync-metrics.js';
-import type { SyncModel } from './sync-model.js';
+import type { AnySyncModel } from './sync-model.js';
 import { syncRoutes } from './sync-routes.js';
 import { SyncService } from './sync-service.js';
 
@@ -31,7 +31,7 @@ export interface SyncModulePorts {
   /** Whether a connection exists (a config sync naming another one is a config error). */
   connectionExists(id: string): Promise<boolean>;
   /** The connectors' sync models. */
-  models: readonly SyncModel[];
+  models: readonly AnySyncModel[];
   /**
    * Subscribes a handler to events (the delivery module's `on`): a sync's `triggers` request runs
    * through it, with delivery's retries and dead letters.

@@ -173,3 +173,40 @@ for (const { dialect, available } of allDialects) {
     });
   });
 }
+
+describe('syncs in the config file, at engine open', () => {
+  const sqlite = allDialects[0]!.dialect;
+
+  it('refuses an unknown connection, model and schedule, naming each path and the known models', async () => {
+    const opening = openTestEngine(sqlite, {
+      connections: [{ id: 'gh', provider: 'github', auth: { scheme: 'bearer', token: 'x' } }],
+      syncs: [
+        { id: 'a', connection: 'nope', model: 'github.issues', options: { owner: 'o', repo: 'r' } },
+        { id: 'b', connection: 'gh', model: 'github.tickets' },
+        {
+          id: 'c',
+          connection: 'gh',
+          model: 'github.issues',
+          options: { owner: 'o', repo: 'r' },
+          schedule: 'every tuesday-ish',
+        },
+      ],
+    });
+    const err = await opening.then(
+      async (t) => {
+        await t.close();
+        throw new Error('expected a config error');
+      },
+      (e: Error & { problems?: string[] }) => e,
+    );
+    expect(err.problems).toEqual(
+      expect.arrayContaining([
+        'syncs[0].connection: unknown connection "nope"',
+        expect.stringMatching(
+          /^syncs\[1\]\.model: unknown model "github.tickets" \(models: .*github\.issues/,
+        ),
+        expect.stringMatching(/^syncs\[2\]\.schedule: /),
+      ]),
+    );
+  });
+});
