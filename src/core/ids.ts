@@ -53,3 +53,25 @@ export function ulid(now: number = Date.now()): string {
 export function newId(prefix: string, now?: number): string {
   return `${prefix}_${ulid(now)}`;
 }
+
+/**
+ * The smallest id `newId(prefix, ms)` can make: ids compare as their creation times, so a time range is
+ * an id range (`id >= idFloor('evt', since)`), which the primary key answers without another index.
+ */
+export function idFloor(prefix: string, ms: number): string {
+  let time = Math.max(0, Math.min(Math.floor(ms), 2 ** 48 - 1));
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = ALPHABET[time % 32] + out;
+    time = Math.floor(time / 32);
+  }
+  return `${prefix}_${out}${'0'.repeat(16)}`;
+}
+
+/** When an id of `newId` was made (ms): the inverse of `idFloor`. */
+export function idTime(id: string): number {
+  const start = id.indexOf('_') + 1;
+  let time = 0;
+  for (const c of id.slice(start, start + 10)) time = time * 32 + ALPHABET.indexOf(c);
+  return time;
+}

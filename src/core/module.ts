@@ -26,7 +26,7 @@ export interface ModuleContext {
 }
 
 /**
- * A capability of the engine (events, delivery, vault, queues; next syncs, connectors, UI). A module is
+ * A capability of the engine (events, delivery, vault, queues, UI; next syncs, connectors). A module is
  * built by its own factory from a `ModuleContext`, its settings and the ports it needs (typed services
  * of the modules built before it, passed in); it offers one small typed `service`, which is all the
  * server, the CLI and other modules see of it. See docs/decisions/0050-modules.md.
@@ -39,6 +39,12 @@ export interface PatchbayModule<Service = unknown> {
   readonly adminRoutes?: ModuleRoutes;
   /** Mounted at the root, outside the admin API. */
   readonly publicRoutes?: ModuleRoutes;
+  /**
+   * Pages for a browser (the dashboard), mounted at the root behind the admin API's Host and Origin
+   * rules, with links from other sites allowed and forms accepted: the module signs its users in and
+   * checks a CSRF token on every change itself.
+   */
+  readonly browserRoutes?: ModuleRoutes;
   /** Checks `/readyz` reports, by name; a failing one makes the process unready. */
   readiness?(): Promise<Record<string, ReadinessCheck>>;
   /**

@@ -16,6 +16,7 @@ import { JobQueue } from '../store/queue.js';
 import { createQueuesModule, type QueuesService } from '../store/queue-module.js';
 import { createSyncModule } from '../sync/sync-module.js';
 import type { SyncService } from '../sync/sync-service.js';
+import { createUiModule } from '../ui/ui-module.js';
 import type { VaultServices } from '../vault/index.js';
 import { createVaultModule } from '../vault/vault-module.js';
 import type { DeliveriesService, HandlerOptions } from '../webhooks/delivery/deliveries-service.js';
@@ -213,6 +214,17 @@ export class Engine {
         },
       );
       built.push(syncs);
+      const ui = await createUiModule(
+        ctx('ui'),
+        { adminToken: config.server.adminToken, sessionTtlMs: config.ui.sessionTtl },
+        {
+          events: eventsModule.service,
+          delivery: delivery.service,
+          vault: vault.service,
+          queues: queues.service,
+        },
+      );
+      built.push(ui);
 
       return new Engine(
         {

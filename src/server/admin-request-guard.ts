@@ -6,7 +6,16 @@ import { errorBody } from './errors.js';
 export interface AdminRequestGuardOptions {
   /** Host names answered to besides the loopback ones (`localhost`, `127.0.0.0/8`, `[::1]`), lower case. */
   allowedHosts: readonly string[];
+  /**
+   * Pages for a browser (the dashboard) rather than a JSON API: a navigation from another site (a link,
+   * an OAuth provider sending the user back) may GET a page — it carries no SameSite=Strict cookie, so
+   * it acts as no one — and changes may be forms, which the pages protect with a CSRF token. Changes
+   * from another origin are still refused. Defaults to false.
+   */
+  browser?: boolean;
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 const STATE_CHANGES = new Set(['POST', 'PUT', 'PATCH']);
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -34,6 +43,7 @@ export function adminRequestGuard(options: AdminRequestGuardOptions): onRequestA
     message: string,
   ) => reply.status(status).send(errorBody(request, code, message));
 
+  const browser = options.browser ?? false;
   return async (request, reply) => {
     const host = request.host;
     const hostname = hostnameOf(host);
@@ -56,6 +66,7 @@ export function adminRequestGuard(options: AdminRequestGuardOptions): onRequestA
         'cross-origin requests are not allowed',
       );
     }
+    if (browser && SAFE_METHODS.has(request.method)) return;
     const origin = headers.origin;
     if (origin !== undefined && !isSameOrigin(origin, host)) {
       return refuse(
@@ -70,7 +81,7 @@ export function adminRequestGuard(options: AdminRequestGuardOptions): onRequestA
     if (site !== undefined && site !== 'same-origin' && site !== 'none') {
       return refuse(request, reply, 403, ErrorCode.ORIGIN_NOT_ALLOWED, `${site} requests are not allowed`);
     }
-    if (STATE_CHANGES.has(request.method) && !JSON_TYPE.test(headers['content-type'] ?? '')) {
+    if (!browser && STATE_CHANGES.has(request.method) && !JSON_TYPE.test(headers['content-type'] ?? '')) {
       return refuse(
         request,
         reply,

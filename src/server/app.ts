@@ -107,6 +107,12 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
     for (const routes of options.publicRoutes ?? []) await routes(root, engine);
   });
 
+  // The dashboard's pages: the admin API's Host and Origin rules, with forms and inbound links allowed.
+  await app.register(async (browser) => {
+    browser.addHook('onRequest', adminRequestGuard({ allowedHosts: adminHosts(server), browser: true }));
+    for (const module of engine.modules) if (module.browserRoutes) await module.browserRoutes(browser);
+  });
+
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminRequestGuard({ allowedHosts: adminHosts(server) }));

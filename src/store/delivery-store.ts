@@ -1,4 +1,5 @@
 import { CompiledQuery } from 'kysely';
+import { idFloor } from '../core/ids.js';
 import type { Database, Tx } from './database.js';
 import type { StoredEvent } from './event-store.js';
 import type {
@@ -8,6 +9,7 @@ import type {
   DestinationStatus,
   DestinationsTable,
 } from './schema.js';
+import { type WindowPage, type WindowQuery, windowPage, windowRange } from './search-window.js';
 import { statementText, tuples } from './statement-text.js';
 
 export type Delivery = DeliveriesTable;
@@ -67,6 +69,20 @@ export interface DeliveryQuery {
   since?: number;
   after?: string;
   limit: number;
+}
+
+/** The dashboard's delivery search: newest first, within a bounded window (search-window.ts). */
+export interface DeliveryBrowseQuery extends WindowQuery {
+  destinationId?: string;
+  status?: DeliveryStatus;
+  /** The last attempt's HTTP status within this range (`{ min: 500, max: 599 }` for 5xx). */
+  httpStatus?: { min: number; max: number };
+}
+
+/** Attempts per time bucket, by outcome. */
+export interface AttemptCounts {
+  succeeded: number;
+  failed: number;
 }
 
 /**
@@ -134,6 +150,49 @@ export class DeliveryStore {
       .orderBy('id')
       .limit(query.limit + 1)
       .execute();
+  }
+
+  /** Deliveries newest first, filtered, reading at most `query.window` deliveries for the page. */
+  async browse(query: DeliveryBrowseQuery): Promise<WindowPage<Delivery>> {
+    const db = this.database.db;
+    const range = await windowRange(query, async (upper, lower, offset) => {
+      let q = db.selectFrom('deliveries').select('id');
+      if (upper !== undefined) q = q.where('id', '<', upper);
+      if (lower !== undefined) q = q.where('id', '>=', lower);
+      const row = await q.orderBy('id', 'desc').limit(1).offset(offset).executeTakeFirst();
+      return row?.id;
+    });
+    let q = db.selectFrom('deliveries').selectAll();
+    if (range.upper !== undefined) q = q.where('id', '<', range.upper);
+    if (range.lower !== undefined) q = q.where('id', '>=', range.lower);
+    if (query.destinationId !== undefined) q = q.where('destination_id', '=', query.destinationId);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.httpStatus !== undefined) {
+      q = q.where('last_status', '>=', query.httpStatus.min).where('last_status', '<=', query.httpStatus.max);
+    }
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(query.limit + 1)
+      .execute();
+    return windowPage(rows, query.limit, range);
+  }
+
+  /** Attempts made per `bucketMs` from `from` to `to`, by outcome (attempt ids give the times). */
+  async attemptCountsByTime(from: number, to: number, bucketMs: number): Promise<AttemptCounts[]> {
+    const out: AttemptCounts[] = [];
+    for (let start = from; start < to; start += bucketMs) {
+      const rows = await this.database.db
+        .selectFrom('delivery_attempts')
+        .select(['outcome', (eb) => eb.fn.countAll<number | string>().as('n')])
+        .where('id', '>=', idFloor('att', start))
+        .where('id', '<', idFloor('att', Math.min(start + bucketMs, to)))
+        .groupBy('outcome')
+        .execute();
+      const counts: AttemptCounts = { succeeded: 0, failed: 0 };
+      for (const row of rows) counts[row.outcome] = Number(row.n);
+      out.push(counts);
+    }
+    return out;
   }
 
   async attempts(deliveryId: string): Promise<DeliveryAttempt[]> {

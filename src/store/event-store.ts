@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
+import { idFloor } from '../core/ids.js';
 import type { Database, Tx } from './database.js';
 import type { EventsTable } from './schema.js';
+import { type WindowPage, type WindowQuery, windowPage, windowRange } from './search-window.js';
 
 /** An event about to be stored. */
 export interface NewEvent {
@@ -41,6 +43,15 @@ export interface EventQuery {
   /** Events with ids after this one (the page cursor). */
   after?: string;
   limit: number;
+}
+
+/** The dashboard's event search: newest first, within a bounded window (search-window.ts). */
+export interface EventBrowseQuery extends WindowQuery {
+  source?: string;
+  /** A type, or a prefix ending in `*` (`contact.*`). */
+  type?: string;
+  /** Bytes the body contains (case-sensitive). */
+  text?: string;
 }
 
 const ROWS_PER_STATEMENT = 500;
@@ -136,6 +147,56 @@ export class EventStore {
       .limit(query.limit + 1)
       .execute();
     return rows.map(fromRow);
+  }
+
+  /** Events newest first, filtered, reading at most `query.window` events for the page. */
+  async browse(query: EventBrowseQuery): Promise<WindowPage<StoredEvent>> {
+    const db = this.database.db;
+    const range = await windowRange(query, async (upper, lower, offset) => {
+      let q = db.selectFrom('events').select('id');
+      if (upper !== undefined) q = q.where('id', '<', upper);
+      if (lower !== undefined) q = q.where('id', '>=', lower);
+      const row = await q.orderBy('id', 'desc').limit(1).offset(offset).executeTakeFirst();
+      return row?.id;
+    });
+    let q = db.selectFrom('events').selectAll();
+    if (range.upper !== undefined) q = q.where('id', '<', range.upper);
+    if (range.lower !== undefined) q = q.where('id', '>=', range.lower);
+    if (query.source !== undefined) q = q.where('source', '=', query.source);
+    if (query.type !== undefined) {
+      const prefix = query.type.slice(0, -1);
+      q = query.type.endsWith('*')
+        ? q.where(sql<boolean>`substr(type, 1, ${prefix.length}) = ${prefix}`)
+        : q.where('type', '=', query.type);
+    }
+    if (query.text !== undefined && query.text !== '') {
+      const needle = Buffer.from(query.text, 'utf8');
+      q = q.where(
+        this.database.dialect === 'postgres'
+          ? sql<boolean>`position(${needle} in body) > 0`
+          : sql<boolean>`instr(body, ${needle}) > 0`,
+      );
+    }
+    const rows = await q
+      .orderBy('id', 'desc')
+      .limit(query.limit + 1)
+      .execute();
+    return windowPage(rows.map(fromRow), query.limit, range);
+  }
+
+  /** Events received per `bucketMs` from `from` to `to` (ids give the times: no other index is read). */
+  async countsByTime(from: number, to: number, bucketMs: number): Promise<number[]> {
+    const counts: number[] = [];
+    for (let start = from; start < to; start += bucketMs) {
+      const row = await this.database.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('id', '>=', idFloor('evt', start))
+        .where('id', '<', idFloor('evt', Math.min(start + bucketMs, to)))
+        .executeTakeFirst();
+      counts.push(Number(row?.n ?? 0));
+    }
+    return counts;
   }
 
   /**

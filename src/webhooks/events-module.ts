@@ -3,7 +3,14 @@ import type { PatchbayConfig } from '../core/config/schema.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import type { ModuleContext, PatchbayModule } from '../core/module.js';
 import type { Database, Tx } from '../store/database.js';
-import type { EventQuery, InsertOutcome, NewEvent, StoredEvent } from '../store/event-store.js';
+import type {
+  EventBrowseQuery,
+  EventQuery,
+  InsertOutcome,
+  NewEvent,
+  StoredEvent,
+} from '../store/event-store.js';
+import type { WindowPage } from '../store/search-window.js';
 import { SourceStore } from '../store/source-store.js';
 import { eventRoutes } from './event-routes.js';
 import { type IngressOutcome, type IngressRequest, type SourceView, WebhookIngress } from './ingress.js';
@@ -66,6 +73,12 @@ export interface EventsService {
   readonly ingressBodyLimit: number;
   list(query: EventQuery): Promise<StoredEvent[]>;
   get(id: string): Promise<StoredEvent | undefined>;
+  /** Newest first, filtered (payload text included), each page reading a bounded window of the log. */
+  browse(query: EventBrowseQuery): Promise<WindowPage<StoredEvent>>;
+  /** Events received per `bucketMs` from `from` to `to`. */
+  countsByTime(from: number, to: number, bucketMs: number): Promise<number[]>;
+  /** Webhook requests this process refused since it started, by source and reason code. */
+  rejections(): Promise<{ source: string; code: string; count: number }[]>;
   readonly sources: SourcesService;
 }
 
@@ -140,6 +153,9 @@ export async function createEventsModule(
     ingressBodyLimit: receiving.routeBodyLimit,
     list: (query) => pipeline.store.list(query),
     get: (id) => pipeline.store.get(id),
+    browse: (query) => pipeline.store.browse(query),
+    countsByTime: (from, to, bucketMs) => pipeline.store.countsByTime(from, to, bucketMs),
+    rejections: () => receiving.rejections(),
     sources,
   };
 

@@ -189,6 +189,14 @@ export class WebhookIngress {
   }
 
   /** Per-source retention, for the pruning job. */
+  /** Requests this process refused since it started, by source and reason code (from its metrics). */
+  async rejections(): Promise<{ source: string; code: string; count: number }[]> {
+    const metric = await this.rejected?.get();
+    return (metric?.values ?? [])
+      .filter((v) => v.value > 0)
+      .map((v) => ({ source: String(v.labels.source), code: String(v.labels.code), count: v.value }));
+  }
+
   retentions(): Map<string, number> {
     return new Map(this.list().map((s) => [s.id, s.retentionMs]));
   }

@@ -307,6 +307,12 @@ export const configSchema = z.strictObject({
       retention: duration('retention').default(7 * 86_400_000),
     })
     .prefault({}),
+  ui: z
+    .strictObject({
+      /** How long a dashboard sign-in lasts. Defaults to 8 h. */
+      sessionTtl: positiveDuration('ui.sessionTtl').default(8 * 3_600_000),
+    })
+    .prefault({}),
   /** Connections to third-party APIs and their credentials (secrets as `${ENV}` references). */
   connections: z.array(connectionSchema).default([]),
   /** Syncs: connector models or declarative HTTP syncs (see docs/syncs.md). */

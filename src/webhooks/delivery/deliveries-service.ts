@@ -1,7 +1,15 @@
 import type { Clock } from '../../core/clock.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import type { Delivery, DeliveryAttempt, DeliveryQuery, DeliveryStore } from '../../store/delivery-store.js';
+import type {
+  AttemptCounts,
+  Delivery,
+  DeliveryAttempt,
+  DeliveryBrowseQuery,
+  DeliveryQuery,
+  DeliveryStore,
+} from '../../store/delivery-store.js';
 import type { JobOutcome } from '../../store/queue-worker.js';
+import type { WindowPage } from '../../store/search-window.js';
 import type { RouteHook } from '../pipeline.js';
 import type { DestinationGuard } from './delivery-guard.js';
 import type { DeliveryService, RecoverOptions } from './delivery-service.js';
@@ -39,6 +47,10 @@ export interface DeliveriesService {
   list(query: DeliveryQuery): Promise<Delivery[]>;
   get(id: string): Promise<Delivery | undefined>;
   attempts(deliveryId: string): Promise<DeliveryAttempt[]>;
+  /** Newest first, filtered, each page reading a bounded window of deliveries. */
+  browse(query: DeliveryBrowseQuery): Promise<WindowPage<Delivery>>;
+  /** Attempts made per `bucketMs` from `from` to `to`, by outcome. */
+  attemptCounts(from: number, to: number, bucketMs: number): Promise<AttemptCounts[]>;
   /** The deliveries of one event as the API shows them (at most 500). */
   forEvent(eventId: string): Promise<DeliveryView[]>;
   /** Sends a delivery again now (restarts its retry schedule). */
@@ -59,6 +71,8 @@ export interface DestinationsService {
   /** The signing secrets of an HTTP destination, for an admin to give the receiver. */
   secrets(id: string): Promise<readonly string[]>;
   update(id: string, patch: Record<string, unknown>): Promise<DestinationView>;
+  /** A new signing secret (returned once), the previous one still signing until it is removed. */
+  rotateSecret(id: string): Promise<DestinationView & { secret: string }>;
   delete(id: string): Promise<void>;
   enable(id: string): Promise<DestinationView>;
   disable(id: string, reason: string): Promise<DestinationView>;
@@ -105,6 +119,10 @@ export function deliveriesService(p: Parts): DeliveriesService {
       await admin.update(id, patch);
       return known(id);
     },
+    async rotateSecret(id) {
+      const secret = await admin.rotateSecret(id);
+      return { ...(await known(id)), secret };
+    },
     delete: (id) => admin.delete(id),
     async enable(id) {
       await known(id);
@@ -142,6 +160,8 @@ export function deliveriesService(p: Parts): DeliveriesService {
     list: (query) => store.list(query),
     get: (id) => store.get(id),
     attempts: (id) => store.attempts(id),
+    browse: (query) => store.browse(query),
+    attemptCounts: (from, to, bucketMs) => store.attemptCountsByTime(from, to, bucketMs),
     forEvent: async (eventId) => (await store.list({ eventId, limit: 500 })).map(deliveryView),
     replay: (id) => operations.replay(id),
     recover: (id, options) => operations.recover(id, options),

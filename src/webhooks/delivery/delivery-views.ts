@@ -51,6 +51,8 @@ export function destinationView(d: Destination, state: DestinationState | undefi
     }),
     events: d.events ?? null,
     ordered: d.ordered,
+    rateLimit: d.rateLimit ?? null,
+    breaker: d.breaker === false ? ('off' as const) : (d.breaker ?? ('default' as const)),
     timeoutMs: d.timeoutMs,
     status: state?.status ?? 'enabled',
     disabledReason: state?.disabled_reason ?? null,

@@ -115,6 +115,20 @@ export class DestinationService {
     return destination;
   }
 
+  /**
+   * A new signing secret first, the newest previous one kept: both sign every delivery until the
+   * receiver has switched (Standard Webhooks receivers accept any listed signature), then
+   * `update(id, { secrets: [secret] })` retires the old one. Returns the new secret, once.
+   */
+  async rotateSecret(id: string): Promise<string> {
+    const current = await this.stored(id);
+    const secret = generateWebhookSecret();
+    const previous = [...(current.secrets ?? []), ...(current.secret ? [current.secret] : [])];
+    await this.update(id, { secrets: [secret, ...previous.slice(0, 1)], secret: undefined });
+    this.o.logger?.info({ destination: id }, 'destination signing secret rotated');
+    return secret;
+  }
+
   async delete(id: string): Promise<void> {
     if (this.o.configIds.has(id)) {
       throw new PatchbayError(

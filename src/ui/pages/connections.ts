@@ -1,0 +1,98 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorMessage, isPatchbayError } from '../../core/errors.js';
+import type { Connection } from '../../vault/index.js';
+import { badge, when } from '../format.js';
+import { type Html, html } from '../html.js';
+import { actionButton, type PageContext } from '../layout.js';
+import { pageContext, redirectWith, renderPage } from '../page-context.js';
+import type { UiDeps } from '../ui-deps.js';
+
+const isOAuth = (c: Connection) =>
+  c.scheme === 'oauth2-authorization-code' || c.scheme === 'oauth2-client-credentials';
+
+function actions(ctx: PageContext, c: Connection): Html {
+  const base = `/ui/connections/${c.id}`;
+  return html`<div class="actions">
+${c.scheme === 'oauth2-authorization-code' && actionButton(ctx, `${base}/authorize`, c.status === 'needs_reauth' || !c.hasAccessToken ? 'Authorize' : 'Authorize again')}
+${isOAuth(c) && c.hasAccessToken && actionButton(ctx, `${base}/refresh`, 'Refresh credentials now', { kind: 'secondary' })}
+</div>`;
+}
+
+/** Where the provider sends the browser back: this server's own callback, as the admin API does it. */
+function origin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+/** `/ui/connections`: status, re-authorization, refresh. */
+export async function connectionsRoutes(app: FastifyInstance, deps: UiDeps): Promise<void> {
+  const { vault } = deps;
+
+  app.get('/ui/connections', async (request, reply) => {
+    const ctx = pageContext(request, deps.open);
+    const all = await vault.connections.list({ limit: 500 });
+    const body = html`<table><thead><tr><th scope="col">Connection</th><th scope="col">Provider</th><th scope="col">Auth</th><th scope="col">Status</th><th scope="col">Why</th><th scope="col">Token expires</th></tr></thead><tbody>
+${all.map(
+  (c) =>
+    html`<tr><td><a href="/ui/connections/${c.id}">${c.id}</a></td><td>${c.provider}</td><td>${c.scheme}</td><td>${badge(c.status)}${c.status === 'needs_reauth' && html` <a href="/ui/connections/${c.id}">re-authorize</a>`}</td><td>${c.statusReason ?? ''}</td><td>${when(c.expiresAt)}</td></tr>`,
+)}</tbody></table>
+${all.length === 0 && html`<p class="muted">No connection yet.</p>`}`;
+    return renderPage(reply, ctx, 'Connections', body);
+  });
+
+  app.get<{ Params: { id: string } }>('/ui/connections/:id', async (request, reply) => {
+    const ctx = pageContext(request, deps.open);
+    const c = await vault.connections.get(request.params.id);
+    if (!c) return renderPage(reply, ctx, 'Connection not found', html`<p>No connection ${request.params.id}.</p>`, 404);
+    const body = html`${
+      c.status === 'needs_reauth' &&
+      html`<p class="flash error" role="alert">This connection needs re-authorization: ${c.statusReason ?? 'its grant is no longer valid'}.</p>`
+    }
+<dl class="facts">
+<dt>Provider</dt><dd>${c.provider}</dd>
+<dt>Base URL</dt><dd>${c.baseUrl ?? html`<span class="muted">provider default</span>`}</dd>
+<dt>Auth</dt><dd>${c.scheme}</dd>
+<dt>Status</dt><dd>${badge(c.status)} ${c.statusReason ?? ''}</dd>
+<dt>Secrets set</dt><dd>${c.secretFields.length ? c.secretFields.join(', ') : 'none'} <span class="muted">(never shown)</span></dd>
+${isOAuth(c) && html`<dt>Access token</dt><dd>${c.hasAccessToken ? 'held' : 'none yet'}</dd><dt>Expires</dt><dd>${when(c.expiresAt)}</dd><dt>Last refreshed</dt><dd>${when(c.refreshedAt)}</dd>`}
+<dt>Defined in</dt><dd>${c.origin}</dd>
+<dt>Updated</dt><dd>${when(c.updatedAt)}</dd>
+</dl>
+${actions(ctx, c)}`;
+    return renderPage(reply, ctx, `Connection ${c.id}`, body);
+  });
+
+  const fail = (reply: Parameters<typeof redirectWith>[0], id: string, err: unknown) => {
+    if (!isPatchbayError(err) || err.code === 'INTERNAL') throw err;
+    return redirectWith(reply, `/ui/connections/${encodeURIComponent(id)}`, { problem: errorMessage(err) });
+  };
+
+  app.post<{ Params: { id: string } }>('/ui/connections/:id/authorize', async (request, reply) => {
+    const { id } = request.params;
+    try {
+      const started = await vault.authorization.start(
+        id,
+        {
+          redirectUri: `${origin(request)}/oauth/callback`,
+          returnTo: `${origin(request)}/ui/connections/${encodeURIComponent(id)}`,
+        },
+        AbortSignal.timeout(15_000),
+      );
+      return reply.redirect(started.url, 303);
+    } catch (err) {
+      return fail(reply, id, err);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/ui/connections/:id/refresh', async (request, reply) => {
+    const { id } = request.params;
+    try {
+      const c = await vault.connections.require(id);
+      await vault.refresh.forceRefresh(id, c.version, AbortSignal.timeout(30_000));
+      return redirectWith(reply, `/ui/connections/${encodeURIComponent(id)}`, {
+        notice: 'Fresh credentials obtained.',
+      });
+    } catch (err) {
+      return fail(reply, id, err);
+    }
+  });
+}

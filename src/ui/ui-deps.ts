@@ -1,0 +1,20 @@
+import type { Clock } from '../core/clock.js';
+import type { QueuesService } from '../store/queue-module.js';
+import type { VaultServices } from '../vault/index.js';
+import type { DeliveriesService } from '../webhooks/delivery/deliveries-service.js';
+import type { EventsService } from '../webhooks/events-module.js';
+
+/** The module services the dashboard reads and operates through (it never sees a store). */
+export interface UiPorts {
+  events: EventsService;
+  delivery: DeliveriesService;
+  vault: VaultServices;
+  queues: QueuesService;
+}
+
+/** What every page's routes are given. */
+export interface UiDeps extends UiPorts {
+  clock: Clock;
+  /** No admin token: the UI is open on loopback (and says so on every page). */
+  open: boolean;
+}
