@@ -42,7 +42,14 @@ ${all.length === 0 && html`<p class="muted">No connection yet.</p>`}`;
   app.get<{ Params: { id: string } }>('/ui/connections/:id', async (request, reply) => {
     const ctx = pageContext(request, deps.open);
     const c = await vault.connections.get(request.params.id);
-    if (!c) return renderPage(reply, ctx, 'Connection not found', html`<p>No connection ${request.params.id}.</p>`, 404);
+    if (!c)
+      return renderPage(
+        reply,
+        ctx,
+        'Connection not found',
+        html`<p>No connection ${request.params.id}.</p>`,
+        404,
+      );
     const body = html`${
       c.status === 'needs_reauth' &&
       html`<p class="flash error" role="alert">This connection needs re-authorization: ${c.statusReason ?? 'its grant is no longer valid'}.</p>`

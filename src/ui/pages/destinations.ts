@@ -60,7 +60,14 @@ ${all.length === 0 && html`<p class="muted">No destination yet: add them in the 
   app.get<{ Params: { id: string } }>('/ui/destinations/:id', async (request, reply) => {
     const ctx = pageContext(request, deps.open);
     const d = await service.get(request.params.id);
-    if (!d) return renderPage(reply, ctx, 'Destination not found', html`<p>No destination ${request.params.id}.</p>`, 404);
+    if (!d)
+      return renderPage(
+        reply,
+        ctx,
+        'Destination not found',
+        html`<p>No destination ${request.params.id}.</p>`,
+        404,
+      );
     const recent = await deps.delivery.browse({ destinationId: d.id, limit: 20, window: 20_000 });
     const body = html`<dl class="facts">
 <dt>Kind</dt><dd>${d.kind}${d.kind === 'http' && html` <code>${d.url}</code>`}</dd>
@@ -82,19 +89,19 @@ ${actions(ctx, d)}
     return renderPage(reply, ctx, `Destination ${d.id}`, body);
   });
 
-  const act = (
-    path: string,
-    run: (id: string, form: FormQuery) => Promise<string>,
-  ) =>
-    app.post<{ Params: { id: string }; Body: FormQuery }>(`/ui/destinations/:id/${path}`, async (request, reply) => {
-      const to = `/ui/destinations/${encodeURIComponent(request.params.id)}`;
-      try {
-        return redirectWith(reply, to, { notice: await run(request.params.id, request.body ?? {}) });
-      } catch (err) {
-        if (!isPatchbayError(err) || err.code === 'INTERNAL') throw err;
-        return redirectWith(reply, to, { problem: errorMessage(err) });
-      }
-    });
+  const act = (path: string, run: (id: string, form: FormQuery) => Promise<string>) =>
+    app.post<{ Params: { id: string }; Body: FormQuery }>(
+      `/ui/destinations/:id/${path}`,
+      async (request, reply) => {
+        const to = `/ui/destinations/${encodeURIComponent(request.params.id)}`;
+        try {
+          return redirectWith(reply, to, { notice: await run(request.params.id, request.body ?? {}) });
+        } catch (err) {
+          if (!isPatchbayError(err) || err.code === 'INTERNAL') throw err;
+          return redirectWith(reply, to, { problem: errorMessage(err) });
+        }
+      },
+    );
 
   act('disable', async (id, form) => {
     await service.disable(id, form.reason?.trim().slice(0, 200) || 'disabled from the dashboard');

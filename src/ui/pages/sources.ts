@@ -10,7 +10,8 @@ export async function sourcesRoutes(app: FastifyInstance, deps: UiDeps): Promise
   app.get('/ui/sources', async (request, reply) => {
     const ctx = pageContext(request, deps.open);
     const [sources, rejections] = await Promise.all([deps.events.sources.list(), deps.events.rejections()]);
-    const refused = (id: string) => rejections.filter((r) => r.source === id).reduce((n, r) => n + r.count, 0);
+    const refused = (id: string) =>
+      rejections.filter((r) => r.source === id).reduce((n, r) => n + r.count, 0);
     const body = html`<table><thead><tr><th scope="col">Source</th><th scope="col">Scheme</th><th scope="col">Defined in</th><th scope="col" class="num">Secrets</th><th scope="col" class="num">Refused</th><th scope="col">Endpoint</th></tr></thead><tbody>
 ${sources.map(
   (s) =>
@@ -24,7 +25,8 @@ ${sources.length === 0 && html`<p class="muted">No webhook source yet.</p>`}
   app.get<{ Params: { id: string } }>('/ui/sources/:id', async (request, reply) => {
     const ctx = pageContext(request, deps.open);
     const source = await deps.events.sources.get(request.params.id);
-    if (!source) return renderPage(reply, ctx, 'Source not found', html`<p>No source ${request.params.id}.</p>`, 404);
+    if (!source)
+      return renderPage(reply, ctx, 'Source not found', html`<p>No source ${request.params.id}.</p>`, 404);
     const [recent, rejections] = await Promise.all([
       deps.events.browse({ source: source.id, limit: 20, window: 20_000 }),
       deps.events.rejections(),
