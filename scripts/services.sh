@@ -14,6 +14,12 @@ install() {
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >&2
   fi
+  # The dashboard's browser tests drive Debian's Chromium (playwright-core with its executablePath).
+  if [ -z "${PATCHBAY_SKIP_CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
+    echo "installing chromium from Debian packages…" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  fi
 }
 
 start() {
@@ -33,6 +39,7 @@ start() {
   fi
   echo "export PATCHBAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PGPORT/postgres"
   echo "export PATCHBAY_TEST_REDIS_URL=redis://127.0.0.1:$REDISPORT"
+  if command -v chromium >/dev/null; then echo "export PATCHBAY_TEST_CHROMIUM=$(command -v chromium)"; fi
 }
 
 stop() {
