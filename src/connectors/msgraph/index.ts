@@ -9,3 +9,10 @@ export {
   type SendMailOptions,
   type SendOutcome,
 } from './send-mail.js';
+export {
+  type MessagesCheckpoint,
+  type MessagesOptions,
+  msgraphMailFolders,
+  msgraphMessages,
+} from './sync-models.js';
+export type { FolderRecord, MessageRecord } from './sync-records.js';
