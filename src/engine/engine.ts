@@ -41,9 +41,10 @@ export interface EngineOptions {
   /** Where `PATCHBAY_ENCRYPTION_KEY` / `PATCHBAY_ENCRYPTION_KEY_FILE` are read. Defaults to `process.env`. */
   env?: Record<string, string | undefined>;
   /**
-   * How deliveries reach the network behind the SSRF guard: a `resolver` deciding what names resolve to,
-   * and a `connect` making the connection to a checked address. Defaults to the system's DNS and
-   * undici's connector; tests inject both to prove which addresses are (never) dialled.
+   * How deliveries, OAuth requests and connection calls reach the network behind the SSRF guard: a
+   * `resolver` deciding what names resolve to, and a `connect` making the connection to a checked
+   * address. Defaults to the system's DNS and undici's connector; tests inject both to prove which
+   * addresses are (never) dialled.
    */
   network?: { resolver?: Resolver; connect?: Connector };
 }
@@ -143,12 +144,14 @@ export class Engine {
           connections: config.connections,
           dataDir: config.dataDir,
           env: options.env ?? process.env,
+          ...(options.network && { network: options.network }),
           settings: {
             refreshSkewMs: v.refreshSkew,
             tokenTimeoutMs: v.tokenTimeout,
             lockTimeoutMs: v.lockTimeout,
             stateTtlMs: v.stateTtl,
             allowInsecureLoopback: v.allowInsecureLoopback,
+            allowedNetworks: v.allowedNetworks,
             ...(v.oauthRedirectUrl !== undefined && { redirectUrl: v.oauthRedirectUrl }),
           },
         },
@@ -192,6 +195,8 @@ export class Engine {
         auth: vault.service.resolver,
         rateLimits: limitStores.rateLimits,
         breakers: limitStores.breakers,
+        // A connection's own calls pass the same SSRF rule as its OAuth endpoints (vault.allowedNetworks).
+        dispatcher: vault.service.egress.dispatcher,
         clock,
         registry,
         logger: logger.child({ module: 'connections' }),

@@ -21,6 +21,7 @@ import {
   splitAuth,
   toConnection,
 } from './connection-model.js';
+import type { Egress } from './egress.js';
 import type { TokenSet } from './oauth-client.js';
 import { columnContext, type Vault } from './vault.js';
 
@@ -45,6 +46,8 @@ export interface ConnectionServiceOptions {
   clock?: Clock;
   logger?: Logger;
   publisher?: EventPublisher;
+  /** The SSRF rule: a base URL, issuer or token URL on a blocked address is refused when it is set. */
+  egress?: Egress;
 }
 
 /** Why an authorization-code connection has no tokens yet. */
@@ -60,6 +63,7 @@ export class ConnectionService {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly publisher: EventPublisher;
+  private readonly egress: Egress | undefined;
   private readonly listeners = new Set<(id: string) => void>();
 
   constructor(options: ConnectionServiceOptions) {
@@ -68,6 +72,7 @@ export class ConnectionService {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.publisher = options.publisher ?? nullPublisher;
+    this.egress = options.egress;
   }
 
   /** Called with a connection id whenever this process changes its secrets or credentials (cache invalidation). */
@@ -82,7 +87,19 @@ export class ConnectionService {
 
   /** Validates raw input (API body, CLI flags) into a definition; errors name the field, never a value. */
   parse(input: unknown): ConnectionDefinition {
-    return parseWith(connectionSchema, input, '', 'connection');
+    const def = parseWith(connectionSchema, input, '', 'connection');
+    this.checkDialled(def.baseUrl, def.auth);
+    return def;
+  }
+
+  /** What Patchbay will dial for a connection — its API, discovery, token endpoint — must pass the SSRF rule. */
+  private checkDialled(baseUrl: string | null | undefined, auth: Record<string, unknown> | undefined): void {
+    if (!this.egress) return;
+    if (baseUrl) this.egress.checkUrl('baseUrl', baseUrl);
+    for (const field of ['issuer', 'tokenUrl'] as const) {
+      const value = auth?.[field];
+      if (typeof value === 'string') this.egress.checkUrl(`auth.${field}`, value);
+    }
   }
 
   async create(
@@ -104,7 +121,15 @@ export class ConnectionService {
    * secrets are written (keeping tokens obtained through OAuth when the client is unchanged).
    */
   async syncFromConfig(definitions: readonly ConnectionDefinition[]): Promise<void> {
-    for (const def of definitions) {
+    for (const [i, def] of definitions.entries()) {
+      try {
+        this.checkDialled(def.baseUrl, def.auth as Record<string, unknown>);
+      } catch (err) {
+        throw new PatchbayError(
+          ErrorCode.CONFIG_INVALID,
+          `connections[${i}] (${def.id}): ${(err as Error).message}`,
+        );
+      }
       const existing = await this.store.get(def.id);
       if (!existing) {
         await this.store.insert(await this.newRow(def, 'config', this.clock.now()));
@@ -162,6 +187,7 @@ export class ConnectionService {
     if (patch.baseUrl !== undefined)
       fields.base_url =
         patch.baseUrl === null ? null : parseWith(connectionSchema.shape.baseUrl, patch.baseUrl, 'baseUrl')!;
+    this.checkDialled(fields.base_url, undefined);
     if (patch.metadata !== undefined)
       fields.metadata = JSON.stringify(
         parseWith(connectionSchema.shape.metadata, patch.metadata, 'metadata'),
@@ -182,7 +208,9 @@ export class ConnectionService {
       // Tokens are credentials, not settings: only new ones given in the patch are imported.
       if (patch.auth.accessToken === undefined) delete (merged as Record<string, unknown>).accessToken;
       if (patch.auth.refreshToken === undefined) delete (merged as Record<string, unknown>).refreshToken;
-      await this.writeAuth(current, parseWith(authSchema, merged, 'auth'));
+      const auth = parseWith(authSchema, merged, 'auth');
+      this.checkDialled(undefined, auth as Record<string, unknown>);
+      await this.writeAuth(current, auth);
     }
     const updated = (await this.get(id))!;
     this.logger.info({ connection: id, fields: Object.keys(patch) }, 'connection updated');

@@ -1,7 +1,9 @@
 import * as oauth from 'oauth4webapi';
+import { fetch as undiciFetch } from 'undici';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, errorMessage, PatchbayError, truncateBody } from '../core/errors.js';
 import { scrubSecrets } from '../core/redact.js';
+import { Egress } from './egress.js';
 
 /** What the vault needs to know about an authorization server, from a connection's auth settings. */
 export interface OAuthServerConfig {
@@ -35,7 +37,12 @@ export interface OAuthClientOptions {
   timeoutMs?: number;
   /** How long discovered metadata is reused, in ms. Defaults to 1 h. */
   discoveryTtlMs?: number;
-  /** The fetch used for every request (tests pass one bound to a mock agent). Defaults to the global fetch. */
+  /**
+   * The SSRF rule every discovery and token request passes (docs/ssrf.md). Defaults to one with no
+   * allowed network beyond loopback when `allowInsecureLoopback` is set.
+   */
+  egress?: Egress;
+  /** The fetch used for every request, instead of undici's through `egress` (bypasses the guard's connect check). */
   fetch?: typeof fetch;
   clock?: Clock;
 }
@@ -61,8 +68,10 @@ export function isLoopbackUrl(url: URL): boolean {
  * `OAUTH_ERROR` and, when the server said, `oauthError` (`invalid_grant`…); no message holds a token.
  */
 export class OAuthClient {
-  private readonly options: Required<Omit<OAuthClientOptions, 'fetch' | 'clock'>>;
+  private readonly options: Required<Omit<OAuthClientOptions, 'fetch' | 'clock' | 'egress'>>;
   private readonly fetchImpl: typeof fetch | undefined;
+  private readonly egress: Egress;
+  private readonly ownEgress: boolean;
   private readonly clock: Clock;
   private readonly discovered = new Map<string, { as: oauth.AuthorizationServer; at: number }>();
 
@@ -76,6 +85,13 @@ export class OAuthClient {
     }
     this.fetchImpl = options.fetch;
     this.clock = options.clock ?? systemClock;
+    this.ownEgress = options.egress === undefined;
+    this.egress = options.egress ?? new Egress({ allowLoopback: this.options.allowInsecureLoopback });
+  }
+
+  /** Closes the guarded connections of an egress this client made itself. */
+  async close(): Promise<void> {
+    if (this.ownEgress) await this.egress.close();
   }
 
   /** The authorization server's metadata: discovered from `issuer`, or built from explicit endpoints. */
@@ -212,7 +228,7 @@ export class OAuthClient {
     };
   }
 
-  /** https always; http only on loopback and only when allowed. */
+  /** https always; http only on loopback and only when allowed; no address the SSRF rule blocks. */
   private checkUrl(value: string | undefined, what: string): URL {
     let url: URL;
     try {
@@ -220,7 +236,10 @@ export class OAuthClient {
     } catch {
       throw new PatchbayError(ErrorCode.CONFIG_INVALID, `${what} is missing or not a URL`);
     }
-    if (url.protocol === 'https:') return url;
+    if (url.protocol === 'https:') {
+      this.egress.checkUrl(what, url);
+      return url;
+    }
     if (url.protocol === 'http:' && isLoopbackUrl(url)) {
       if (this.options.allowInsecureLoopback) return url;
       throw new PatchbayError(
@@ -238,7 +257,14 @@ export class OAuthClient {
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       ...(url.protocol === 'http:' && { [oauth.allowInsecureRequests]: true }),
       [oauth.customFetch]: async (input: string, init: RequestInit) =>
-        errorsAsErrors(await (this.fetchImpl ?? fetch)(input, init)),
+        errorsAsErrors(
+          this.fetchImpl
+            ? await this.fetchImpl(input, init)
+            : ((await undiciFetch(input, {
+                ...(init as Parameters<typeof undiciFetch>[1]),
+                dispatcher: this.egress.dispatcher,
+              })) as unknown as Response),
+        ),
     };
   }
 
@@ -266,6 +292,13 @@ export class OAuthClient {
 
 function toPatchbayError(what: string, err: unknown): PatchbayError {
   if (err instanceof PatchbayError) return err;
+  // fetch wraps the connector's refusal as `TypeError: fetch failed` with the guard's error as its cause.
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  if (cause instanceof PatchbayError && GUARD_CODES.has(cause.code)) {
+    return new PatchbayError(cause.code, `${what} refused: ${cause.message}`, {
+      ...(cause.data !== undefined && { data: cause.data }),
+    });
+  }
   if (err instanceof oauth.ResponseBodyError) {
     const description = err.error_description ? `: ${truncateBody(err.error_description, 300)}` : '';
     return new PatchbayError(
@@ -298,7 +331,7 @@ function toPatchbayError(what: string, err: unknown): PatchbayError {
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new PatchbayError(ErrorCode.TIMEOUT, `${what} timed out or was aborted`, { cause: err });
   }
-  if (err instanceof oauth.OperationProcessingError && err.cause instanceof Response) {
+  if (err instanceof oauth.OperationProcessingError && isResponse(err.cause)) {
     // An answer that is neither tokens nor an OAuth error (a 5xx page, a gateway timeout): transient.
     return new PatchbayError(ErrorCode.OAUTH_ERROR, `${what} failed with HTTP ${err.cause.status}`, {
       cause: err,
@@ -313,6 +346,13 @@ function toPatchbayError(what: string, err: unknown): PatchbayError {
   }
   return new PatchbayError(ErrorCode.NETWORK_ERROR, `${what} failed: ${errorMessage(err)}`, { cause: err });
 }
+
+/** undici's Response is not the global class: recognised by its tag, as oauth4webapi does. */
+function isResponse(value: unknown): value is Response {
+  return Object.prototype.toString.call(value) === '[object Response]';
+}
+
+const GUARD_CODES = new Set<string>([ErrorCode.SSRF_BLOCKED, ErrorCode.INSECURE_URL]);
 
 function client(config: OAuthServerConfig): oauth.Client {
   return { client_id: config.clientId };

@@ -2,10 +2,12 @@ import { type Clock, systemClock } from '../core/clock.js';
 import type { ConnectionDefinition } from '../core/config/connections.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../core/publisher.js';
+import type { Connector, Resolver } from '../http/ssrf/index.js';
 import type { Database } from '../store/database.js';
 import { AuthorizationFlow } from './authorization-flow.js';
 import { VaultAuthResolver } from './connection-auth.js';
 import { ConnectionService } from './connection-service.js';
+import { Egress } from './egress.js';
 import { KeyRotation } from './key-rotation.js';
 import { OAuthClient } from './oauth-client.js';
 import { type GrantEvent, TokenRefreshManager } from './token-refresh.js';
@@ -23,8 +25,16 @@ export interface VaultSettings {
   stateTtlMs?: number;
   /** Public URL of `/oauth/callback`. Defaults to none (the server passes its own address). */
   redirectUrl?: string;
-  /** Allow plain-http OAuth endpoints on loopback addresses (tests). Defaults to false. */
+  /**
+   * Allow OAuth endpoints and connection APIs on loopback addresses, plain http included (local test
+   * servers). Defaults to false.
+   */
   allowInsecureLoopback?: boolean;
+  /**
+   * CIDR networks OAuth endpoints and connections' APIs may reach despite the SSRF rule (docs/ssrf.md).
+   * Defaults to none.
+   */
+  allowedNetworks?: readonly string[];
   /** How often a process re-reads which key is primary, in ms. Defaults to 5 s. */
   primaryRefreshMs?: number;
 }
@@ -42,8 +52,10 @@ export interface OpenVaultOptions {
   settings?: VaultSettings;
   /** Connections declared in the config file, written to the store at open. */
   connections?: readonly ConnectionDefinition[];
-  /** Fetch for token endpoints (tests). Defaults to the global fetch. */
+  /** Fetch for token endpoints, bypassing the guard's connect-time check (tests). Defaults to the guarded one. */
   fetch?: typeof fetch;
+  /** How OAuth and connection calls reach the network behind the SSRF guard (tests inject both). */
+  network?: { resolver?: Resolver; connect?: Connector };
   /** Told of every token request (the engine counts them in Prometheus). */
   onGrant?: (event: GrantEvent) => void;
   /** Encrypted columns of other modules, re-encrypted by key rotation with the vault's own. */
@@ -60,6 +72,8 @@ export interface VaultServices {
   /** For `createHttpClient({ connection, connections: resolver })`. */
   resolver: VaultAuthResolver;
   rotation: KeyRotation;
+  /** The SSRF rule and guarded dispatcher for everything the vault and connections dial. */
+  egress: Egress;
 }
 
 /**
@@ -79,15 +93,23 @@ export async function openVault(options: OpenVaultOptions): Promise<VaultService
     ...(settings.primaryRefreshMs !== undefined && { primaryRefreshMs: settings.primaryRefreshMs }),
     ...(options.columns && { columns: options.columns }),
   });
+  const egress = new Egress({
+    ...(settings.allowedNetworks && { allowedNetworks: settings.allowedNetworks }),
+    allowLoopback: settings.allowInsecureLoopback === true,
+    ...(options.network?.resolver && { resolver: options.network.resolver }),
+    ...(options.network?.connect && { connect: options.network.connect }),
+  });
   const connections = new ConnectionService({
     database: options.database,
     vault,
     clock,
     logger,
     publisher: options.publisher ?? nullPublisher,
+    egress,
   });
   const oauth = new OAuthClient({
     clock,
+    egress,
     ...(settings.allowInsecureLoopback !== undefined && {
       allowInsecureLoopback: settings.allowInsecureLoopback,
     }),
@@ -121,5 +143,6 @@ export async function openVault(options: OpenVaultOptions): Promise<VaultService
     authorization,
     resolver: new VaultAuthResolver(connections, refresh),
     rotation: new KeyRotation(vault),
+    egress,
   };
 }

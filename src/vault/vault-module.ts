@@ -5,7 +5,7 @@ import type { EventPublisher } from '../core/publisher.js';
 import type { Database } from '../store/database.js';
 import { connectionRoutes } from './connection-routes.js';
 import { oauthCallbackRoute } from './oauth-callback-route.js';
-import { openVault, type VaultServices, type VaultSettings } from './open-vault.js';
+import { type OpenVaultOptions, openVault, type VaultServices, type VaultSettings } from './open-vault.js';
 import type { EncryptedColumn } from './vault.js';
 
 export interface VaultModuleSettings {
@@ -16,6 +16,8 @@ export interface VaultModuleSettings {
   dataDir: string;
   /** Where the encryption key variables are read. */
   env: Record<string, string | undefined>;
+  /** How OAuth and connection calls reach the network behind the SSRF guard (tests inject both). */
+  network?: OpenVaultOptions['network'];
 }
 
 export interface VaultPorts {
@@ -61,6 +63,7 @@ export async function createVaultModule(
     connections: settings.connections,
     settings: settings.settings,
     columns: ports.columns,
+    ...(settings.network && { network: settings.network }),
     onGrant: (e) => {
       grants.inc({ connection: e.connectionId, grant: e.grantType, outcome: e.outcome });
       grantSeconds.observe({ grant: e.grantType }, e.durationMs / 1000);
@@ -71,5 +74,6 @@ export async function createVaultModule(
     service: services,
     adminRoutes: (app) => connectionRoutes(app, services),
     publicRoutes: (app) => oauthCallbackRoute(app, services),
+    stop: () => services.egress.close(),
   };
 }

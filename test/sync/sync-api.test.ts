@@ -38,6 +38,8 @@ for (const { dialect, available } of allDialects) {
         server: { adminToken: TOKEN },
         syncRuns: { pollInterval: '50ms' },
         connections: [{ id: 'api', baseUrl: fake.url, auth: { scheme: 'bearer', token: 'tok' } }],
+        // The records fake is on loopback: private networks open only by configuration.
+        vault: { allowedNetworks: ['127.0.0.0/8'] },
         syncs: [
           {
             id: 'people',

@@ -264,20 +264,20 @@ for (const { dialect, available } of allDialects) {
         key: t.key,
         settings: { allowInsecureLoopback: false },
       });
-      await strict.connections.create({
-        id: 'strict',
-        auth: {
-          scheme: 'oauth2-client-credentials',
-          issuer: server.issuer,
-          clientId: server.clients.service.id,
-          clientSecret: server.clients.service.secret,
-        },
-      });
-      const error = await (await strict.resolver.authProvider('strict'))
-        .authorize({ method: 'GET', url: new URL(server.resourceUrl), headers: {} })
+      // Refused when it is made: the SSRF rule blocks loopback unless the setting opens it.
+      const error = await strict.connections
+        .create({
+          id: 'strict',
+          auth: {
+            scheme: 'oauth2-client-credentials',
+            issuer: server.issuer,
+            clientId: server.clients.service.id,
+            clientSecret: server.clients.service.secret,
+          },
+        })
         .catch((e) => e);
-      expect(isPatchbayError(error, ErrorCode.INSECURE_URL)).toBe(true);
-      expect(error.message).toMatch(/allowInsecureLoopback/);
+      expect(isPatchbayError(error, ErrorCode.SSRF_BLOCKED)).toBe(true);
+      expect(error.message).toMatch(/^auth\.issuer 127\.0\.0\.1 is blocked: loopback.*allowInsecureLoopback/);
       await t.connections.create({
         id: 'remote',
         auth: {

@@ -341,8 +341,16 @@ export const configSchema = z.strictObject({
       stateTtl: duration('stateTtl').default(600_000),
       /** Public URL of `/oauth/callback`, as registered with providers. Defaults to the server's own address. */
       oauthRedirectUrl: z.url({ error: 'must be an absolute URL' }).optional(),
-      /** Allow plain-http OAuth endpoints on loopback addresses (local test servers only). Defaults to false. */
+      /**
+       * Allow OAuth endpoints and connection APIs on loopback addresses, plain http included (local test
+       * servers only). Defaults to false.
+       */
       allowInsecureLoopback: z.boolean().default(false),
+      /**
+       * CIDR networks OAuth endpoints (discovery, token) and connections' APIs may reach despite the SSRF
+       * rule, as `delivery.allowedNetworks` does for destinations. Defaults to none.
+       */
+      allowedNetworks: z.array(z.string()).default([]),
     })
     .prefault({}),
 });
