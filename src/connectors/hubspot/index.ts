@@ -27,3 +27,14 @@ export { type HubSpotTier, TIER_LIMITS, TIERS } from './limits.js';
 export { checkObjectType, modifiedProperty, STANDARD_OBJECTS } from './object-type.js';
 export { toPropertyValues } from './property-values.js';
 export type { HubSpotAssociation, HubSpotObject, HubSpotOwner, HubSpotProperty } from './schemas.js';
+export {
+  type CrmCheckpoint,
+  type CrmModelOptions,
+  crmDefinition,
+  hubspotCompanies,
+  hubspotContacts,
+  hubspotDeals,
+  hubspotObjects,
+} from './sync-models.js';
+export { type CrmPushOptions, crmPush } from './sync-push.js';
+export { type CrmRecord, crmRecord, crmRecordSchema } from './sync-records.js';
