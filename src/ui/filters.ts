@@ -76,3 +76,9 @@ export function withQuery(path: string, query: FormQuery, changes: FormQuery): s
   const text = params.toString();
   return text ? `${path}?${text}` : path;
 }
+
+/** The id a reconnecting EventSource sends back (the last row it got). */
+export function lastEventId(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const value = headers['last-event-id'];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

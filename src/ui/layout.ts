@@ -18,6 +18,7 @@ const NAV: readonly [string, string][] = [
   ['/ui/', 'Overview'],
   ['/ui/events', 'Events'],
   ['/ui/deliveries', 'Deliveries'],
+  ['/ui/jobs', 'Jobs'],
   ['/ui/destinations', 'Destinations'],
   ['/ui/sources', 'Sources'],
   ['/ui/connections', 'Connections'],

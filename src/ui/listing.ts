@@ -23,3 +23,18 @@ ${
 }
 </nav>`;
 }
+
+/**
+ * The live tail's place on the first page of a list (off until its button, added by ui.js, is
+ * pressed): the stream continues after the newest row shown, with the page's filter.
+ */
+export function tailControl(
+  path: string,
+  query: FormQuery,
+  newest: string | undefined,
+  target: string,
+): Html | false {
+  if (query.before?.trim() || query.until?.trim()) return false;
+  const url = withQuery(path, query, { before: undefined, after: newest });
+  return html`<div class="tail" data-live="${url}" data-target="${target}"><noscript><span class="muted">The live tail needs JavaScript; reload the page for new rows.</span></noscript></div>`;
+}

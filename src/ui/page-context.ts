@@ -32,8 +32,9 @@ export function renderPage(
   title: string,
   body: Interpolation,
   status = 200,
+  head: Interpolation = '',
 ): FastifyReply {
-  return sendPage(reply, layout(ctx, title, body), status);
+  return sendPage(reply, layout(ctx, title, body, head), status);
 }
 
 /** After a change: back to `to` (Post/Redirect/Get) with a notice or a problem to show. */

@@ -3,6 +3,7 @@ import type { QueuesService } from '../store/queue-module.js';
 import type { VaultServices } from '../vault/index.js';
 import type { DeliveriesService } from '../webhooks/delivery/deliveries-service.js';
 import type { EventsService } from '../webhooks/events-module.js';
+import type { LiveTails } from './live-tail.js';
 
 /** The module services the dashboard reads and operates through (it never sees a store). */
 export interface UiPorts {
@@ -17,4 +18,6 @@ export interface UiDeps extends UiPorts {
   clock: Clock;
   /** No admin token: the UI is open on loopback (and says so on every page). */
   open: boolean;
+  /** The live tails (server-sent events) this process is serving. */
+  tails: LiveTails;
 }

@@ -1,4 +1,6 @@
 import type { ModuleContext, PatchbayModule } from '../core/module.js';
+import { BulkJobs } from './bulk-jobs.js';
+import { LiveTails } from './live-tail.js';
 import { Sessions } from './session.js';
 import type { UiPorts } from './ui-deps.js';
 import { uiRoutes } from './ui-routes.js';
@@ -32,10 +34,17 @@ export async function createUiModule(
     ttlMs: settings.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
     clock: ctx.clock,
   });
-  const deps = { ...ports, clock: ctx.clock, open: !sessions.protected };
+  const tails = new LiveTails(ctx.clock);
+  const deps = { ...ports, clock: ctx.clock, open: !sessions.protected, tails };
+  const jobs = new BulkJobs({ delivery: ports.delivery, clock: ctx.clock, logger: ctx.logger });
   return {
     name: 'ui',
     service: {},
-    browserRoutes: (app) => uiRoutes(app, deps, sessions),
+    browserRoutes: (app) => uiRoutes(app, deps, sessions, jobs),
+    // Jobs replay through the delivery module: they end before it stops (modules stop in reverse).
+    stop: async () => {
+      tails.stop();
+      await jobs.stop();
+    },
   };
 }

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { SCRIPT } from './assets/script.js';
 import { STYLES } from './assets/styles.js';
+import type { BulkJobs } from './bulk-jobs.js';
 import { readCookie, sessionCookie } from './cookies.js';
 import { sendPage } from './page-context.js';
 import { connectionsRoutes } from './pages/connections.js';
 import { deliveriesRoutes } from './pages/deliveries.js';
 import { destinationsRoutes } from './pages/destinations.js';
 import { eventsRoutes } from './pages/events.js';
+import { jobsRoutes } from './pages/jobs.js';
 import { overviewRoutes } from './pages/overview.js';
 import { signInPage } from './pages/sign-in.js';
 import { sourcesRoutes } from './pages/sources.js';
@@ -39,7 +41,12 @@ export function safeNext(next: unknown): string {
 }
 
 /** Every route of the dashboard: its gate, sign-in and out, the assets, then the pages. */
-export async function uiRoutes(app: FastifyInstance, deps: UiDeps, sessions: Sessions): Promise<void> {
+export async function uiRoutes(
+  app: FastifyInstance,
+  deps: UiDeps,
+  sessions: Sessions,
+  jobs: BulkJobs,
+): Promise<void> {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_LIMIT },
@@ -57,6 +64,8 @@ export async function uiRoutes(app: FastifyInstance, deps: UiDeps, sessions: Ses
       .header('referrer-policy', 'same-origin');
   });
   app.addHook('preHandler', uiAuth(sessions));
+  // Open live tails would hold the server's close until they end.
+  app.addHook('preClose', async () => deps.tails.stop());
 
   asset(app, '/ui/assets/ui.css', 'text/css; charset=utf-8', STYLES);
   asset(app, '/ui/assets/ui.js', 'text/javascript; charset=utf-8', SCRIPT);
@@ -92,6 +101,7 @@ export async function uiRoutes(app: FastifyInstance, deps: UiDeps, sessions: Ses
   await overviewRoutes(app, deps);
   await eventsRoutes(app, deps);
   await deliveriesRoutes(app, deps);
+  await jobsRoutes(app, deps, jobs);
   await destinationsRoutes(app, deps);
   await sourcesRoutes(app, deps);
   await connectionsRoutes(app, deps);

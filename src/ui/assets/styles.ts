@@ -44,9 +44,15 @@ form.inline { display:inline; }
 .pager { display:flex; gap:1rem; margin:.75rem 0; align-items:center; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); gap:1rem; }
 .card { border:1px solid var(--line); border-radius:4px; padding:.5rem .75rem; }
-.chart svg { width:100%; height:auto; max-width:720px; }
-.chart .bar { fill:#0b5cad; } .chart .bar.bad { fill:#a40e26; }
-.chart text { font-size:10px; fill:#4a5563; }
+.chart { margin:0; } .chart figcaption { font-weight:600; }
+.chart svg { width:100%; height:auto; max-width:720px; display:block; }
+.chart .bar.plain { fill:#0b5cad; } .chart .bar.ok { fill:#116329; } .chart .bar.bad { fill:#a40e26; }
+.chart .axis { stroke:#6e7781; stroke-width:1; }
+.chart text { font-size:9px; fill:#4a5563; }
+.legend { margin:.25rem 0; font-size:.85rem; }
+.key::before { content:""; display:inline-block; width:.7rem; height:.7rem; margin-right:.3rem; vertical-align:middle; }
+.key.plain::before { background:#0b5cad; } .key.ok::before { background:#116329; } .key.bad::before { background:#a40e26; }
+.charts { margin-bottom:1rem; }
 .timeline { list-style:none; padding:0; margin:0; border-left:3px solid var(--line); }
 .timeline li { margin:0 0 1rem; padding-left:.75rem; }
 details > summary { cursor:pointer; }

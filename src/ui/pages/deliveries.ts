@@ -2,18 +2,27 @@ import type { FastifyInstance } from 'fastify';
 import { errorMessage, isPatchbayError } from '../../core/errors.js';
 import { idFloor } from '../../core/ids.js';
 import type { DeliveryBrowseQuery } from '../../store/delivery-store.js';
-import { cursorField, type FormQuery, field, oneOf, statusRange, timeField } from '../filters.js';
+import {
+  cursorField,
+  type FormQuery,
+  field,
+  lastEventId,
+  oneOf,
+  statusRange,
+  timeField,
+} from '../filters.js';
 import { badge, when } from '../format.js';
 import { type Html, html } from '../html.js';
 import { actionButton, csrfField, type PageContext } from '../layout.js';
-import { PAGE_SIZE, pager, SEARCH_WINDOW } from '../listing.js';
+import { PAGE_SIZE, pager, SEARCH_WINDOW, tailControl } from '../listing.js';
+import { TAIL_BATCH } from '../live-tail.js';
 import { pageContext, redirectWith, renderPage } from '../page-context.js';
 import type { UiDeps } from '../ui-deps.js';
 import { deliveryRow } from './delivery-row.js';
 
 const STATUSES = ['pending', 'succeeded', 'failed'] as const;
-/** Bulk jobs land in the next step. */
-const BULK_READY = false;
+/** The fields of the deliveries filter (a bulk job carries them along). */
+export const DELIVERY_FILTER_FIELDS = ['destination', 'status', 'http', 'since', 'until'] as const;
 
 /** The deliveries filter of a form (or a bulk job's saved filter), checked; errors name the field. */
 export function deliveryFilter(query: FormQuery, now: number): Omit<DeliveryBrowseQuery, 'limit' | 'window'> {
@@ -47,7 +56,7 @@ ${STATUSES.map((s) => html`<option value="${s}"${selected(query.status, s)}>${s}
 
 /** Replay or retry every delivery the filter matches, not just this page: a background job. */
 function bulkForm(ctx: PageContext, query: FormQuery): Html {
-  const fields = ['destination', 'status', 'http', 'since', 'until'].map(
+  const fields = DELIVERY_FILTER_FIELDS.map(
     (name) => html`<input type="hidden" name="${name}" value="${query[name] ?? ''}">`,
   );
   return html`<div class="actions">
@@ -63,6 +72,7 @@ export async function deliveriesRoutes(app: FastifyInstance, deps: UiDeps): Prom
     const query = request.query;
     const destinations = (await deps.delivery.destinations.list()).map((d) => d.id);
     let list: Html;
+    let tail: Html | false = false;
     let status = 200;
     try {
       const before = cursorField(query, 'before');
@@ -76,6 +86,7 @@ export async function deliveriesRoutes(app: FastifyInstance, deps: UiDeps): Prom
 <tbody id="delivery-rows">${page.rows.map(deliveryRow)}</tbody></table>
 ${page.rows.length === 0 && html`<p class="muted">No delivery matches.</p>`}
 ${pager('/ui/deliveries', query, page)}`;
+      tail = tailControl('/ui/deliveries/live', query, page.rows[0]?.id, 'delivery-rows');
     } catch (err) {
       if (!isPatchbayError(err) || err.code !== 'INVALID_ARGUMENT') throw err;
       ctx.problem = errorMessage(err);
@@ -83,9 +94,22 @@ ${pager('/ui/deliveries', query, page)}`;
       status = 400;
     }
     const body = html`${filterForm(query, destinations)}
-${BULK_READY && bulkForm(ctx, query)}
+${status === 200 && bulkForm(ctx, query)}
+${tail}
 ${list}`;
     return renderPage(reply, ctx, 'Deliveries', body, status);
+  });
+
+  app.get<{ Querystring: FormQuery }>('/ui/deliveries/live', async (request, reply) => {
+    const filter = deliveryFilter(request.query, deps.clock.now());
+    const after = cursorField({ after: lastEventId(request.headers) ?? request.query.after }, 'after');
+    // A tail shows new deliveries as they are made; a change of status shows on the delivery's page.
+    await deps.tails.serve(request, reply, after, {
+      prefix: 'dlv',
+      newer: async (floor) =>
+        (await deps.delivery.browse({ ...filter, floor, limit: TAIL_BATCH, window: 10_000 })).rows,
+      row: deliveryRow,
+    });
   });
 
   app.get<{ Params: { id: string } }>('/ui/deliveries/:id', async (request, reply) => {

@@ -2,10 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { errorMessage, isPatchbayError } from '../../core/errors.js';
 import { idFloor } from '../../core/ids.js';
 import type { EventBrowseQuery } from '../../store/event-store.js';
-import { cursorField, type FormQuery, field, timeField } from '../filters.js';
+import { cursorField, type FormQuery, field, lastEventId, timeField } from '../filters.js';
 import { badge, bodyText, when } from '../format.js';
 import { type Html, html } from '../html.js';
-import { PAGE_SIZE, pager, SEARCH_WINDOW } from '../listing.js';
+import { PAGE_SIZE, pager, SEARCH_WINDOW, tailControl } from '../listing.js';
+import { TAIL_BATCH } from '../live-tail.js';
 import { pageContext, renderPage } from '../page-context.js';
 import type { UiDeps } from '../ui-deps.js';
 import { eventRow } from './event-row.js';
@@ -46,6 +47,7 @@ export async function eventsRoutes(app: FastifyInstance, deps: UiDeps): Promise<
     const query = request.query;
     const sources = ['api', 'patchbay', ...(await deps.events.sources.list()).map((s) => s.id)];
     let list: Html = html``;
+    let tail: Html | false = false;
     let status = 200;
     try {
       const page = await deps.events.browse({
@@ -57,14 +59,27 @@ export async function eventsRoutes(app: FastifyInstance, deps: UiDeps): Promise<
 <tbody id="event-rows">${page.rows.map(eventRow)}</tbody></table>
 ${page.rows.length === 0 && html`<p class="muted">No event matches.</p>`}
 ${pager('/ui/events', query, page)}`;
+      tail = tailControl('/ui/events/live', query, page.rows[0]?.id, 'event-rows');
     } catch (err) {
       if (!isPatchbayError(err) || err.code !== 'INVALID_ARGUMENT') throw err;
       ctx.problem = errorMessage(err);
       status = 400;
     }
     const body = html`${filterForm(query, sources)}
+${tail}
 ${list}`;
     return renderPage(reply, ctx, 'Events', body, status);
+  });
+
+  app.get<{ Querystring: FormQuery }>('/ui/events/live', async (request, reply) => {
+    const { before: _before, ...filter } = eventFilter(request.query, deps.clock.now());
+    const after = cursorField({ after: lastEventId(request.headers) ?? request.query.after }, 'after');
+    await deps.tails.serve(request, reply, after, {
+      prefix: 'evt',
+      newer: async (floor) =>
+        (await deps.events.browse({ ...filter, floor, limit: TAIL_BATCH, window: 10_000 })).rows,
+      row: eventRow,
+    });
   });
 
   app.get<{ Params: { id: string } }>('/ui/events/:id', async (request, reply) => {

@@ -1,18 +1,47 @@
 import type { FastifyInstance } from 'fastify';
+import { barChart, hourLabels } from '../chart.js';
 import { badge, when } from '../format.js';
 import { type Html, html } from '../html.js';
 import { pageContext, renderPage } from '../page-context.js';
 import type { UiDeps } from '../ui-deps.js';
 
-/** `/ui/`: every connection, source and destination with its state and last error. */
+const HOUR = 3_600_000;
+/** Hours the charts look back. */
+const HOURS = 24;
+
+/** Events received and attempts made per hour over the last day, from the store (ids carry the time). */
+async function charts(deps: UiDeps): Promise<Html> {
+  const now = deps.clock.now();
+  const from = Math.floor(now / HOUR) * HOUR - (HOURS - 1) * HOUR;
+  const [received, attempts] = await Promise.all([
+    deps.events.countsByTime(from, now + 1, HOUR),
+    deps.delivery.attemptCounts(from, now + 1, HOUR),
+  ]);
+  const hours = hourLabels(from, HOURS, HOUR);
+  return html`<div class="cards charts">
+${barChart('Events received', hours, [{ label: 'events', tone: 'plain', values: received }], 'per hour, last 24 h')}
+${barChart(
+  'Delivery attempts',
+  hours,
+  [
+    { label: 'succeeded', tone: 'ok', values: attempts.map((a) => a.succeeded) },
+    { label: 'failed', tone: 'bad', values: attempts.map((a) => a.failed) },
+  ],
+  'per hour, last 24 h',
+)}
+</div>`;
+}
+
+/** `/ui/`: throughput and failures, then every connection, source and destination with its state. */
 export async function overviewRoutes(app: FastifyInstance, deps: UiDeps): Promise<void> {
   app.get('/ui/', async (request, reply) => {
-    const [connections, sources, destinations] = await Promise.all([
+    const [chartsHtml, connections, sources, destinations] = await Promise.all([
+      charts(deps),
       deps.vault.connections.list({ limit: 100 }),
       deps.events.sources.list(),
       deps.delivery.destinations.list(),
     ]);
-    const body: Html = html`
+    const body: Html = html`${chartsHtml}
 <div class="cards">
 <section class="card" aria-labelledby="h-connections"><h2 id="h-connections"><a href="/ui/connections">Connections</a></h2>
 ${
