@@ -9,6 +9,7 @@ import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { sourcesCommand } from './commands/sources.js';
 import { startCommand } from './commands/start.js';
+import { syncsCommand } from './commands/syncs.js';
 import { workerCommand } from './commands/worker.js';
 import { CliError, printFailure } from './output.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     deliveriesCommand(),
     destinationsCommand(),
     connectionsCommand(),
+    syncsCommand(),
     keysCommand(),
     fakeCommand(),
   ]) {

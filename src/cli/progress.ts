@@ -40,3 +40,30 @@ export function progressBar(label: string): { update(done: number, total: number
     stop() {},
   };
 }
+
+/**
+ * Progress of work whose total is unknown (a sync's first read): a count redrawn in place on a TTY,
+ * a plain line at most every 2 s otherwise.
+ */
+export function progressCounter(label: string, unit: string): { update(done: number): void; stop(): void } {
+  let last = 0;
+  let shown = -1;
+  let value = 0;
+  const line = () => `${label}: ${value} ${unit}`;
+  return {
+    update(done) {
+      value = done;
+      const now = Date.now();
+      if (process.stderr.isTTY) process.stderr.write(`\r${line()}`);
+      else if (now - last >= 2000) {
+        last = now;
+        shown = value;
+        process.stderr.write(`${line()}\n`);
+      }
+    },
+    stop() {
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      else if (shown !== value) process.stderr.write(`${line()}\n`);
+    },
+  };
+}

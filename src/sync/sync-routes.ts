@@ -5,6 +5,7 @@ import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { QuarantineStatus, SyncChangeStatus } from '../store/sync/index.js';
 import type { ConflictChoice } from './conflict-queue.js';
 import type { LocalWrite } from './local-writes.js';
+import { readRecordCursor, recordCursor } from './record-cursor.js';
 import type { SyncService } from './sync-service.js';
 import { changeView, conflictView, quarantineView, recordView, runView, statusView } from './sync-views.js';
 
@@ -24,25 +25,6 @@ const query = (properties: Record<string, unknown>) => ({
 });
 const noQuery = query({});
 const TAGS = ['syncs'];
-
-/** Keyset cursor of the records API: the last (updatedAt, id) of a page, opaque to clients. */
-function recordCursor(updatedAt: number, recordId: string): string {
-  return Buffer.from(JSON.stringify([updatedAt, recordId])).toString('base64url');
-}
-
-function readRecordCursor(cursor: string | undefined): { updatedAt: number; id: string } | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  try {
-    const [updatedAt, recordId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
-      unknown,
-      unknown,
-    ];
-    if (typeof updatedAt === 'number' && typeof recordId === 'string') return { updatedAt, id: recordId };
-  } catch {
-    // fall through
-  }
-  throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, 'cursor is not one this API returned');
-}
 
 function page<T extends { id: string }, V>(rows: T[], limit: number, view: (row: T) => V) {
   const data = rows.slice(0, limit);

@@ -20,6 +20,7 @@ describe('patchbay CLI', () => {
       'deliveries',
       'destinations',
       'connections',
+      'syncs',
       'keys',
       'fake',
     ]) {
