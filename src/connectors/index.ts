@@ -20,8 +20,11 @@ export {
   type GraphMessage,
   MsGraphMail,
   type MsGraphSettings,
+  MsGraphSubscriptions,
   msgraphConnector,
   msgraphDefinition,
+  msgraphMailFolders,
+  msgraphMessages,
   type OutgoingMail,
   type SendOutcome,
 } from './msgraph/index.js';

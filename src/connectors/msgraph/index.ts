@@ -10,6 +10,14 @@ export {
   type SendOutcome,
 } from './send-mail.js';
 export {
+  type FolderSubscription,
+  MsGraphSubscriptions,
+  type ReconcileReport,
+  resourceOf,
+  type SubscriptionManagerOptions,
+  type WatchedFolder,
+} from './subscription-manager.js';
+export {
   type MessagesCheckpoint,
   type MessagesOptions,
   msgraphMailFolders,
