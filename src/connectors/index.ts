@@ -59,3 +59,9 @@ export {
   sendgridDefinition,
 } from './sendgrid/index.js';
 export { settingsOf } from './settings.js';
+export {
+  type StripeApi,
+  type StripeSettings,
+  stripeConnector,
+  stripeDefinition,
+} from './stripe/index.js';

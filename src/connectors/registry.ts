@@ -4,6 +4,7 @@ import { msgraphConnector } from './msgraph/connector.js';
 import { openaiConnector } from './openai/connector.js';
 import type { Connector } from './provider.js';
 import { sendgridConnector } from './sendgrid/connector.js';
+import { stripeConnector } from './stripe/connector.js';
 
 /** Connectors by `provider:` id. */
 export type ConnectorRegistry = ReadonlyMap<string, Connector>;
@@ -16,5 +17,6 @@ export const builtInConnectors: ConnectorRegistry = new Map<string, Connector>(
     sendgridConnector as Connector,
     githubConnector as Connector,
     openaiConnector as Connector,
+    stripeConnector as Connector,
   ].map((connector) => [connector.definition.id, connector]),
 );

@@ -24,8 +24,8 @@ type Injected = 'clock' | 'classifier' | 'registry';
  * their own. `path` is tested against the URL's path (`/crm/v3/objects/contacts/search`).
  */
 export interface CallMatch {
-  /** Upper-case method; any when absent. */
-  method?: string;
+  /** A method or several (Stripe counts writes, POST and DELETE, apart from reads); any when absent. */
+  method?: string | readonly string[];
   path?: RegExp;
 }
 

@@ -9,12 +9,15 @@ import { nextLink } from './link-header.js';
  *   `{ kind: 'cursor', next: 'paging.next.after', param: 'after' }`, items under `results`).
  * - `link`: the `Link` header's `rel="next"` URL (GitHub); items are the body itself by default.
  * - `odata`: `@odata.nextLink` in the body, followed verbatim (Graph); items under `value`.
+ * - `starting-after`: while `has_more` is true, the last item's `id` is sent as `starting_after`
+ *   (Stripe); items under `data`.
  * `items` is a dot path to the page's array.
  */
 export type PageStrategy =
   | { kind: 'cursor'; next: string; param: string; items?: string }
   | { kind: 'link'; items?: string }
-  | { kind: 'odata'; items?: string };
+  | { kind: 'odata'; items?: string }
+  | { kind: 'starting-after'; items?: string };
 
 export interface Page<T> {
   items: T[];
@@ -84,6 +87,18 @@ function nextRequest(
       const link = at(response.body, '@odata.nextLink');
       return typeof link === 'string' && link !== '' ? followLink(first, link) : undefined;
     }
+    case 'starting-after': {
+      if (at(response.body, 'has_more') !== true) return undefined;
+      const last = itemsOf<unknown>(response.body, strategy).at(-1);
+      const id = at(last, 'id');
+      if (typeof id !== 'string' || id === '') {
+        throw new PatchbayError(
+          ErrorCode.RESPONSE_INVALID,
+          'a page said has_more but its last item has no id to continue after',
+        );
+      }
+      return { key: id, request: { ...current, query: { ...current.query, starting_after: id } } };
+    }
   }
 }
 
@@ -93,9 +108,15 @@ function followLink(first: HttpRequest, link: string): { key: string; request: H
   return { key: link, request: { ...rest, path: link } };
 }
 
+const DEFAULT_ITEMS: Record<PageStrategy['kind'], string> = {
+  cursor: 'results',
+  link: '',
+  odata: 'value',
+  'starting-after': 'data',
+};
+
 function itemsOf<T>(body: unknown, strategy: PageStrategy): T[] {
-  const path =
-    strategy.items ?? (strategy.kind === 'cursor' ? 'results' : strategy.kind === 'odata' ? 'value' : '');
+  const path = strategy.items ?? DEFAULT_ITEMS[strategy.kind];
   const items = path === '' ? body : at(body, path);
   if (items === undefined || items === null) return [];
   if (!Array.isArray(items)) {

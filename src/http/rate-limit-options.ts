@@ -115,11 +115,15 @@ function matcher(where: string, only: unknown): (method: string, path: string) =
   const unknown = Object.keys(extra)[0];
   if (unknown !== undefined)
     throw invalidOption(`${where}.${unknown}`, 'absent (only method and path exist)', unknown);
-  if (method !== undefined && (typeof method !== 'string' || method === ''))
-    throw invalidOption(`${where}.method`, 'an HTTP method', method);
+  const methods = method === undefined ? undefined : Array.isArray(method) ? method : [method];
+  if (
+    methods !== undefined &&
+    (methods.length === 0 || methods.some((m) => typeof m !== 'string' || m === ''))
+  )
+    throw invalidOption(`${where}.method`, 'an HTTP method or a non-empty list of them', method);
   if (path !== undefined && !(path instanceof RegExp)) throw invalidOption(`${where}.path`, 'a RegExp', path);
-  const upper = method?.toUpperCase();
-  return (m, p) => (upper === undefined || m === upper) && (path === undefined || path.test(p));
+  const upper = methods && new Set(methods.map((m: string) => m.toUpperCase()));
+  return (m, p) => (upper === undefined || upper.has(m)) && (path === undefined || path.test(p));
 }
 
 function isLimiter(value: object): value is RateLimiter {

@@ -59,6 +59,30 @@ describe('rate limits scoped to some calls', () => {
     expect(upstream.stats.requests).toBe(4);
   });
 
+  it('counts a limit for each of several methods (writes apart from reads)', async () => {
+    const store = new MemoryRateLimitStore();
+    const c = client({
+      rateLimit: [
+        {
+          name: 'writes',
+          limit: 1,
+          windowMs: 1000,
+          safetyMarginMs: 0,
+          store,
+          only: { method: ['post', 'DELETE'] },
+        },
+      ],
+    });
+    await c.request({ method: 'POST', path: '/v1/customers', body: {} });
+    await c.request({ path: '/v1/customers' });
+    const started = clock.now();
+    await drive(clock, c.request({ method: 'DELETE', path: '/v1/customers/cus_1' }));
+    expect(clock.now() - started).toBe(1000);
+    expect(() => client({ rateLimit: { limit: 1, windowMs: 1000, only: { method: [] } } })).toThrow(
+      /rateLimit\.only\.method must be an HTTP method or a non-empty list of them/,
+    );
+  });
+
   it('refuses a scope that is not a method and a RegExp, naming the option', () => {
     expect(() =>
       client({ rateLimit: { limit: 1, windowMs: 1000, only: { path: '/search' as never } } }),
