@@ -108,6 +108,7 @@ export class Engine {
     const registry = options.registry ?? new Registry();
     const database = await openDatabase(databaseUrl(config), {
       sqliteSynchronous: config.database.sqliteSynchronous,
+      sqliteBusyTimeoutMs: config.database.busyTimeout,
       poolSize: config.database.poolSize,
     });
     let limitStores: LimitStores | undefined;
@@ -277,8 +278,14 @@ export class Engine {
   /** Readiness: the store answers, its schema is current, and every module's own checks pass. */
   async readiness(): Promise<{ ok: boolean; checks: Record<string, ReadinessCheck> }> {
     const checks: Record<string, ReadinessCheck> = {};
+    // A locked store fails readiness at once: the query below would queue behind the waiting writes.
+    const writable = await this.database.writable();
+    if (!writable.ok) {
+      checks.store = { ok: false, ...(writable.detail !== undefined && { detail: writable.detail }) };
+      return { ok: false, checks };
+    }
     try {
-      const status = await migrationStatus(this.database);
+      const status = await withinMs(READINESS_QUERY_MS, migrationStatus(this.database));
       checks.store = { ok: true };
       checks.migrations =
         status.pending.length === 0
@@ -303,6 +310,21 @@ export class Engine {
     for (const module of [...this.modules].reverse()) await module.stop?.();
     await this.limitStores.close();
     await this.database.close();
+  }
+}
+
+/** Longest /readyz waits for the store's answer: a load balancer asking must not hang. */
+const READINESS_QUERY_MS = 2000;
+
+async function withinMs<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type Kysely as KyselyType, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, type Kysely as KyselyType, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import type { Schema } from './schema.js';
+import { BusyWaitingSqliteDialect, SqliteBusyWait } from './sqlite-busy.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 export type Db = KyselyType<Schema>;
@@ -23,8 +24,8 @@ export interface DatabaseOptions {
   /** SQLite `synchronous` pragma. Defaults to FULL: a committed write survives power loss. */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /**
-   * SQLite: how long a write waits for another process's write lock before failing with SQLITE_BUSY,
-   * in ms. Defaults to 10 s.
+   * SQLite: how long a write waits for another process's write lock before failing with
+   * `STORE_UNAVAILABLE` (a 503 with Retry-After), in ms. Defaults to 5 s, within a webhook sender's wait.
    */
   sqliteBusyTimeoutMs?: number;
   /** PostgreSQL pool size. Defaults to 10. */
@@ -55,6 +56,11 @@ export interface Database {
   readonly autocommit: Tx;
   /** PostgreSQL: LISTEN on a channel on a dedicated connection. SQLite: an in-process channel. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Whether the store can take writes now, answered fast (for /readyz): SQLite asks for its write lock
+   * without queueing behind waiting statements; PostgreSQL answers ok (the readiness query tells).
+   */
+  writable(): Promise<{ ok: boolean; detail?: string }>;
   /** Sends a notification now (PostgreSQL NOTIFY; in-process for SQLite). */
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
@@ -141,37 +147,7 @@ function withStatementCache(raw: SqliteDatabase.Database, size = 500) {
   };
 }
 
-const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
-
-/**
- * `BEGIN IMMEDIATE` without blocking the event loop. SQLite's busy handler sleeps in the calling thread
- * (better-sqlite3 is synchronous), so while another process held the write lock every timer and socket
- * of this one stalled — 40–80 ms at a time with three processes sharing a rate limit, more than its
- * safety margin (against ~20 ms on Redis). The busy timeout is 0 while BEGIN runs, and a busy database
- * is tried again after an asynchronous pause, for as long as the busy timeout would have waited.
- * Statements outside `transaction()` keep SQLite's own (blocking) wait.
- *
- * The pragmas around transactions are `exec`'d, never prepared once and run again: SQLite applies
- * `busy_timeout` and `synchronous` while preparing the statement, so a reused one did nothing on its first
- * run (a connection's first contended BEGIN then blocked the event loop). `exec` costs ~0.5 µs.
- */
-async function beginImmediate(raw: SqliteDatabase.Database, conn: Db, busyTimeoutMs: number): Promise<void> {
-  raw.exec('PRAGMA busy_timeout = 0');
-  try {
-    const deadline = Date.now() + busyTimeoutMs;
-    for (let pause = 1; ; pause = Math.min(pause * 2, 8)) {
-      try {
-        await sql`begin immediate`.execute(conn);
-        return;
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
-      }
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  } finally {
-    raw.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-  }
-}
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 function openSqlite(location: string, options: DatabaseOptions): Database {
   const path = location === ':memory:' ? location : resolve(location);
@@ -189,7 +165,8 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
     raw = new SqliteDatabase(path);
     raw.pragma('journal_mode = WAL');
     raw.pragma(`synchronous = ${synchronous}`);
-    raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    // Never SQLite's own busy wait, which blocks the event loop: SqliteBusyWait waits asynchronously.
+    raw.pragma('busy_timeout = 0');
     raw.pragma('foreign_keys = ON');
   } catch (err) {
     throw new PatchbayError(
@@ -200,7 +177,10 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
       },
     );
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const busy = new SqliteBusyWait(raw, path, busyTimeoutMs);
+  const db = new Kysely<Schema>({
+    dialect: new BusyWaitingSqliteDialect({ database: withStatementCache(raw) }, busy),
+  });
   const listeners = new Listeners();
   return {
     dialect: 'sqlite',
@@ -215,8 +195,8 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
         if (relax) raw.exec('PRAGMA synchronous = NORMAL');
         try {
           // IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades can fail
-          // with SQLITE_BUSY without waiting for busy_timeout when another process writes.
-          await beginImmediate(raw, conn, busyTimeoutMs);
+          // with SQLITE_BUSY without waiting when another process writes. SqliteBusyWait retries BEGIN.
+          await sql`begin immediate`.execute(conn);
           try {
             const value = await fn(makeTx(conn, 'sqlite', callbacks));
             await sql`commit`.execute(conn);
@@ -237,6 +217,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
       const off = listeners.add(channel, onMessage);
       return async () => off();
     },
+    writable: () => busy.probe(),
     async notify(channel, payload) {
       listeners.emit(channel, payload);
     },
@@ -313,6 +294,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     async notify(channel, payload) {
       await sql`select pg_notify(${channel}, ${payload})`.execute(db);
     },
+    writable: async () => ({ ok: true }),
     async close() {
       if (listenClient) await listenClient.end().catch(() => {});
       await db.destroy();

@@ -175,7 +175,7 @@ describe('a SQLite transaction while another process holds the write lock', () =
     });
   });
 
-  it('gives up after the busy timeout with SQLITE_BUSY, without blocking the event loop meanwhile', async () => {
+  it('gives up after the busy timeout with STORE_UNAVAILABLE and a retry hint, without blocking the event loop meanwhile', async () => {
     await withTwoConnections({ sqliteBusyTimeoutMs: 200 }, async (database, other) => {
       other.exec('begin immediate');
       let ran = false;
@@ -188,7 +188,11 @@ describe('a SQLite transaction while another process holds the write lock', () =
         },
         { durable: false },
       );
-      await expect(relaxed).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+      await expect(relaxed).rejects.toMatchObject({
+        code: 'STORE_UNAVAILABLE',
+        retryAfterMs: 1000,
+        message: expect.stringMatching(/locked by another process/),
+      });
       clearInterval(ticker);
       expect(ran).toBe(false);
       expect(ticks).toBeGreaterThanOrEqual(10);

@@ -249,6 +249,11 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).optional(),
       /** SQLite `synchronous`. Defaults to FULL (an acknowledged event survives power loss). */
       sqliteSynchronous: oneOf(['FULL', 'NORMAL'] as const, 'sqliteSynchronous').default('FULL'),
+      /**
+       * SQLite: how long a write waits for another process's lock before the request is answered 503
+       * with Retry-After. Defaults to 5 s, within a webhook sender's 10 s.
+       */
+      busyTimeout: duration('busyTimeout').default(5000),
       /** PostgreSQL pool size. Defaults to 10. */
       poolSize: z.number().int().positive().default(10),
     })
