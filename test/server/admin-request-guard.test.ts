@@ -14,7 +14,14 @@ describe.skipIf(!allDialects[0]!.available)('the admin API against browsers on o
     t = await openTestEngine(allDialects[0]!.dialect, {
       server: { allowedHosts: ['Patchbay.Example.com'] },
       sources: [{ id: 'gh', verify: { scheme: 'github', secrets: [SECRET] } }],
-      destinations: [{ id: 'fixed', url: 'https://fixed.example.com/hooks', disabled: true }],
+      destinations: [
+        {
+          id: 'fixed',
+          url: 'https://fixed.example.com/hooks',
+          secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+          disabled: true,
+        },
+      ],
       delivery: { allowedNetworks: ['127.0.0.0/8'] },
     });
   });
