@@ -31,6 +31,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   CIRCUIT_OPEN: 'CIRCUIT_OPEN',
   BULKHEAD_FULL: 'BULKHEAD_FULL',
+  /** The adaptive throttle held a call back: the upstream accepted too few of the recent ones. */
+  THROTTLED: 'THROTTLED',
   HTTP_CLIENT_ERROR: 'HTTP_CLIENT_ERROR',
   HTTP_SERVER_ERROR: 'HTTP_SERVER_ERROR',
   HTTP_REDIRECT: 'HTTP_REDIRECT',

@@ -9,10 +9,12 @@ export interface TripCounters {
   consecutive?: number;
   /** failure-rate mode: [bucket start ms, successes, failures] */
   buckets?: [number, number, number][];
+  /** failure-run mode: [first failure of the run, failures in it] */
+  run?: [number, number];
 }
 
 export interface TripPolicy {
-  readonly kind: 'consecutive-failures' | 'failure-rate';
+  readonly kind: 'consecutive-failures' | 'failure-rate' | 'failure-run';
   /** Counters after `successes` then `failures` more outcomes (successes first: they happened earlier). */
   record(counters: TripCounters, successes: number, failures: number, now: number): TripCounters;
   shouldOpen(counters: TripCounters, now: number): boolean;
@@ -88,6 +90,43 @@ export function failureRate(options: FailureRateOptions = {}): TripPolicy {
     },
     successMatters() {
       return false;
+    },
+  };
+}
+
+export interface FailureRunOptions {
+  /** How long nothing but failures must have come back before the breaker opens, in ms. Defaults to 30 s. */
+  forMs?: number;
+  /** Failures the run must hold as well (a quiet upstream's two failures a minute apart are no outage). Defaults to 10. */
+  minimumFailures?: number;
+}
+
+/**
+ * Opens when every call for `forMs` failed, at least `minimumFailures` of them: the upstream is down.
+ * Any success ends the run. An upstream failing some of its calls (half, or nine in ten) keeps
+ * answering some, so it never opens this breaker: that is the adaptive throttle's case.
+ */
+export function failureRun(options: FailureRunOptions = {}): TripPolicy {
+  checkKnownKeys('breaker.failureRun', options, ['forMs', 'minimumFailures']);
+  const forMs = checkNumber('breaker.failureRun.forMs', options.forMs ?? 30_000, 0);
+  const minimumFailures = checkInteger(
+    'breaker.failureRun.minimumFailures',
+    options.minimumFailures ?? 10,
+    1,
+  );
+  return {
+    kind: 'failure-run',
+    record(counters, successes, failures, now) {
+      const run = successes > 0 ? undefined : counters.run;
+      if (failures === 0) return run === counters.run ? counters : {};
+      return { run: [run?.[0] ?? now, (run?.[1] ?? 0) + failures] };
+    },
+    shouldOpen(counters, now) {
+      const run = counters.run;
+      return run !== undefined && run[1] >= minimumFailures && now - run[0] >= forMs;
+    },
+    successMatters(counters) {
+      return counters.run !== undefined;
     },
   };
 }

@@ -13,7 +13,7 @@ import {
 } from './breaker-state.js';
 import type { BreakerStateStore } from './breaker-state-store.js';
 import { consecutiveFailures, type TripPolicy } from './breaker-trip.js';
-import { type Classifier, defaultClassifier } from './classification.js';
+import { type Classifier, defaultClassifier, upstreamSignal } from './classification.js';
 import { Emitter } from './events.js';
 import { checkInteger, checkKnownKeys, checkNumber, defined } from './options.js';
 import type { ExecuteOptions, Policy, PolicyContext } from './policy.js';
@@ -250,15 +250,8 @@ export class CircuitBreaker implements Policy {
     const custom = this.isFailure?.(error);
     if (custom !== undefined) return custom ? 'failure' : 'success';
     if (error instanceof PatchbayError) {
-      if (
-        error.code === ErrorCode.RATE_LIMITED ||
-        error.code === ErrorCode.ABORTED ||
-        error.code === ErrorCode.CIRCUIT_OPEN ||
-        error.code === ErrorCode.BULKHEAD_FULL
-      ) {
-        return 'ignore';
-      }
-      return this.classifier.error(error) === 'transient' ? 'failure' : 'success';
+      const signal = upstreamSignal(error, this.classifier);
+      return signal === 'failing' ? 'failure' : signal === 'answering' ? 'success' : 'ignore';
     }
     // An unknown exception from arbitrary code is a failure, as in cockatiel's default.
     return 'failure';

@@ -184,3 +184,109 @@ export function createClassifier(overrides: ClassifierOverrides = {}): Classifie
     },
   };
 }
+
+/**
+ * What the answer to a delivery attempt (a webhook POST) means. Deliveries ask here as every other
+ * outbound call asks `classifyResponse`; only the vocabulary differs, because a delivery's rules
+ * (dead letters, disabling) need to tell apart answers that are all "permanent" for an API call.
+ *
+ * - `delivered`: 2xx, the only success.
+ * - `redirected`: 3xx, a failure and never followed (a redirect would bypass the SSRF check of the
+ *   first address).
+ * - `too-fast`: 429, the receiver is up and we are too fast: a longer minimum wait, no verdict on its
+ *   health, and a refusal for the adaptive throttle.
+ * - `gone`: 410, the endpoint no longer exists: the destination is disabled.
+ * - `refused`: any other 4xx, the receiver is up and refuses this delivery (retried on schedule: a
+ *   misconfigured receiver is usually fixed within the schedule).
+ * - `broken`: 5xx, the receiver is failing.
+ */
+export type DeliveryAnswer = 'delivered' | 'redirected' | 'too-fast' | 'gone' | 'refused' | 'broken';
+
+export function classifyDeliveryStatus(status: number): DeliveryAnswer {
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status >= 300 && status < 400) return 'redirected';
+  if (status === 429) return 'too-fast';
+  if (status === 410) return 'gone';
+  if (status >= 500) return 'broken';
+  return 'refused';
+}
+
+/** The stable error code a failed delivery answer is recorded with. */
+export function deliveryErrorCode(answer: Exclude<DeliveryAnswer, 'delivered'>): ErrorCode {
+  if (answer === 'redirected') return ErrorCode.HTTP_REDIRECT;
+  if (answer === 'broken') return ErrorCode.HTTP_SERVER_ERROR;
+  return ErrorCode.HTTP_CLIENT_ERROR;
+}
+
+/** Refusals made before any connection: about our configuration, DNS or shutdown, not the receiver. */
+export const REFUSED_LOCALLY_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.SSRF_BLOCKED,
+  ErrorCode.INSECURE_URL,
+  ErrorCode.ABORTED,
+]);
+
+/** What a finished attempt is, as far as deliveries are concerned: an HTTP status, or an error code. */
+export interface AttemptSummary {
+  statusCode: number | null;
+  errorCode: string | null;
+}
+
+/**
+ * The receiver is overloaded: it answered 429 or did not answer in time. The next retry waits at
+ * least the schedule's overload minimum.
+ */
+export function isOverloadSignal(attempt: AttemptSummary): boolean {
+  if (attempt.statusCode !== null) return classifyDeliveryStatus(attempt.statusCode) === 'too-fast';
+  return attempt.errorCode === ErrorCode.TIMEOUT;
+}
+
+/**
+ * What a finished delivery attempt says about the receiver's health, as a thrown-or-not outcome the
+ * resilience policies (breaker, adaptive throttle) read with `classifyError`: undefined when it
+ * succeeded, otherwise a `PatchbayError` whose code and classification carry the verdict —
+ * `RATE_LIMITED` for a 429 (no verdict on health, a refusal for throttling), `ABORTED` for refusals
+ * made locally (no verdict at all), `transient` for 5xx, timeouts and transport failures (the
+ * receiver is failing), `permanent` for 3xx and 4xx (it answers, so it is up).
+ */
+export function attemptVerdict(
+  attempt: AttemptSummary & { errorMessage?: string | null },
+): PatchbayError | undefined {
+  const message = attempt.errorMessage ?? 'delivery attempt failed';
+  if (attempt.statusCode !== null) {
+    const answer = classifyDeliveryStatus(attempt.statusCode);
+    if (answer === 'delivered') return undefined;
+    if (answer === 'too-fast') return new PatchbayError(ErrorCode.RATE_LIMITED, message, { status: 429 });
+    return new PatchbayError(deliveryErrorCode(answer), message, {
+      status: attempt.statusCode,
+      classification: answer === 'broken' ? 'transient' : 'permanent',
+    });
+  }
+  if (attempt.errorCode === null) return undefined;
+  if (REFUSED_LOCALLY_CODES.has(attempt.errorCode)) return new PatchbayError(ErrorCode.ABORTED, message);
+  return new PatchbayError(ErrorCode.NETWORK_ERROR, message, { classification: 'transient' });
+}
+
+/**
+ * What a failed call says about the upstream, for the policies that track its health (breaker,
+ * adaptive throttle):
+ * - `local`: refused or cancelled on our side (aborted, circuit open, bulkhead full, throttled): no verdict;
+ * - `too-fast`: the upstream is up and refuses us for now (rate limited);
+ * - `failing`: a transient failure (5xx, timeouts, connection failures);
+ * - `answering`: any other answer (4xx…): the upstream is up.
+ */
+export type UpstreamSignal = 'local' | 'too-fast' | 'failing' | 'answering';
+
+const LOCAL_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.ABORTED,
+  ErrorCode.CIRCUIT_OPEN,
+  ErrorCode.BULKHEAD_FULL,
+  ErrorCode.THROTTLED,
+]);
+
+export function upstreamSignal(error: unknown, classifier: Classifier = defaultClassifier): UpstreamSignal {
+  if (error instanceof PatchbayError) {
+    if (LOCAL_CODES.has(error.code)) return 'local';
+    if (error.code === ErrorCode.RATE_LIMITED) return 'too-fast';
+  }
+  return classifier.error(error) === 'transient' ? 'failing' : 'answering';
+}

@@ -6,6 +6,11 @@ export type { Clock } from '../core/clock.js';
 export { systemClock } from '../core/clock.js';
 export { ErrorCode, isPatchbayError, PatchbayError } from '../core/errors.js';
 export {
+  AdaptiveThrottle,
+  type AdaptiveThrottleOptions,
+  adaptiveThrottleDefaults,
+} from './adaptive-throttle.js';
+export {
   type Backoff,
   constantBackoff,
   type DecorrelatedJitterOptions,
@@ -24,7 +29,9 @@ export {
 export {
   consecutiveFailures,
   type FailureRateOptions,
+  type FailureRunOptions,
   failureRate,
+  failureRun,
   type TripCounters,
   type TripPolicy,
 } from './breaker-trip.js';
@@ -48,9 +55,12 @@ export {
   NOT_SENT_CODES,
   TRANSIENT_NETWORK_CODES,
   TRANSIENT_STATUSES,
+  type UpstreamSignal,
+  upstreamSignal,
 } from './classification.js';
 export { ConcurrencyLimiter, type ConcurrencyLimiterOptions } from './concurrency-limiter.js';
 export { FixedWindowLimiter, type FixedWindowLimiterOptions } from './fixed-window-limiter.js';
+export { type LimiterPolicyOptions, limiterPolicy } from './limiter-policy.js';
 export { pipeline } from './pipeline.js';
 export type { ExecuteOptions, Policy, PolicyContext } from './policy.js';
 export { DAY_MS, type ProviderQuota, parseQuotaHeaders } from './quota-headers.js';

@@ -33,7 +33,7 @@ for (const { dialect, available } of allDialects) {
       receiver.received.length = 0;
     });
 
-    async function open(destinations: Destinations) {
+    async function open(destinations: Destinations, delivery: Record<string, unknown> = {}) {
       clock = new FakeClock(Date.now());
       startedAt = [];
       inFlight = 0;
@@ -44,7 +44,7 @@ for (const { dialect, available } of allDialects) {
         {
           destinations,
           // No waiting in the worker: every refusal is a deferral the test can see.
-          delivery: { allowedNetworks: ['127.0.0.0/8'], limitWait: 0 },
+          delivery: { allowedNetworks: ['127.0.0.0/8'], limitWait: 0, ...delivery },
         },
         { clock },
       );
@@ -75,10 +75,10 @@ for (const { dialect, available } of allDialects) {
     }
 
     /**
-     * Plays the queue: runs every due delivery at once, then moves the fake clock to the next due time.
-     * Returns how many attempts were deferred.
+     * Plays the queue for `limitMs` of fake time: runs every due delivery at once, then moves the fake
+     * clock to the next due time. Returns how many attempts were deferred and the ids still due.
      */
-    async function drain(ids: string[], limitMs = 600_000): Promise<number> {
+    async function play(ids: string[], limitMs: number): Promise<{ deferrals: number; left: string[] }> {
       const due = new Map(ids.map((id) => [id, clock.now()]));
       const end = clock.now() + limitMs;
       let deferrals = 0;
@@ -94,7 +94,13 @@ for (const { dialect, available } of allDialects) {
         }
         if (due.size > 0) await clock.advance(Math.max(1, Math.min(...due.values()) - clock.now()));
       }
-      expect(due.size).toBe(0);
+      return { deferrals, left: [...due.keys()] };
+    }
+
+    /** Plays the queue until every delivery is settled (within `limitMs`); returns how many were deferred. */
+    async function drain(ids: string[], limitMs = 600_000): Promise<number> {
+      const { deferrals, left } = await play(ids, limitMs);
+      expect(left).toEqual([]);
       return deferrals;
     }
 
@@ -202,7 +208,57 @@ for (const { dialect, available } of allDialects) {
       for (const id of ids.slice(3)) expect((await t!.engine.delivery.get(id))?.attempts).toBe(1);
     });
 
-    it('by default opens on a failure rate: a burst of failures on a healthy receiver does not open it, an outage does', async () => {
+    it('keeps feeding a receiver that fails every first attempt and accepts the retry, its breaker closed', async () => {
+      // The issue's case: half of the attempts fail. A failure-rate breaker opened, let one probe through
+      // every 30 s, and the backlog of first attempts behind each good probe tripped it again.
+      await open([{ id: 'app', url: receiver.url, secrets: [secret] }], {
+        retrySchedule: ['1s', '1s', '2s', '2s'],
+      });
+      const seen = new Set<string>();
+      receiver.behaviour = (r, res) => {
+        const first = !seen.has(r.webhookId);
+        seen.add(r.webhookId);
+        void answer(res, first ? 503 : 200);
+      };
+      const ids = await publish(150);
+      const started = clock.now();
+      await drain(ids, 60_000);
+      for (const id of ids) expect((await t!.engine.delivery.get(id))?.status).toBe('succeeded');
+      // Every event once refused, once accepted: nothing was dead-lettered, the throttle only ever held
+      // attempts back, and the breaker never opened.
+      expect(startedAt).toHaveLength(300);
+      expect(await operational('destination.circuit_opened')).toHaveLength(0);
+      expect(clock.now() - started).toBeLessThan(60_000);
+      expect(await t!.engine.registry.getSingleMetricAsString('patchbay_delivery_deferred_total')).toMatch(
+        /destination="app",reason="throttled"} \d+/,
+      );
+    });
+
+    it('costs a receiver failing every attempt at most a probe per period once its breaker opens', async () => {
+      await open([{ id: 'app', url: receiver.url, secrets: [secret] }], {
+        retrySchedule: Array(500).fill('1s'),
+      });
+      receiver.behaviour = (_r, res) => void answer(res, 503);
+      const ids = await publish(100);
+      const started = clock.now();
+      await play(ids, 5 * 60_000);
+      const opened = await operational('destination.circuit_opened');
+      expect(opened).toHaveLength(1);
+      const openedAt = Date.parse(JSON.parse(opened[0]!.body.toString()).openedAt);
+      // It opened after 30 s of nothing but failures; the throttle held the backlog to a trickle until then.
+      expect(openedAt - started).toBeGreaterThanOrEqual(30_000);
+      expect(openedAt - started).toBeLessThan(40_000);
+      const before = startedAt.filter((at) => at <= openedAt).length;
+      expect(before).toBeLessThan(100 + 100);
+      // Then one probe per 30 s half-open period, each failing and reopening it.
+      const after = startedAt.filter((at) => at > openedAt);
+      const periods = Math.ceil((clock.now() - openedAt) / 30_000);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.length).toBeLessThanOrEqual(periods);
+      for (let i = 1; i < after.length; i++) expect(after[i]! - after[i - 1]!).toBeGreaterThanOrEqual(30_000);
+    });
+
+    it('does not open its breaker on a burst of failures from a healthy receiver', async () => {
       await open([{ id: 'app', url: receiver.url, secrets: [secret] }]);
       let n = 0;
       // Twelve failures in a row among 100 (a stall makes timeouts fire together): a run of ten would
@@ -214,20 +270,6 @@ for (const { dialect, available } of allDialects) {
       for (const id of await publish(100)) await attempt(id);
       expect(await attemptRows()).toBe(100);
       expect(t!.engine.delivery.destinations.breakerState('app')).toBe('closed');
-
-      // A real outage (a fresh engine and store): it opens once the window holds enough attempts (20),
-      // half of them failed.
-      await t!.close();
-      await open([{ id: 'app', url: receiver.url, secrets: [secret] }]);
-      receiver.behaviour = (_r, res) => void answer(res, 503);
-      const outage = await publish(25);
-      let sent = 0;
-      for (const id of outage) {
-        const outcome = (await attempt(id)) as { deferred?: boolean };
-        if (!outcome?.deferred) sent++;
-      }
-      expect(t!.engine.delivery.destinations.breakerState('app')).toBe('open');
-      expect(sent).toBe(20);
     });
 
     it('refuses a breaker with both a failure count and a failure rate', async () => {

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, PatchbayError } from '../../src/core/errors.js';
 import { MemoryBreakerStateStore } from '../../src/resilience/breaker-state-store.js';
-import { failureRate } from '../../src/resilience/breaker-trip.js';
+import { failureRate, failureRun } from '../../src/resilience/breaker-trip.js';
 import { CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 
@@ -125,6 +125,47 @@ describe('circuit breaker', () => {
     for (let i = 0; i < 4; i++) await succeed(breaker);
     expect(breaker.state).toBe('closed'); // 9 calls
     await fail(breaker); // 10 calls, 6 failed: 60% ≥ 50%
+    expect(breaker.state).toBe('open');
+  });
+
+  it('in failure-run mode, opens only after nothing but failures for forMs, at least minimumFailures of them', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ trip: failureRun({ forMs: 30_000, minimumFailures: 10 }), clock });
+    // Half the calls failing, for minutes: never opens.
+    for (let s = 0; s < 120; s++) {
+      await fail(breaker);
+      await succeed(breaker);
+      await clock.advance(1000);
+    }
+    expect(breaker.state).toBe('closed');
+    // A burst of 50 failures in one second is no outage yet…
+    for (let i = 0; i < 50; i++) await fail(breaker);
+    expect(breaker.state).toBe('closed');
+    // …30 s of nothing but failures is.
+    await clock.advance(29_000);
+    await fail(breaker);
+    expect(breaker.state).toBe('closed');
+    await clock.advance(1000);
+    await fail(breaker);
+    expect(breaker.state).toBe('open');
+  });
+
+  it('in failure-run mode, a success ends the run and a quiet upstream needs minimumFailures', async () => {
+    const clock = new FakeClock();
+    const breaker = new CircuitBreaker({ trip: failureRun({ forMs: 30_000, minimumFailures: 10 }), clock });
+    for (let i = 0; i < 20; i++) await fail(breaker);
+    await clock.advance(29_000);
+    await succeed(breaker);
+    await clock.advance(5000);
+    await fail(breaker);
+    expect(breaker.state).toBe('closed');
+    // Two failures a minute apart: a run of 2 minutes, but 2 failures.
+    await clock.advance(60_000);
+    await fail(breaker);
+    expect(breaker.state).toBe('closed');
+    for (let i = 0; i < 7; i++) await fail(breaker);
+    expect(breaker.state).toBe('closed'); // 9 failures
+    await fail(breaker);
     expect(breaker.state).toBe('open');
   });
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, PatchbayError } from '../../src/core/errors.js';
-import { classifyError, classifyResponse, createClassifier } from '../../src/resilience/classification.js';
+import {
+  attemptVerdict,
+  classifyDeliveryStatus,
+  classifyError,
+  classifyResponse,
+  createClassifier,
+  deliveryErrorCode,
+  isOverloadSignal,
+  upstreamSignal,
+} from '../../src/resilience/classification.js';
 
 const response = (status: number, headers: Record<string, string> = {}, body?: unknown) => ({
   status,
@@ -97,5 +106,53 @@ describe('classification', () => {
     expect(() => createClassifier({ statuses: { 418: 'maybe' as never } })).toThrow(
       /classifier\.statuses\[418\]/,
     );
+  });
+});
+
+describe('delivery classification', () => {
+  it.each([
+    [200, 'delivered'],
+    [204, 'delivered'],
+    [301, 'redirected'],
+    [308, 'redirected'],
+    [429, 'too-fast'],
+    [410, 'gone'],
+    [400, 'refused'],
+    [404, 'refused'],
+    [500, 'broken'],
+    [503, 'broken'],
+  ] as const)('reads %i as %s', (status, answer) => {
+    expect(classifyDeliveryStatus(status)).toBe(answer);
+  });
+
+  it('gives each failed answer its error code', () => {
+    expect(deliveryErrorCode('redirected')).toBe(ErrorCode.HTTP_REDIRECT);
+    expect(deliveryErrorCode('broken')).toBe(ErrorCode.HTTP_SERVER_ERROR);
+    expect(deliveryErrorCode('gone')).toBe(ErrorCode.HTTP_CLIENT_ERROR);
+    expect(deliveryErrorCode('too-fast')).toBe(ErrorCode.HTTP_CLIENT_ERROR);
+  });
+
+  it('reads a 429 or a timeout as the receiver overloaded, nothing else', () => {
+    expect(isOverloadSignal({ statusCode: 429, errorCode: ErrorCode.HTTP_CLIENT_ERROR })).toBe(true);
+    expect(isOverloadSignal({ statusCode: null, errorCode: ErrorCode.TIMEOUT })).toBe(true);
+    expect(isOverloadSignal({ statusCode: 503, errorCode: ErrorCode.HTTP_SERVER_ERROR })).toBe(false);
+    expect(isOverloadSignal({ statusCode: null, errorCode: ErrorCode.NETWORK_ERROR })).toBe(false);
+  });
+
+  it('turns an attempt into what the breaker and the throttle read: failing, answering, too fast or ours', () => {
+    const signal = (statusCode: number | null, errorCode: string | null) => {
+      const verdict = attemptVerdict({ statusCode, errorCode });
+      return verdict === undefined ? 'success' : upstreamSignal(verdict);
+    };
+    expect(signal(200, null)).toBe('success');
+    expect(signal(503, ErrorCode.HTTP_SERVER_ERROR)).toBe('failing');
+    expect(signal(501, ErrorCode.HTTP_SERVER_ERROR)).toBe('failing');
+    expect(signal(null, ErrorCode.TIMEOUT)).toBe('failing');
+    expect(signal(null, ErrorCode.NETWORK_ERROR)).toBe('failing');
+    expect(signal(404, ErrorCode.HTTP_CLIENT_ERROR)).toBe('answering');
+    expect(signal(302, ErrorCode.HTTP_REDIRECT)).toBe('answering');
+    expect(signal(429, ErrorCode.HTTP_CLIENT_ERROR)).toBe('too-fast');
+    expect(signal(null, ErrorCode.SSRF_BLOCKED)).toBe('local');
+    expect(signal(null, ErrorCode.ABORTED)).toBe('local');
   });
 });

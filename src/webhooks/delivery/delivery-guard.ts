@@ -3,49 +3,62 @@ import type { Clock } from '../../core/clock.js';
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../../core/publisher.js';
+import { AdaptiveThrottle } from '../../resilience/adaptive-throttle.js';
 import type { BreakerStateStore } from '../../resilience/breaker-state-store.js';
-import { consecutiveFailures, failureRate, type TripPolicy } from '../../resilience/breaker-trip.js';
 import {
-  type BreakerTicket,
-  CircuitBreaker,
-  type StateChangeEvent,
-} from '../../resilience/circuit-breaker.js';
+  consecutiveFailures,
+  failureRate,
+  failureRun,
+  type TripPolicy,
+} from '../../resilience/breaker-trip.js';
+import { CircuitBreaker, type StateChangeEvent } from '../../resilience/circuit-breaker.js';
+import { attemptVerdict } from '../../resilience/classification.js';
 import { ConcurrencyLimiter } from '../../resilience/concurrency-limiter.js';
+import { limiterPolicy } from '../../resilience/limiter-policy.js';
+import { pipeline } from '../../resilience/pipeline.js';
+import type { Policy } from '../../resilience/policy.js';
 import type { RateLimitStore } from '../../resilience/rate-limit-store.js';
-import type { RateLimitPermit } from '../../resilience/rate-limiter.js';
 import { RollingWindowLimiter } from '../../resilience/rolling-window-limiter.js';
 import type { Destination } from './destinations.js';
 import type { AttemptResult } from './http-sender.js';
 
-export type GuardDecision =
-  | { go: true; release: (result: AttemptResult) => Promise<void> }
-  | { go: false; retryAt: number; reason: string };
+/** What the guard did with an attempt: sent it (and learnt from it), or put it off without counting it. */
+export type Guarded = { sent: AttemptResult } | { deferred: { retryAt: number; reason: string } };
 
 /**
- * Decides, per destination, whether an attempt may go now (circuit breaker, rate limit, concurrency) and
- * learns from its outcome. A refusal is a deferral: the delivery comes back at `retryAt` without an
- * attempt being counted or logged.
+ * Decides, per destination, whether an attempt may go now (adaptive throttle, circuit breaker,
+ * concurrency, rate limit), sends it, and learns from its outcome. A refusal is a deferral: the
+ * delivery comes back at `retryAt` without an attempt being counted or logged.
  */
 export interface DeliveryGuard {
-  acquire(destination: Destination, signal: AbortSignal): Promise<GuardDecision>;
+  run(
+    destination: Destination,
+    signal: AbortSignal,
+    send: (signal: AbortSignal) => Promise<AttemptResult>,
+  ): Promise<Guarded>;
 }
 
 /** Lets everything through (no limits, no breaker). */
 export const openGuard: DeliveryGuard = {
-  async acquire() {
-    return { go: true, release: async () => {} };
+  async run(_destination, signal, send) {
+    return { sent: await send(signal) };
   },
 };
 
 /**
- * A failure rate, not a run of failures: deliveries run concurrently, so bad answers from a healthy
- * receiver arrive together (a stall makes every timeout fire at once), and a run of ten opened the
- * breaker ~18 times per 10,000 deliveries to a receiver failing one request in five.
+ * The breaker is for a receiver that is down: it opens after 30 s of nothing but failures (at least 10).
+ * A receiver failing some attempts — half of them, or a burst of timeouts from a stall — is the adaptive
+ * throttle's: it keeps being fed at the rate it accepts (docs/decisions/0042-adaptive-delivery-throttle.md).
+ * A failure-rate breaker (50 % over 30 s) starved a receiver failing every first attempt and accepting
+ * the retry: each good probe's backlog of first attempts tripped it again.
  */
 export const destinationBreakerDefaults = {
-  failureRate: { threshold: 0.5, windowMs: 30_000, minimumVolume: 20 },
+  failureRun: { forMs: 30_000, minimumFailures: 10 },
   halfOpenAfterMs: 30_000,
 } as const;
+
+/** The adaptive throttle in front of every destination's breaker (SRE's k = 2, over a minute). */
+export const destinationThrottleDefaults = { k: 2, windowMs: 60_000 } as const;
 
 export interface DestinationGuardOptions {
   /** Where rate-limit windows and concurrency leases are counted (shared by every process). */
@@ -74,29 +87,61 @@ export interface DestinationGuardOptions {
 }
 
 /** Why an attempt was deferred, as the metric label and the job's note. */
-type DeferReason = 'circuit_open' | 'concurrency' | 'rate_limit';
+type DeferReason = 'throttled' | 'circuit_open' | 'concurrency' | 'rate_limit';
 
 interface DestinationLimits {
   /** Settings the limits were built from; a redefined destination gets new ones. */
   signature: string;
+  /** throttle → breaker → concurrency → rate limit, each refusal tagged with its reason. */
+  policy: Policy;
+  throttle: AdaptiveThrottle | undefined;
   breaker: CircuitBreaker | undefined;
   halfOpenAfterMs: number;
-  concurrency: ConcurrencyLimiter | undefined;
-  rate: RollingWindowLimiter | undefined;
 }
 
-/** Counts against the breaker (the receiver is unreachable, slow or broken). */
-const FAILED = new Error('destination failed');
-/** Says nothing about the receiver's health (cancelled, refused by us, throttled). */
-const IGNORED = new PatchbayError(ErrorCode.ABORTED, 'no verdict on the destination');
-/** Refusals made before any connection: they are about our configuration or DNS, not the receiver. */
-const REFUSED_LOCALLY = new Set<string>([ErrorCode.SSRF_BLOCKED, ErrorCode.INSECURE_URL, ErrorCode.ABORTED]);
+/**
+ * A stage of the composition refused the attempt before it was sent. It travels out through the
+ * outer stages as `ABORTED`, which the throttle and the breaker read as no verdict on the receiver
+ * (a half-open breaker's probe slot is handed back).
+ */
+class Refusal extends PatchbayError {
+  constructor(
+    readonly reason: DeferReason,
+    readonly refusal: PatchbayError,
+  ) {
+    super(ErrorCode.ABORTED, REASON_TEXT[reason], { cause: refusal });
+  }
+}
 
 /**
- * The one home of per-destination admission: a circuit breaker, a concurrency cap and a rate limit per
- * destination, their state in the engine's store so every worker process agrees. Order: breaker (cheap
- * and decisive), then concurrency, then the rate limit last, so a rate slot is only taken right before
- * the request starts — the receiver sees at most `perSecond` request starts in any second.
+ * A policy whose own refusals (thrown before the call runs) become a `Refusal` naming why; what the
+ * call itself throws passes through untouched.
+ */
+function refusing(reason: DeferReason, policy: Policy, refusal: ErrorCode): Policy {
+  return {
+    async execute(fn, options) {
+      let ran = false;
+      try {
+        return await policy.execute((ctx) => {
+          ran = true;
+          return fn(ctx);
+        }, options);
+      } catch (err) {
+        if (!ran && isPatchbayError(err, refusal)) throw new Refusal(reason, err);
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * The one home of per-destination admission. The attempt runs inside the resilience pipeline every
+ * outbound call uses — an adaptive throttle, a circuit breaker, a concurrency cap, a rate limit — their
+ * state in the engine's store (the throttle's in this process) so every worker process agrees. Order:
+ * the throttle and the breaker first (cheap and decisive), then concurrency, then the rate limit last,
+ * so a rate slot is only taken right before the request starts — the receiver sees at most `perSecond`
+ * request starts in any second. The attempt's result is told to the throttle and breaker as the one
+ * classification reads it (`attemptVerdict`).
  */
 export class DestinationGuard implements DeliveryGuard {
   private readonly limits = new Map<string, DestinationLimits>();
@@ -122,7 +167,7 @@ export class DestinationGuard implements DeliveryGuard {
     if (options.registry) {
       this.deferred = new Counter({
         name: 'patchbay_delivery_deferred_total',
-        help: 'Delivery attempts put off without counting (circuit_open, concurrency, rate_limit), by destination.',
+        help: 'Delivery attempts put off without counting (throttled, circuit_open, concurrency, rate_limit), by destination.',
         labelNames: ['destination', 'reason'],
         registers: [options.registry],
       });
@@ -134,73 +179,58 @@ export class DestinationGuard implements DeliveryGuard {
     return this.limits.get(destinationId)?.breaker?.state ?? 'closed';
   }
 
-  async acquire(destination: Destination, signal: AbortSignal): Promise<GuardDecision> {
+  /** The share of attempts to a destination the adaptive throttle refuses now (0 when it has none). */
+  throttling(destinationId: string): number {
+    return this.limits.get(destinationId)?.throttle?.refusalProbability() ?? 0;
+  }
+
+  async run(
+    destination: Destination,
+    signal: AbortSignal,
+    send: (signal: AbortSignal) => Promise<AttemptResult>,
+  ): Promise<Guarded> {
     const limits = this.limitsFor(destination);
-    const { clock } = this.options;
-    let ticket: BreakerTicket | undefined;
-    let slot: RateLimitPermit | undefined;
+    let result: AttemptResult | undefined;
     try {
-      if (limits.breaker) {
-        try {
-          ticket = await limits.breaker.acquire();
-        } catch (err) {
-          if (!isPatchbayError(err, ErrorCode.CIRCUIT_OPEN)) throw err;
-          return this.defer(destination, 'circuit_open', this.breakerRetryAt(limits, err));
-        }
-      }
-      // From here on a refusal, or a store failure, must hand back what was taken: the probe slot of a
-      // half-open breaker and the concurrency lease would otherwise stay held until they expire.
-      const giveBack = async () => {
-        slot?.release();
-        await ticket?.done(IGNORED);
-      };
-      try {
-        if (limits.concurrency) {
-          slot = await this.waitFor(limits.concurrency, signal);
-          if (!slot) {
-            await giveBack();
-            // Another attempt will free a slot at any moment: look again soon, spread out.
-            return this.defer(destination, 'concurrency', clock.now() + 100 + this.random() * 900);
-          }
-        }
-        if (limits.rate) {
-          const deadline = clock.now() + this.maxWaitMs;
-          try {
-            await limits.rate.acquire({ deadline, signal });
-          } catch (err) {
-            if (!isPatchbayError(err, ErrorCode.RATE_LIMITED)) throw err;
-            await giveBack();
-            // The wait is exact (the oldest slot leaving the window); the spread keeps a backlog from
-            // coming back all at once.
-            const wait = err.retryAfterMs ?? 1000;
-            return this.defer(destination, 'rate_limit', clock.now() + wait + this.random() * 1000);
-          }
-        }
-      } catch (err) {
-        await giveBack();
+      await limits.policy.execute(async () => {
+        result = await send(signal);
+        // Thrown, so the throttle and the breaker read it as they read any call's failure.
+        const verdict = attemptVerdict(result);
+        if (verdict) throw verdict;
+      }, signal);
+    } catch (err) {
+      if (result === undefined) {
+        if (err instanceof Refusal) return this.defer(destination, limits, err.reason, err.refusal);
         throw err;
       }
     } finally {
       await this.flushAnnouncements();
     }
-    return {
-      go: true,
-      release: async (result) => {
-        slot?.release();
-        if (ticket) {
-          const verdict = breakerVerdict(result);
-          await (verdict === 'success'
-            ? ticket.done()
-            : ticket.done(verdict === 'failure' ? FAILED : IGNORED));
-          await this.flushAnnouncements();
-        }
-      },
-    };
+    return { sent: result! };
   }
 
-  private defer(destination: Destination, reason: DeferReason, retryAt: number): GuardDecision {
+  private defer(
+    destination: Destination,
+    limits: DestinationLimits,
+    reason: DeferReason,
+    error: PatchbayError,
+  ): Guarded {
+    const now = this.options.clock.now();
     this.deferred?.inc({ destination: destination.id, reason });
-    return { go: false, retryAt: Math.round(retryAt), reason: REASON_TEXT[reason] };
+    let retryAt: number;
+    if (reason === 'circuit_open') retryAt = this.breakerRetryAt(limits, error);
+    // Another attempt will free a slot at any moment: look again soon, spread out.
+    else if (reason === 'concurrency') retryAt = now + 100 + this.random() * 900;
+    // The rate limit's wait is exact (the oldest slot leaving the window); the spread keeps a backlog
+    // from coming back all at once.
+    else if (reason === 'rate_limit') retryAt = now + (error.retryAfterMs ?? 1000) + this.random() * 1000;
+    // The throttle's odds change with every attempt that comes back: look again soon when they are
+    // good, within one of its buckets when they are bad.
+    else {
+      const odds = limits.throttle?.refusalProbability() ?? 1;
+      retryAt = now + 100 + (error.retryAfterMs ?? 1000) * odds * this.random();
+    }
+    return { deferred: { retryAt: Math.round(retryAt), reason: REASON_TEXT[reason] } };
   }
 
   /**
@@ -217,37 +247,6 @@ export class DestinationGuard implements DeliveryGuard {
     return now + span * (0.1 + 0.9 * this.random());
   }
 
-  /** A concurrency slot within `maxWaitMs`, or undefined. */
-  private async waitFor(
-    limiter: ConcurrencyLimiter,
-    signal: AbortSignal,
-  ): Promise<RateLimitPermit | undefined> {
-    const { clock } = this.options;
-    if (this.maxWaitMs === 0) {
-      // No waiting: take a free slot or give up now (no timer to arm, which a test's fake clock would hold).
-      try {
-        return await limiter.acquire({ signal, deadline: clock.now() });
-      } catch (err) {
-        if (isPatchbayError(err, ErrorCode.RATE_LIMITED)) return undefined;
-        throw err;
-      }
-    }
-    const timeout = new AbortController();
-    const stop = new AbortController();
-    void clock.sleep(this.maxWaitMs, stop.signal).then(
-      () => timeout.abort(),
-      () => {},
-    );
-    try {
-      return await limiter.acquire({ signal: AbortSignal.any([signal, timeout.signal]) });
-    } catch (err) {
-      if (timeout.signal.aborted && !signal.aborted) return undefined;
-      throw err;
-    } finally {
-      stop.abort();
-    }
-  }
-
   private limitsFor(destination: Destination): DestinationLimits {
     const { rateLimit } = destination;
     const breaker = destination.kind === 'http' ? destination.breaker : false;
@@ -261,45 +260,65 @@ export class DestinationGuard implements DeliveryGuard {
         { destination: destination.id, err: errorMessage(error) },
         'limit store failed',
       );
-    const settings = {
-      trip:
-        breaker && breaker.consecutiveFailures !== undefined
-          ? consecutiveFailures(breaker.consecutiveFailures)
-          : failureRate({
-              ...destinationBreakerDefaults.failureRate,
-              ...(breaker ? breaker.failureRate : {}),
-            }),
-      halfOpenAfterMs:
-        (breaker ? breaker.halfOpenAfterMs : undefined) ?? destinationBreakerDefaults.halfOpenAfterMs,
-    };
+    const halfOpenAfterMs =
+      (breaker ? breaker.halfOpenAfterMs : undefined) ?? destinationBreakerDefaults.halfOpenAfterMs;
+    const trip =
+      breaker && breaker.consecutiveFailures !== undefined
+        ? consecutiveFailures(breaker.consecutiveFailures)
+        : breaker && breaker.failureRate !== undefined
+          ? failureRate(breaker.failureRate)
+          : failureRun(destinationBreakerDefaults.failureRun);
+    const throttle =
+      breaker === false
+        ? undefined
+        : new AdaptiveThrottle({ name, ...destinationThrottleDefaults, clock, random: this.random });
+    const circuit =
+      breaker === false ? undefined : this.makeBreaker(destination.id, name, trip, halfOpenAfterMs);
+    const stages: Policy[] = [];
+    if (throttle) stages.push(refusing('throttled', throttle, ErrorCode.THROTTLED));
+    if (circuit) stages.push(refusing('circuit_open', circuit, ErrorCode.CIRCUIT_OPEN));
+    if (rateLimit?.maxConcurrent !== undefined) {
+      const concurrency = new ConcurrencyLimiter({
+        name: `${name}:concurrency`,
+        limit: rateLimit.maxConcurrent,
+        // A process that dies mid-attempt frees its slot once the attempt could no longer be running.
+        leaseMs: destination.timeoutMs + 30_000,
+        store: rateLimits,
+        clock,
+        onStoreError,
+        ...(registry && { registry }),
+      });
+      stages.push(
+        refusing(
+          'concurrency',
+          limiterPolicy(concurrency, { clock, maxWaitMs: this.maxWaitMs }),
+          ErrorCode.RATE_LIMITED,
+        ),
+      );
+    }
+    if (rateLimit?.perSecond !== undefined) {
+      const rate = new RollingWindowLimiter({
+        name: `${name}:rate`,
+        ...perSecondWindow(rateLimit.perSecond),
+        store: rateLimits,
+        clock,
+        onStoreError,
+        ...(registry && { registry }),
+      });
+      stages.push(
+        refusing(
+          'rate_limit',
+          limiterPolicy(rate, { clock, maxWaitMs: this.maxWaitMs }),
+          ErrorCode.RATE_LIMITED,
+        ),
+      );
+    }
     const limits: DestinationLimits = {
       signature,
-      breaker: breaker === false ? undefined : this.makeBreaker(destination.id, name, settings),
-      halfOpenAfterMs: settings.halfOpenAfterMs,
-      concurrency:
-        rateLimit?.maxConcurrent === undefined
-          ? undefined
-          : new ConcurrencyLimiter({
-              name: `${name}:concurrency`,
-              limit: rateLimit.maxConcurrent,
-              // A process that dies mid-attempt frees its slot once the attempt could no longer be running.
-              leaseMs: destination.timeoutMs + 30_000,
-              store: rateLimits,
-              clock,
-              onStoreError,
-              ...(registry && { registry }),
-            }),
-      rate:
-        rateLimit?.perSecond === undefined
-          ? undefined
-          : new RollingWindowLimiter({
-              name: `${name}:rate`,
-              ...perSecondWindow(rateLimit.perSecond),
-              store: rateLimits,
-              clock,
-              onStoreError,
-              ...(registry && { registry }),
-            }),
+      policy: pipeline(...stages),
+      throttle,
+      breaker: circuit,
+      halfOpenAfterMs,
     };
     this.limits.set(destination.id, limits);
     return limits;
@@ -308,16 +327,16 @@ export class DestinationGuard implements DeliveryGuard {
   private makeBreaker(
     destinationId: string,
     name: string,
-    settings: { trip: TripPolicy; halfOpenAfterMs: number },
+    trip: TripPolicy,
+    halfOpenAfterMs: number,
   ): CircuitBreaker {
     const { clock, registry, breakers } = this.options;
     const breaker = new CircuitBreaker({
       name,
-      trip: settings.trip,
-      halfOpenAfterMs: settings.halfOpenAfterMs,
+      trip,
+      halfOpenAfterMs,
       store: breakers,
       clock,
-      isFailure: (error) => (error === FAILED ? true : undefined),
       ...(this.options.breakerSyncIntervalMs !== undefined && {
         syncIntervalMs: this.options.breakerSyncIntervalMs,
       }),
@@ -328,7 +347,7 @@ export class DestinationGuard implements DeliveryGuard {
           'breaker store failed',
         ),
     });
-    breaker.onStateChange((change) => this.onBreakerChange(destinationId, change, settings.halfOpenAfterMs));
+    breaker.onStateChange((change) => this.onBreakerChange(destinationId, change, halfOpenAfterMs));
     return breaker;
   }
 
@@ -383,25 +402,11 @@ export class DestinationGuard implements DeliveryGuard {
 }
 
 const REASON_TEXT: Record<DeferReason, string> = {
+  throttled: 'deferred: the destination accepts too few attempts (adaptive throttling)',
   circuit_open: 'deferred: the destination circuit is open',
   concurrency: 'deferred: the destination has maxConcurrent attempts in flight',
   rate_limit: 'deferred: the destination rate limit is reached',
 };
-
-/**
- * What an attempt says about the receiver's health. Transport failures, timeouts and 5xx count against
- * it; a 429 does not (it is healthy, we are too fast) and neither do refusals made before connecting;
- * any other answer (2xx, 3xx, 4xx) proves it is up.
- */
-export function breakerVerdict(result: AttemptResult): 'success' | 'failure' | 'ignore' {
-  if (result.outcome === 'succeeded') return 'success';
-  if (result.statusCode !== null) {
-    if (result.statusCode === 429) return 'ignore';
-    return result.statusCode >= 500 ? 'failure' : 'success';
-  }
-  if (result.errorCode !== null && REFUSED_LOCALLY.has(result.errorCode)) return 'ignore';
-  return 'failure';
-}
 
 /**
  * `perSecond` as a rolling window: N per 1 s for a whole N, else one per 1/rate seconds (0.5 → one per

@@ -5,6 +5,7 @@ import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../../core/publisher.js';
 import { TickBatcher } from '../../core/tick-batcher.js';
+import { isOverloadSignal } from '../../resilience/classification.js';
 import { linkedController } from '../../resilience/timers.js';
 import type { Database, Tx } from '../../store/database.js';
 import type {
@@ -231,14 +232,17 @@ export class DeliveryWorker {
     }
     // A delivery the guard holds back (breaker open, rate limit, concurrency cap) spends nothing: no
     // attempt row, no attempt number, no job attempt.
-    const permit = await this.guard.acquire(destination, signal);
-    if (!permit.go) return { outcome: { retryAt: permit.retryAt, error: permit.reason, deferred: true } };
-    // Neither path throws: every failure becomes an AttemptResult.
-    const result =
+    const guarded = await this.guard.run(destination, signal, (attemptSignal) =>
+      // Neither path throws: every failure becomes an AttemptResult.
       destination.kind === 'http'
-        ? await this.sendHttp(destination, event, signal)
-        : await this.runHandler(destination, event, delivery, signal);
-    await permit.release(result);
+        ? this.sendHttp(destination, event, attemptSignal)
+        : this.runHandler(destination, event, delivery, attemptSignal),
+    );
+    if ('deferred' in guarded) {
+      const { retryAt, reason } = guarded.deferred;
+      return { outcome: { retryAt, error: reason, deferred: true } };
+    }
+    const result = guarded.sent;
     if (signal.aborted && result.errorCode === ErrorCode.ABORTED) {
       // Shutting down mid-attempt: not the receiver's fault, try again without counting it.
       return { outcome: { retryAt: clock.now(), error: 'interrupted by shutdown', deferred: true } };
@@ -319,7 +323,7 @@ export class DeliveryWorker {
       errorCode,
       errorMessage: message,
       durationMs: this.options.clock.now() - started,
-      overloaded: errorCode === ErrorCode.TIMEOUT,
+      overloaded: isOverloadSignal({ statusCode: null, errorCode }),
       gone: false,
     });
     const attemptSignal = controller.signal;

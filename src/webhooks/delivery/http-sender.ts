@@ -1,5 +1,10 @@
 import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
 import { ErrorCode, errorMessage, isPatchbayError } from '../../core/errors.js';
+import {
+  classifyDeliveryStatus,
+  deliveryErrorCode,
+  isOverloadSignal,
+} from '../../resilience/classification.js';
 import { parseRetryAfter } from '../../resilience/retry-after.js';
 
 /** Response bodies kept in the attempts log are cut here (Svix keeps 20,000 bytes). */
@@ -23,7 +28,7 @@ export interface AttemptResult {
   durationMs: number;
   /** The receiver's `Retry-After`, in ms. */
   retryAfterMs?: number;
-  /** 429 or a timeout: the receiver is overloaded; the next retry waits at least a minute. */
+  /** 429 or a timeout (`isOverloadSignal`): the next retry waits at least the overload minimum. */
   overloaded: boolean;
   /** 410 Gone: the receiver says the endpoint no longer exists. */
   gone: boolean;
@@ -36,8 +41,8 @@ export const plainDispatcherFactory: DispatcherFactory = (url) =>
   new Pool(url.origin, { connections: 16, pipelining: 1, keepAliveTimeout: 10_000 });
 
 /**
- * Posts one delivery attempt. Only a 2xx is success; a 3xx is a failure and is never followed (a redirect
- * would bypass the SSRF check of the first address). The body read back is cut at 20 kB.
+ * Posts one delivery attempt; what its answer means is `classifyDeliveryStatus`'s (only a 2xx is success;
+ * a 3xx is never followed). The body read back is cut at 20 kB.
  */
 export class HttpSender {
   private readonly pools = new Map<string, Dispatcher>();
@@ -49,7 +54,7 @@ export class HttpSender {
 
   async send(request: SendRequest): Promise<AttemptResult> {
     const started = this.now();
-    const failed = (errorCode: string, message: string, overloaded = false): AttemptResult => ({
+    const failed = (errorCode: string, message: string): AttemptResult => ({
       outcome: 'failed',
       statusCode: null,
       responseHeaders: null,
@@ -57,7 +62,7 @@ export class HttpSender {
       errorCode,
       errorMessage: message,
       durationMs: this.now() - started,
-      overloaded,
+      overloaded: isOverloadSignal({ statusCode: null, errorCode }),
       gone: false,
     });
     let response: Dispatcher.ResponseData;
@@ -76,7 +81,7 @@ export class HttpSender {
       });
     } catch (err) {
       if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
-        return failed(ErrorCode.TIMEOUT, `no response within ${request.timeoutMs} ms`, true);
+        return failed(ErrorCode.TIMEOUT, `no response within ${request.timeoutMs} ms`);
       }
       if (request.signal?.aborted) return failed(ErrorCode.ABORTED, 'aborted (shutting down)');
       if (isPatchbayError(err)) return failed(err.code, err.message);
@@ -95,7 +100,7 @@ export class HttpSender {
     } catch (err) {
       if (err instanceof undiciErrors.BodyTimeoutError) {
         return {
-          ...failed(ErrorCode.TIMEOUT, `response body stalled for ${request.timeoutMs} ms`, true),
+          ...failed(ErrorCode.TIMEOUT, `response body stalled for ${request.timeoutMs} ms`),
           statusCode: response.statusCode,
           responseHeaders,
         };
@@ -103,29 +108,27 @@ export class HttpSender {
       responseBody = `(body not read: ${errorMessage(err)})`;
     }
     const status = response.statusCode;
-    const ok = status >= 200 && status < 300;
+    const answer = classifyDeliveryStatus(status);
     const retryAfterMs = parseRetryAfter(responseHeaders['retry-after'], this.now());
-    return {
-      outcome: ok ? 'succeeded' : 'failed',
+    const common = {
       statusCode: status,
       responseHeaders,
       responseBody,
-      errorCode: ok
-        ? null
-        : status >= 300 && status < 400
-          ? ErrorCode.HTTP_REDIRECT
-          : status >= 500
-            ? ErrorCode.HTTP_SERVER_ERROR
-            : ErrorCode.HTTP_CLIENT_ERROR,
-      errorMessage: ok
-        ? null
-        : status >= 300 && status < 400
-          ? `redirect to ${responseHeaders.location ?? '(no location)'} not followed`
-          : `HTTP ${status}`,
       durationMs: this.now() - started,
       ...(retryAfterMs !== undefined && { retryAfterMs }),
-      overloaded: status === 429,
-      gone: status === 410,
+      overloaded: isOverloadSignal({ statusCode: status, errorCode: null }),
+      gone: answer === 'gone',
+    };
+    if (answer === 'delivered')
+      return { outcome: 'succeeded', errorCode: null, errorMessage: null, ...common };
+    return {
+      outcome: 'failed',
+      errorCode: deliveryErrorCode(answer),
+      errorMessage:
+        answer === 'redirected'
+          ? `redirect to ${responseHeaders.location ?? '(no location)'} not followed`
+          : `HTTP ${status}`,
+      ...common,
     };
   }
 
