@@ -50,7 +50,10 @@ export interface ProviderDefinition<Settings = unknown> {
   readError?(settings: Settings): UpstreamErrorReader;
   /** How list endpoints page, for `paginate` and declarative syncs. */
   readonly pagination?: PageStrategy;
-  /** The verification preset of a webhook source declared with `provider: <id>`. */
+  /**
+   * The scheme that verifies the provider's webhooks (`hubspot-v3`): what a source receiving them names
+   * as `verify.scheme`, and what its docs page describes.
+   */
   readonly webhook?: ProviderWebhook;
   /**
    * Time limits when the provider's calls need others than the client's defaults (OpenAI: a long

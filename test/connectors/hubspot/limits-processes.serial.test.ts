@@ -132,8 +132,6 @@ function lines(child: ChildProcess): { next(): Promise<string> } {
 const minimum = (perTenSeconds: number) => (Math.ceil(REQUESTS / perTenSeconds) - 1) * 10_000;
 
 describe.skipIf(!postgres.available)('HubSpot limits shared by 3 processes on PostgreSQL', () => {
-  let starterElapsed = 0;
-
   it('reads 30,000 contacts and upserts 5,000 with no 429, within 5 % of the starter minimum', {
     timeout: 180_000,
   }, async () => {
@@ -152,7 +150,6 @@ describe.skipIf(!postgres.available)('HubSpot limits shared by 3 processes on Po
     expect(limited).toBe(0);
     expect(elapsed).toBeGreaterThanOrEqual(min);
     expect(elapsed).toBeLessThanOrEqual(min * 1.05);
-    starterElapsed = elapsed;
   });
 
   it('goes at the professional tier’s pace when the connection says professional', {
@@ -164,6 +161,7 @@ describe.skipIf(!postgres.available)('HubSpot limits shared by 3 processes on Po
     expect(results.map((r) => r.codes)).toEqual([{}, {}, {}]);
     expect(limited).toBe(0);
     expect(elapsed).toBeGreaterThanOrEqual(min);
-    expect(elapsed).toBeLessThan(starterElapsed * 0.6);
+    // Faster than the starter tier's quota allows at all (it does not depend on the starter run passing).
+    expect(elapsed).toBeLessThan(minimum(100));
   });
 });
