@@ -8,6 +8,7 @@ import { adminRequestGuard } from './admin-request-guard.js';
 import { errorBody, handleError, handleFrameworkError, MAX_PARAM_LENGTH } from './errors.js';
 import { useJsonBody } from './json-body.js';
 import { answerClientError, applyServerLimits } from './limits/index.js';
+import { completeDocument, openapiOptions } from './openapi.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { strictQuery } from './strict-query.js';
@@ -91,14 +92,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
       .send(errorBody(request, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Patchbay admin API', version: '1' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await app.register(fastifySwagger, openapiOptions());
 
   await app.register(async (root) => {
     await healthRoutes(root, engine);
@@ -119,7 +113,13 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
       useJsonBody(api);
       // Preflights reach the guard (which refuses them) only through a route of this scope.
       api.options('/*', { schema: { hide: true } }, async () => undefined);
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+      // Response schemas document the answers; they do not filter or coerce them (decision 0110).
+      api.setSerializerCompiler(() => (data) => JSON.stringify(data));
+      let document: object | undefined;
+      api.get('/openapi.json', { schema: { hide: true } }, async () => {
+        document ??= completeDocument(app.swagger() as never);
+        return document;
+      });
       await api.register(async (secured) => {
         secured.addHook('onRequest', adminAuth(server.adminToken));
         secured.addHook('onRoute', strictQuery);

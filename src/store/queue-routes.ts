@@ -1,5 +1,17 @@
 import type { FastifyInstance } from 'fastify';
+import { anyJson, integer, listOf, nullable, object, string } from '../core/api/schemas.js';
 import type { QueuesService } from './queue-module.js';
+
+const statsSchema = object({ queue: string, ready: integer, claimed: integer, dead: integer });
+const deadJobSchema = object({
+  id: string,
+  queue: string,
+  payload: anyJson,
+  attempts: integer,
+  lastError: nullable(string),
+  createdAt: { type: 'integer', description: 'Epoch ms.' },
+  updatedAt: { type: 'integer', description: 'Epoch ms.' },
+});
 
 const queueParams = {
   type: 'object',
@@ -11,7 +23,14 @@ const queueParams = {
 export async function queueRoutes(app: FastifyInstance, queues: QueuesService): Promise<void> {
   app.get(
     '/queues',
-    { schema: { tags: ['queues'], summary: 'Jobs by queue and state (ready, claimed, dead).' } },
+    {
+      schema: {
+        tags: ['queues'],
+        operationId: 'listQueues',
+        summary: 'Jobs by queue and state (ready, claimed, dead).',
+        response: { 200: listOf(statsSchema) },
+      },
+    },
     async () => ({ data: await queues.stats() }),
   );
 
@@ -21,6 +40,8 @@ export async function queueRoutes(app: FastifyInstance, queues: QueuesService): 
       schema: {
         tags: ['queues'],
         summary: 'Dead-lettered jobs of a queue, oldest first.',
+        operationId: 'listDeadJobs',
+        response: { 200: listOf(deadJobSchema) },
         params: queueParams,
         querystring: {
           type: 'object',
@@ -37,6 +58,8 @@ export async function queueRoutes(app: FastifyInstance, queues: QueuesService): 
       schema: {
         tags: ['queues'],
         summary: 'Puts dead jobs (all, or the ids given) back in line with fresh attempts.',
+        operationId: 'requeueDeadJobs',
+        response: { 200: object({ requeued: integer }) },
         params: queueParams,
         body: {
           type: 'object',

@@ -1,11 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, encodeCursor, pageQuerySchema, parseSince } from '../core/api/pagination.js';
+import { pageOf } from '../core/api/schemas.js';
 import type { Clock } from '../core/clock.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { QuarantineStatus, SyncChangeStatus } from '../store/sync/index.js';
 import type { ConflictChoice } from './conflict-queue.js';
 import type { LocalWrite } from './local-writes.js';
 import { readRecordCursor, recordCursor } from './record-cursor.js';
+import {
+  changeSchema,
+  conflictSchema,
+  discardedSchema,
+  quarantineSchema,
+  recordSchema,
+  retryResultSchema,
+  runSchema,
+  syncListSchema,
+  syncStatusSchema,
+  verifyStartedSchema,
+  writeResultSchema,
+} from './sync-schemas.js';
 import type { SyncService } from './sync-service.js';
 import { changeView, conflictView, quarantineView, recordView, runView, statusView } from './sync-views.js';
 
@@ -46,7 +60,15 @@ function ids(body: { ids?: unknown; all?: unknown } | undefined): readonly strin
 export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock: Clock): Promise<void> {
   app.get(
     '/syncs',
-    { schema: { tags: TAGS, summary: 'Every sync with its state and health.', querystring: noQuery } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Every sync with its state and health.',
+        operationId: 'listSyncs',
+        response: { 200: syncListSchema },
+        querystring: noQuery,
+      },
+    },
     async () => ({
       data: (await syncs.list()).map(statusView),
     }),
@@ -59,6 +81,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
         tags: TAGS,
         summary:
           'One sync: state, last and next run, records, quarantine, conflicts, held deletes, health 0–100.',
+        operationId: 'getSync',
+        response: { 200: syncStatusSchema },
         params: params('id'),
         querystring: noQuery,
       },
@@ -73,6 +97,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
         tags: TAGS,
         summary:
           'Ask for a run now ({ "full": true } for a full resync); any Patchbay process running syncs takes it.',
+        operationId: 'runSync',
+        response: { 202: syncStatusSchema },
         params: params('id'),
         body: { type: 'object', additionalProperties: false, properties: { full: { type: 'boolean' } } },
       },
@@ -89,7 +115,9 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       {
         schema: {
           tags: TAGS,
+          operationId: action === 'pause' ? 'pauseSync' : 'resumeSync',
           summary: action === 'pause' ? 'Stop scheduling the sync.' : 'Schedule it again.',
+          response: { 200: syncStatusSchema },
           params: params('id'),
         },
       },
@@ -103,6 +131,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'Runs, newest first.',
+        operationId: 'listSyncRuns',
+        response: { 200: pageOf(runSchema) },
         params: params('id'),
         querystring: query({ ...pageQuerySchema }),
       },
@@ -120,6 +150,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'One run (a verify run carries its report).',
+        operationId: 'getSyncRun',
+        response: { 200: runSchema },
         params: params('id', 'runId'),
         querystring: noQuery,
       },
@@ -136,6 +168,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'Stored records in (updatedAt, id) order; modifiedAfter gives the changes since a time.',
+        operationId: 'listSyncRecords',
+        response: { 200: pageOf(recordSchema) },
         params: params('id'),
         querystring: query({
           ...pageQuerySchema,
@@ -174,6 +208,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'One stored record.',
+        operationId: 'getSyncRecord',
+        response: { 200: recordSchema },
         params: params('id', 'recordId'),
         querystring: noQuery,
       },
@@ -188,6 +224,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
         tags: TAGS,
         summary:
           'Local changes to push ({ "records": [{ "data": {…} } | { "id", "delete": true }], "idempotencyKey" }; or an Idempotency-Key header).',
+        operationId: 'writeSyncRecords',
+        response: { 202: writeResultSchema },
         params: params('id'),
         body: {
           type: 'object',
@@ -221,6 +259,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'Local changes and what became of them (pending, pushed, failed, conflict, superseded).',
+        operationId: 'listSyncChanges',
+        response: { 200: pageOf(changeSchema) },
         params: params('id'),
         querystring: query({
           ...pageQuerySchema,
@@ -248,6 +288,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'Records that failed the mapping or the schema (open, resolved, discarded, superseded).',
+        operationId: 'listSyncQuarantine',
+        response: { 200: pageOf(quarantineSchema) },
         params: params('id'),
         querystring: query({
           ...pageQuerySchema,
@@ -276,6 +318,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'One quarantined record with its error and raw data.',
+        operationId: 'getSyncQuarantined',
+        response: { 200: quarantineSchema },
         params: params('id', 'entryId'),
         querystring: noQuery,
       },
@@ -298,6 +342,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
         tags: TAGS,
         summary:
           'Retry quarantined records with the current mapping and schema ({ "ids": [...] } or { "all": true }).',
+        operationId: 'retrySyncQuarantine',
+        response: { 200: retryResultSchema },
         params: params('id'),
         body: selection,
       },
@@ -307,7 +353,14 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
   app.post<{ Params: { id: string }; Body: { ids?: string[]; all?: boolean } }>(
     '/syncs/:id/quarantine/discard',
     {
-      schema: { tags: TAGS, summary: 'Discard quarantined records.', params: params('id'), body: selection },
+      schema: {
+        tags: TAGS,
+        operationId: 'discardSyncQuarantine',
+        summary: 'Discard quarantined records.',
+        params: params('id'),
+        body: selection,
+        response: { 200: discardedSchema },
+      },
     },
     async (request) => ({ discarded: await syncs.discardQuarantine(request.params.id, ids(request.body)) }),
   );
@@ -321,6 +374,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'Conflicts of the manual queue, with both versions.',
+        operationId: 'listSyncConflicts',
+        response: { 200: pageOf(conflictSchema) },
         params: params('id'),
         querystring: query({ ...pageQuerySchema, status: { enum: ['open', 'resolved'] } }),
       },
@@ -346,6 +401,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       schema: {
         tags: TAGS,
         summary: 'One conflict.',
+        operationId: 'getSyncConflict',
+        response: { 200: conflictSchema },
         params: params('id', 'conflictId'),
         querystring: noQuery,
       },
@@ -363,6 +420,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
         tags: TAGS,
         summary:
           'Resolve a conflict: { "resolution": "local" | "source" } or { "data": { the merged record } }.',
+        operationId: 'resolveSyncConflict',
+        response: { 200: conflictSchema },
         params: params('id', 'conflictId'),
         body: {
           type: 'object',
@@ -390,6 +449,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       {
         schema: {
           tags: TAGS,
+          operationId: action === 'confirm' ? 'confirmSyncDeletes' : 'discardSyncDeletes',
+          response: { 200: syncStatusSchema },
           summary:
             action === 'confirm'
               ? 'Let the deletes the safety valve holds go (the next run sweeps them).'
@@ -413,6 +474,8 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
         tags: TAGS,
         summary:
           'Compare the store with a full read of the source ({ "repair": true } fixes the drift); answers 202 with the run to poll for progress and the report.',
+        operationId: 'verifySync',
+        response: { 202: verifyStartedSchema },
         params: params('id'),
         body: { type: 'object', additionalProperties: false, properties: { repair: { type: 'boolean' } } },
       },

@@ -1,5 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, pageQuerySchema, toPage } from '../core/api/pagination.js';
+import {
+  bodyFromZod,
+  integer,
+  noContent,
+  nullable,
+  object,
+  oneOfValues,
+  pageOf,
+  string,
+  time,
+} from '../core/api/schemas.js';
+import { connectionSchema as configConnection } from '../core/config/connections.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { ConnectionStatus } from '../store/schema.js';
 import { connectionView } from './connection-model.js';
@@ -17,6 +29,36 @@ const anyObject = { type: 'object' } as const;
 
 const STATUSES: ConnectionStatus[] = ['active', 'needs_reauth', 'error'];
 
+/** connection-model.ts's connectionView. */
+const connectionSchema = object(
+  {
+    id: string,
+    provider: string,
+    baseUrl: nullable(string),
+    auth: { type: 'object', description: 'The auth settings, every secret as a fixed mask.' },
+    status: oneOfValues(STATUSES),
+    statusReason: nullable(string),
+    metadata: { type: 'object' },
+    origin: oneOfValues(['config', 'api']),
+    credentials: object({
+      accessToken: nullable({ type: 'string', description: 'A mask when there is a token.' }),
+      expiresAt: nullable(time),
+      refreshedAt: nullable(time),
+      version: integer,
+    }),
+    createdAt: time,
+    updatedAt: time,
+  },
+  ['credentials'],
+);
+
+const authorizationSchema = object({
+  connectionId: string,
+  url: { type: 'string', description: "The provider's authorization URL to open." },
+  redirectUri: string,
+  expiresAt: time,
+});
+
 /** Where the provider sends the browser back: the configured URL, else this server's own `/oauth/callback`. */
 export function defaultRedirectUri(request: { protocol: string; host: string }): string {
   return `${request.protocol}://${request.host}/oauth/callback`;
@@ -33,7 +75,10 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
       schema: {
         tags: ['connections'],
         summary: 'Create a connection; its secrets are encrypted and never returned.',
+        operationId: 'createConnection',
         body: anyObject,
+        documentedBody: bodyFromZod(configConnection, 'A connection as in the configuration file.'),
+        response: { 201: connectionSchema },
       },
     },
     async (request, reply) => {
@@ -48,6 +93,8 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
       schema: {
         tags: ['connections'],
         summary: 'Connections in id order, with their status (secrets masked).',
+        operationId: 'listConnections',
+        response: { 200: pageOf(connectionSchema) },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -69,7 +116,15 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
 
   app.get<{ Params: { id: string } }>(
     '/connections/:id',
-    { schema: { tags: ['connections'], summary: 'One connection (secrets masked).', params: idParams } },
+    {
+      schema: {
+        tags: ['connections'],
+        operationId: 'getConnection',
+        summary: 'One connection (secrets masked).',
+        params: idParams,
+        response: { 200: connectionSchema },
+      },
+    },
     async (request) => connectionView(await vault.connections.require(request.params.id)),
   );
 
@@ -80,7 +135,9 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
         tags: ['connections'],
         summary:
           'Change a connection: provider, baseUrl, metadata, or auth (merged into the current auth; a masked value keeps the secret).',
+        operationId: 'updateConnection',
         params: idParams,
+        response: { 200: connectionSchema },
         body: {
           type: 'object',
           additionalProperties: false,
@@ -102,7 +159,9 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
       schema: {
         tags: ['connections'],
         summary: 'Delete a connection and its credentials.',
+        operationId: 'deleteConnection',
         params: idParams,
+        response: { 204: noContent },
       },
     },
     async (request, reply) => {
@@ -118,7 +177,16 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
         tags: ['connections'],
         summary:
           'Start an OAuth authorization (code + PKCE + state): returns the provider URL to open, valid for vault.stateTtl; redirect=true answers 302.',
+        operationId: 'authorizeConnection',
         params: idParams,
+        response: {
+          200: authorizationSchema,
+          302: {
+            description: 'With redirect=true: to the authorization URL.',
+            type: 'null',
+            headers: { location: { type: 'string' } },
+          },
+        },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -156,7 +224,9 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
       schema: {
         tags: ['connections'],
         summary: 'Obtain fresh credentials now (OAuth connections), e.g. to test them.',
+        operationId: 'refreshConnection',
         params: idParams,
+        response: { 200: connectionSchema },
       },
     },
     async (request) => {

@@ -1,9 +1,46 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, pageQuerySchema, parseSince, toPage } from '../core/api/pagination.js';
+import { anyJson, integer, nullable, object, pageOf, string, time } from '../core/api/schemas.js';
 import type { Clock } from '../core/clock.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
+import { deliverySchema } from './delivery/delivery-schemas.js';
 import { eventDetail, eventSummary } from './event-views.js';
 import type { EventsService } from './events-module.js';
+
+const eventSummarySchema = object({
+  id: string,
+  source: string,
+  externalId: nullable(string),
+  type: string,
+  receivedAt: time,
+  occurredAt: nullable(time),
+  duplicates: integer,
+  verification: { type: 'string', description: 'How the request was verified (the scheme, or none).' },
+  size: { type: 'integer', description: 'Body size in bytes.' },
+});
+
+const eventDetailSchema = object(
+  {
+    ...(eventSummarySchema.properties as Record<string, object>),
+    requestId: nullable(string),
+    contentType: nullable(string),
+    headers: {
+      type: 'object',
+      additionalProperties: string,
+      description: 'Credential headers are not kept.',
+    },
+    lastDuplicateAt: nullable(time),
+    payload: { ...anyJson, description: 'The body: parsed JSON, or text.' },
+    bodyBase64: { type: 'string', description: 'The body, when it is not UTF-8 text.' },
+    deliveries: { type: 'array', items: deliverySchema },
+  },
+  ['payload', 'bodyBase64'],
+);
+
+const publishedSchema = object({
+  id: string,
+  duplicate: { type: 'boolean', description: 'True when the idempotencyKey matched an earlier event.' },
+});
 
 interface ListQuery {
   source?: string;
@@ -27,6 +64,8 @@ export async function eventRoutes(
         tags: ['events'],
         summary:
           'The event log, oldest first; filter by source, type (a trailing * matches a prefix) and time.',
+        operationId: 'listEvents',
+        response: { 200: pageOf(eventSummarySchema) },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -63,6 +102,8 @@ export async function eventRoutes(
       schema: {
         tags: ['events'],
         summary: 'One event with its headers, payload and deliveries.',
+        operationId: 'getEvent',
+        response: { 200: eventDetailSchema },
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 100 } }, required: ['id'] },
       },
     },
@@ -79,6 +120,11 @@ export async function eventRoutes(
       schema: {
         tags: ['events'],
         summary: 'Publish an event (source "api"); repeating an idempotencyKey returns the original event.',
+        operationId: 'publishEvent',
+        response: {
+          200: { ...publishedSchema, description: 'An event with this idempotencyKey was published before.' },
+          201: { ...publishedSchema, description: 'Published.' },
+        },
         body: {
           type: 'object',
           required: ['type'],

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import { bodyFromZod, listOf, noContent } from '../core/api/schemas.js';
+import { sourceSchema as configSource } from '../core/config/schema.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { SourcesService } from './events-module.js';
 import type { SourceView } from './ingress.js';
 
 const sourceSchema = {
   type: 'object',
+  required: ['id', 'origin', 'scheme', 'secrets', 'bodyLimit', 'retentionMs', 'insecure', 'url'],
   properties: {
     id: { type: 'string' },
     origin: { type: 'string', enum: ['config', 'api'] },
@@ -42,7 +45,8 @@ export async function sourceRoutes(app: FastifyInstance, sources: SourcesService
       schema: {
         tags: ['sources'],
         summary: 'Webhook sources and their verification scheme.',
-        response: { 200: { type: 'object', properties: { data: { type: 'array', items: sourceSchema } } } },
+        operationId: 'listSources',
+        response: { 200: listOf(sourceSchema) },
       },
     },
     async () => ({ data: (await sources.list()).map(view) }),
@@ -54,6 +58,7 @@ export async function sourceRoutes(app: FastifyInstance, sources: SourcesService
       schema: {
         tags: ['sources'],
         summary: 'One webhook source.',
+        operationId: 'getSource',
         params: idParams,
         response: { 200: sourceSchema },
       },
@@ -73,6 +78,8 @@ export async function sourceRoutes(app: FastifyInstance, sources: SourcesService
         tags: ['sources'],
         summary: 'Create a webhook source; it receives at /webhooks/:id at once, in every process.',
         body: sourceInput,
+        documentedBody: bodyFromZod(configSource, sourceInput.description),
+        operationId: 'createSource',
         response: { 201: sourceSchema },
       },
     },
@@ -85,6 +92,7 @@ export async function sourceRoutes(app: FastifyInstance, sources: SourcesService
       schema: {
         tags: ['sources'],
         summary: 'Change a source made through the API: verify (replaced whole), bodyLimit, retention.',
+        operationId: 'updateSource',
         params: idParams,
         body: {
           type: 'object',
@@ -99,7 +107,15 @@ export async function sourceRoutes(app: FastifyInstance, sources: SourcesService
 
   app.delete<{ Params: { id: string } }>(
     '/sources/:id',
-    { schema: { tags: ['sources'], summary: 'Delete a source made through the API.', params: idParams } },
+    {
+      schema: {
+        tags: ['sources'],
+        operationId: 'deleteSource',
+        summary: 'Delete a source made through the API.',
+        params: idParams,
+        response: { 204: noContent },
+      },
+    },
     async (request, reply) => {
       await sources.delete(request.params.id);
       return reply.code(204).send();

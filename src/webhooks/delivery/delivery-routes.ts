@@ -1,9 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, pageQuerySchema, parseSince, toPage } from '../../core/api/pagination.js';
+import { bodyFromZod, listOf, noContent, pageOf } from '../../core/api/schemas.js';
 import type { Clock } from '../../core/clock.js';
+import { destinationSchema as configDestination } from '../../core/config/schema.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import type { DeliveryStatus } from '../../store/schema.js';
 import type { DeliveriesService } from './deliveries-service.js';
+import {
+  createdDestinationSchema,
+  deliveryDetailSchema,
+  deliverySchema,
+  destinationSchema,
+  recoveredSchema,
+  secretsSchema,
+} from './delivery-schemas.js';
 import { attemptView, deliveryView } from './delivery-views.js';
 
 const idParams = {
@@ -27,7 +37,14 @@ export async function deliveryRoutes(
 
   app.get(
     '/destinations',
-    { schema: { tags: ['destinations'], summary: 'Destinations with their state.' } },
+    {
+      schema: {
+        tags: ['destinations'],
+        operationId: 'listDestinations',
+        summary: 'Destinations with their state.',
+        response: { 200: listOf(destinationSchema) },
+      },
+    },
     async () => ({ data: await destinations.list() }),
   );
 
@@ -39,6 +56,9 @@ export async function deliveryRoutes(
         summary:
           'Create an HTTP destination (same fields as the configuration file); secrets and headers are encrypted at rest. Without secrets, one is generated and returned once as `secret` (later: GET /destinations/:id/secret).',
         body: { type: 'object' },
+        documentedBody: bodyFromZod(configDestination),
+        operationId: 'createDestination',
+        response: { 201: createdDestinationSchema },
       },
     },
     async (request, reply) => reply.code(201).send(await destinations.create(request.body)),
@@ -52,6 +72,12 @@ export async function deliveryRoutes(
         summary: 'Change a destination made through the API; given fields replace the stored ones.',
         params: idParams,
         body: { type: 'object' },
+        documentedBody: bodyFromZod(
+          configDestination.partial(),
+          'The fields to change, as in the configuration file (id excluded).',
+        ),
+        operationId: 'updateDestination',
+        response: { 200: destinationSchema },
       },
     },
     async (request) => destinations.update(request.params.id, request.body),
@@ -63,7 +89,9 @@ export async function deliveryRoutes(
       schema: {
         tags: ['destinations'],
         summary: 'Delete a destination made through the API; its pending deliveries are dead-lettered.',
+        operationId: 'deleteDestination',
         params: idParams,
+        response: { 204: noContent },
       },
     },
     async (request, reply) => {
@@ -74,7 +102,15 @@ export async function deliveryRoutes(
 
   app.get<{ Params: { id: string } }>(
     '/destinations/:id',
-    { schema: { tags: ['destinations'], summary: 'One destination with its state.', params: idParams } },
+    {
+      schema: {
+        tags: ['destinations'],
+        operationId: 'getDestination',
+        summary: 'One destination with its state.',
+        params: idParams,
+        response: { 200: destinationSchema },
+      },
+    },
     async (request) => found(request.params.id, destinations.get(request.params.id)),
   );
 
@@ -85,7 +121,9 @@ export async function deliveryRoutes(
         tags: ['destinations'],
         summary:
           'The signing secrets of an HTTP destination (Standard Webhooks whsec_…), for the receiver to verify with.',
+        operationId: 'getDestinationSecrets',
         params: idParams,
+        response: { 200: secretsSchema },
       },
     },
     async (request) => ({ id: request.params.id, secrets: await destinations.secrets(request.params.id) }),
@@ -97,7 +135,9 @@ export async function deliveryRoutes(
       schema: {
         tags: ['destinations'],
         summary: 'Re-enable a disabled destination (clears its failure clock).',
+        operationId: 'enableDestination',
         params: idParams,
+        response: { 200: destinationSchema },
       },
     },
     async (request) => destinations.enable(request.params.id),
@@ -109,7 +149,9 @@ export async function deliveryRoutes(
       schema: {
         tags: ['destinations'],
         summary: 'Disable a destination: new deliveries are recorded as failed until it is enabled again.',
+        operationId: 'disableDestination',
         params: idParams,
+        response: { 200: destinationSchema },
         body: {
           type: 'object',
           additionalProperties: false,
@@ -128,7 +170,9 @@ export async function deliveryRoutes(
         tags: ['destinations'],
         summary:
           'Replay the failed deliveries of a destination created since a time (at most 14 days, 10,000).',
+        operationId: 'recoverDestination',
         params: idParams,
+        response: { 200: recoveredSchema },
         body: {
           type: 'object',
           required: ['since'],
@@ -168,6 +212,8 @@ export async function deliveryRoutes(
       schema: {
         tags: ['deliveries'],
         summary: 'Deliveries, oldest first, by destination, status, event and time.',
+        operationId: 'listDeliveries',
+        response: { 200: pageOf(deliverySchema) },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -200,7 +246,15 @@ export async function deliveryRoutes(
 
   app.get<{ Params: { id: string } }>(
     '/deliveries/:id',
-    { schema: { tags: ['deliveries'], summary: 'One delivery with every attempt.', params: idParams } },
+    {
+      schema: {
+        tags: ['deliveries'],
+        operationId: 'getDelivery',
+        summary: 'One delivery with every attempt.',
+        params: idParams,
+        response: { 200: deliveryDetailSchema },
+      },
+    },
     async (request) => {
       const delivery = await deliveries.get(request.params.id);
       if (!delivery) throw new PatchbayError(ErrorCode.NOT_FOUND, `no delivery ${request.params.id}`);
@@ -217,7 +271,9 @@ export async function deliveryRoutes(
       schema: {
         tags: ['deliveries'],
         summary: 'Send a delivery again now (restarts its retry schedule).',
+        operationId: 'replayDelivery',
         params: idParams,
+        response: { 202: deliverySchema },
       },
     },
     async (request, reply) =>
