@@ -31,16 +31,15 @@ export interface AttemptContext {
     | undefined;
 }
 
-/** A destination's failure run, as the delivery worker tracks it while recording a batch. */
-export interface FailureClock {
+/** A destination's run of failures, as the delivery rules read and write it. */
+export interface DestinationRun {
   /** Start of the current run of failures, or null when the last attempt succeeded. */
   failingSince: number | null;
   /** The operator was told of this run (delivery.failing / exhausted), so its end is announced. */
   alerted: boolean;
   status: DestinationStatus;
-  /** Set when the batch disables the destination. */
+  /** Why it was disabled, when the rules disabled it. */
   disabledReason?: string;
-  changed: boolean;
 }
 
 /**
@@ -463,9 +462,9 @@ export class DeliveryStore {
     return Number(result.numDeletedRows) === 1;
   }
 
-  /** Destinations' failure clocks, read once per batch of attempt records. */
-  async failureClocks(tx: Tx, ids: readonly string[]): Promise<Map<string, FailureClock>> {
-    const clocks = new Map<string, FailureClock>();
+  /** Destinations' runs of failures, read once per batch of attempt records. */
+  async failureRuns(tx: Tx, ids: readonly string[]): Promise<Map<string, DestinationRun>> {
+    const clocks = new Map<string, DestinationRun>();
     if (ids.length === 0) return clocks;
     const rows = await tx.db
       .selectFrom('destinations')
@@ -477,16 +476,14 @@ export class DeliveryStore {
         failingSince: row.failing_since === null ? null : Number(row.failing_since),
         alerted: Number(row.failure_alerted) === 1,
         status: row.status,
-        changed: false,
       });
     }
     return clocks;
   }
 
-  /** Writes back the clocks a batch changed (a disabled status included). */
-  async saveFailureClocks(tx: Tx, clocks: Map<string, FailureClock>, now: number): Promise<void> {
-    for (const [id, clock] of clocks) {
-      if (!clock.changed) continue;
+  /** Writes the runs a batch changed (a status the rules disabled included). */
+  async saveFailureRuns(tx: Tx, runs: ReadonlyMap<string, DestinationRun>, now: number): Promise<void> {
+    for (const [id, clock] of runs) {
       await tx.db
         .updateTable('destinations')
         .set({

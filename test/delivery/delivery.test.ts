@@ -199,6 +199,58 @@ for (const { dialect, available } of allDialects) {
       expect(receiver.received).toHaveLength(1);
     });
 
+    it('logs failed attempts, dead letters and disabled destinations at warn, with delivery, destination, status and code', async () => {
+      await open([{ id: 'app', url: receiver.url, secrets: [oldSecret] }], { retrySchedule: ['1m'] });
+      const warnings = () =>
+        t!.logs.lines
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((entry) => entry.level === 40 && String(entry.msg).match(/delivery|destination disabled/));
+      receiver.behaviour = (_r, res) => void res.writeHead(503).end();
+      const event = await t!.engine.publish({ type: 'x.y', payload: {} });
+      const { id } = await onlyDelivery(event.id);
+      const first = (await attempt(id)) as { retryAt: number };
+      expect(warnings()).toEqual([
+        expect.objectContaining({
+          msg: 'delivery attempt failed, will retry',
+          deliveryId: id,
+          destination: 'app',
+          attempt: 1,
+          status: 503,
+          errorCode: 'HTTP_SERVER_ERROR',
+          nextAttemptAt: new Date(first.retryAt).toISOString(),
+        }),
+      ]);
+      clock.set(first.retryAt);
+      expect(await attempt(id)).toBeUndefined();
+      expect(warnings()[1]).toMatchObject({
+        msg: 'delivery attempt failed, dead-lettered (no attempts left)',
+        deliveryId: id,
+        destination: 'app',
+        attempt: 2,
+        status: 503,
+        errorCode: 'HTTP_SERVER_ERROR',
+      });
+      receiver.behaviour = (_r, res) => void res.writeHead(410).end('gone');
+      const gone = await t!.engine.publish({ type: 'x.y', payload: {} });
+      const goneId = (await onlyDelivery(gone.id)).id;
+      await attempt(goneId);
+      expect(warnings().slice(2)).toEqual([
+        expect.objectContaining({
+          msg: 'delivery attempt failed, dead-lettered (no attempts left)',
+          deliveryId: goneId,
+          status: 410,
+          errorCode: 'HTTP_CLIENT_ERROR',
+        }),
+        expect.objectContaining({
+          msg: 'destination disabled',
+          destination: 'app',
+          reason: 'receiver answered 410 Gone',
+          status: 410,
+          errorCode: 'HTTP_CLIENT_ERROR',
+        }),
+      ]);
+    });
+
     it('disables a destination that has failed continuously for the disable period, and a success clears the clock', async () => {
       await open([{ id: 'app', url: receiver.url, secrets: [oldSecret] }], {
         retrySchedule: ['1h'],

@@ -8,18 +8,13 @@ import { TickBatcher } from '../../core/tick-batcher.js';
 import { isOverloadSignal } from '../../resilience/classification.js';
 import { linkedController } from '../../resilience/timers.js';
 import type { Database, Tx } from '../../store/database.js';
-import type {
-  AttemptContext,
-  AttemptUpdate,
-  Delivery,
-  DeliveryStore,
-  FailureClock,
-} from '../../store/delivery-store.js';
+import type { AttemptContext, Delivery, DeliveryStore, DestinationRun } from '../../store/delivery-store.js';
 import type { StoredEvent } from '../../store/event-store.js';
 import { GroupCommitter } from '../../store/group-commit.js';
 import type { Job } from '../../store/queue.js';
 import type { JobContext, JobOutcome } from '../../store/queue-worker.js';
 import { type DeliveryGuard, openGuard } from './delivery-guard.js';
+import { type AttemptDecision, decideAttempt, HEALTHY_RUN, type RuleSettings } from './delivery-rules.js';
 import {
   type Destination,
   type DestinationRegistry,
@@ -29,7 +24,7 @@ import {
   toDeliveredEvent,
 } from './destinations.js';
 import type { AttemptResult, HttpSender } from './http-sender.js';
-import { nextRetryDelay, type ScheduleOptions } from './retry-schedule.js';
+import type { ScheduleOptions } from './retry-schedule.js';
 
 /** Signs an outgoing delivery: returns the `webhook-*` headers (Standard Webhooks). */
 export type DeliverySigner = (input: {
@@ -63,12 +58,6 @@ export interface DeliveryWorkerOptions {
 
 export const OPERATIONAL_SOURCE = 'patchbay';
 
-interface Announcement {
-  type: string;
-  key: string;
-  payload: Record<string, unknown>;
-}
-
 interface RecordInput {
   delivery: Delivery;
   destination: Destination;
@@ -83,24 +72,17 @@ interface DestinationMetrics {
   duration: Histogram.Internal<'destination'>;
 }
 
-interface RecordOutput {
-  next: number | undefined;
-  announcements: Announcement[];
-}
+type RecordOutput = AttemptDecision;
 
 /**
- * Sends deliveries and applies the delivery rules: only 2xx succeeds; failures follow the retry schedule
- * (with jitter, a longer minimum after 429/timeouts, bounded `Retry-After`); an exhausted schedule
- * dead-letters the delivery; 410 disables the destination; a destination failing for `disableAfterMs` is
- * disabled; operational events announce each of these. Every try is written to the attempts log in the
- * same transaction as the delivery's new state.
+ * Sends deliveries through the destination's guard and applies what the delivery rules decide
+ * (`decideAttempt` in delivery-rules.ts). Every try is written to the attempts log in the same
+ * transaction as the delivery's new state; failures, dead letters and disabled destinations are logged.
  */
 export class DeliveryWorker {
   private readonly publisher: EventPublisher;
   private readonly guard: DeliveryGuard;
-  private readonly random: () => number;
-  private readonly disableAfterMs: number;
-  private readonly failingAfter: number;
+  private readonly rules: RuleSettings;
   private readonly userAgent: string;
   private readonly attemptsTotal?: Counter<'destination' | 'outcome'>;
   private readonly attemptDuration?: Histogram<'destination'>;
@@ -116,9 +98,12 @@ export class DeliveryWorker {
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.publisher = options.publisher ?? nullPublisher;
     this.guard = options.guard ?? openGuard;
-    this.random = options.random ?? Math.random;
-    this.disableAfterMs = options.disableAfterMs ?? 5 * 86_400_000;
-    this.failingAfter = options.failingAfter ?? 4;
+    this.rules = {
+      ...(options.schedule && { schedule: options.schedule }),
+      disableAfterMs: options.disableAfterMs ?? 5 * 86_400_000,
+      failingAfter: options.failingAfter ?? 4,
+      random: options.random ?? Math.random,
+    };
     this.userAgent = options.userAgent ?? 'Patchbay-Webhooks/1';
     this.loader = new TickBatcher((ids) => options.deliveries.loadForAttempt(ids));
     // Responses arrive one per socket, rarely two in one turn: a 2 ms linger lets tens of attempt
@@ -180,21 +165,44 @@ export class DeliveryWorker {
       this.trying--;
     }
     if ('outcome' in tried) return tried.outcome;
-    const { next, announcements } = await this.recorder.submit(tried);
-    for (const announce of announcements) await this.announce(announce.type, announce.key, announce.payload);
-    if (next !== undefined) {
-      this.options.logger.debug(
-        {
-          deliveryId,
-          destination: tried.destination.id,
-          status: tried.result.statusCode,
-          error: tried.result.errorCode,
-        },
-        'delivery attempt failed',
-      );
-      return { retryAt: next, error: tried.result.errorMessage ?? 'failed' };
-    }
+    const decision = await this.recorder.submit(tried);
+    this.logDecision(tried, decision);
+    for (const announce of decision.announcements)
+      await this.announce(announce.type, announce.key, announce.payload);
+    if (decision.next !== undefined)
+      return { retryAt: decision.next, error: tried.result.errorMessage ?? 'failed' };
     return undefined;
+  }
+
+  /**
+   * Failed attempts, dead letters and disabled destinations, at warn: an operator reading the log sees
+   * why deliveries are not arriving without querying the attempts log.
+   */
+  private logDecision(tried: RecordInput, decision: AttemptDecision): void {
+    if (decision.outcome === 'succeeded') return;
+    const { delivery, destination, result } = tried;
+    const fields = {
+      deliveryId: delivery.id,
+      destination: destination.id,
+      attempt: delivery.attempts + 1,
+      status: result.statusCode,
+      errorCode: result.errorCode,
+      error: result.errorMessage,
+    };
+    const { logger } = this.options;
+    if (decision.outcome === 'retrying')
+      logger.warn({ ...fields, nextAttemptAt: iso(decision.next!) }, 'delivery attempt failed, will retry');
+    else logger.warn(fields, 'delivery attempt failed, dead-lettered (no attempts left)');
+    if (decision.disabled !== undefined)
+      logger.warn(
+        {
+          destination: destination.id,
+          reason: decision.disabled,
+          status: result.statusCode,
+          errorCode: result.errorCode,
+        },
+        'destination disabled',
+      );
   }
 
   /** Sends a delivery if it is due; returns what to record, or the job's outcome when nothing was sent. */
@@ -357,9 +365,9 @@ export class DeliveryWorker {
 
   /**
    * Writes the attempts and the deliveries' next states of every attempt that finished together, in one
-   * transaction (group commit). Each destination's failure clock is read once and written once per batch.
-   * Returns, per attempt, the next attempt time (if any) and the operational events to publish once
-   * committed.
+   * transaction (group commit), as the rules (`decideAttempt`) decide them. Each destination's run of
+   * failures is read once and written once per batch; attempts of one destination see each other's
+   * effect on it in order.
    */
   private async recordBatch(tx: Tx, items: readonly RecordInput[]): Promise<RecordOutput[]> {
     const { deliveries, clock } = this.options;
@@ -382,145 +390,42 @@ export class DeliveryWorker {
         outcome: result.outcome,
       })),
     );
-    const clocks = await deliveries.failureClocks(tx, [...new Set(items.map((i) => i.destination.id))]);
-    const out: RecordOutput[] = [];
-    const updates: AttemptUpdate[] = [];
-    for (const item of items) out.push(this.recordOne(updates, item, now, clocks));
-    await deliveries.recordAttempts(tx, updates);
-    await deliveries.saveFailureClocks(tx, clocks, now);
-    return out;
-  }
-
-  /** Decides one attempt's outcome; the delivery's next state joins `updates`, written once per batch. */
-  private recordOne(
-    updates: AttemptUpdate[],
-    input: RecordInput,
-    now: number,
-    clocks: Map<string, FailureClock>,
-  ): RecordOutput {
-    const { delivery, destination, result, operational } = input;
-    const attempt = delivery.attempts + 1;
-    const cycle = delivery.cycle_attempts + 1;
-    const announcements: Announcement[] = [];
-    const failure = clocks.get(destination.id) ?? {
-      failingSince: null,
-      alerted: false,
-      status: 'enabled',
-      changed: false,
-    };
-    clocks.set(destination.id, failure);
-    const common = {
-      id: delivery.id,
-      status: null,
-      succeeded_at: null,
-      failing_notified: null,
-      attempts: attempt,
-      cycle_attempts: cycle,
-      last_status: result.statusCode,
-      manual: 0,
-      updated_at: now,
-    };
-    if (result.outcome === 'succeeded') {
-      updates.push({
-        ...common,
-        status: 'succeeded',
-        succeeded_at: now,
-        next_attempt_at: null,
-        last_error: null,
-      });
-      if (failure.failingSince !== null) {
-        if (failure.alerted) {
-          announcements.push({
-            type: 'destination.recovered',
-            key: `destination.recovered:${destination.id}:${failure.failingSince}`,
-            payload: { destinationId: destination.id, failingSince: iso(failure.failingSince) },
-          });
-        }
-        Object.assign(failure, { failingSince: null, alerted: false, changed: true });
+    const runs = await deliveries.failureRuns(tx, [...new Set(items.map((i) => i.destination.id))]);
+    const changed = new Map<string, DestinationRun>();
+    const decisions = items.map(({ delivery, destination, result, operational }) => {
+      const run = runs.get(destination.id) ?? HEALTHY_RUN;
+      const decision = decideAttempt(
+        { delivery, destinationId: destination.id, result, operational },
+        run,
+        now,
+        this.rules,
+      );
+      if (decision.destination) {
+        runs.set(destination.id, decision.destination);
+        changed.set(destination.id, decision.destination);
       }
-      return { next: undefined, announcements };
-    }
-    if (failure.failingSince === null) Object.assign(failure, { failingSince: now, changed: true });
-    const failingSince = failure.failingSince!;
-    const alert = () => Object.assign(failure, { alerted: true, changed: true });
-    const errorText = result.errorMessage ?? `HTTP ${result.statusCode}`;
-    const payload = {
-      deliveryId: delivery.id,
-      eventId: delivery.event_id,
-      destinationId: destination.id,
-      attempts: attempt,
-      lastStatus: result.statusCode,
-      lastError: errorText,
-    };
-    const disable = (reason: string) => {
-      if (failure.status === 'disabled') return;
-      Object.assign(failure, { status: 'disabled', disabledReason: reason, changed: true });
-      announcements.push({
-        type: 'destination.disabled',
-        key: `destination.disabled:${destination.id}:${now}`,
-        payload: { destinationId: destination.id, reason },
-      });
-    };
-    if (result.gone) {
-      updates.push({
-        ...common,
-        status: 'failed',
-        next_attempt_at: null,
-        last_error: `${errorText}: the receiver says the endpoint is gone`,
-      });
-      disable('receiver answered 410 Gone');
-      return { next: undefined, announcements };
-    }
-    const delay = nextRetryDelay(
-      cycle,
-      {
-        overloaded: result.overloaded,
-        ...(result.retryAfterMs !== undefined && { retryAfterMs: result.retryAfterMs }),
-      },
-      this.options.schedule,
-      this.random,
-    );
-    // Failures delivering operational events are not announced again: that could loop forever.
-    if (delay === undefined) {
-      updates.push({
-        ...common,
-        status: 'failed',
-        next_attempt_at: null,
-        last_error: errorText,
-      });
-      alert();
-      if (!operational)
-        announcements.push({
-          type: 'delivery.exhausted',
-          key: `delivery.exhausted:${delivery.id}:${attempt}`,
-          payload,
-        });
-      if (now - failingSince >= this.disableAfterMs)
-        disable(`failing continuously since ${iso(failingSince)}`);
-      return { next: undefined, announcements };
-    }
-    const next = now + delay;
-    const notify = cycle >= this.failingAfter && !delivery.failing_notified;
-    updates.push({
-      ...common,
-      next_attempt_at: next,
-      last_error: errorText,
-      ...(notify && { failing_notified: 1 }),
+      return decision;
     });
-    if (notify) {
-      alert();
-      if (!operational)
-        announcements.push({
-          type: 'delivery.failing',
-          key: `delivery.failing:${delivery.id}:${attempt}`,
-          payload,
-        });
-    }
-    return { next, announcements };
+    await deliveries.recordAttempts(
+      tx,
+      decisions.map((d) => d.delivery),
+    );
+    await deliveries.saveFailureRuns(tx, changed, now);
+    return decisions;
   }
 
   private async deadLetter(delivery: Delivery, reason: string): Promise<void> {
-    const { database, deliveries, clock } = this.options;
+    const { database, deliveries, clock, logger } = this.options;
+    logger.warn(
+      {
+        deliveryId: delivery.id,
+        destination: delivery.destination_id,
+        status: null,
+        errorCode: null,
+        reason,
+      },
+      'delivery dead-lettered without an attempt',
+    );
     await database.transaction((tx) =>
       deliveries.update(tx, delivery.id, {
         status: 'failed',
