@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 /** Files here that are not benchmarks themselves. */
-const HELPERS = new Set(['run-all', 'util', 'receiver-process', 'ingress-server', 'slow-clients-server']);
+const HELPERS = new Set([
+  'run-all',
+  'util',
+  'receiver-process',
+  'records-fake-process',
+  'ingress-server',
+  'slow-clients-server',
+]);
 const available = readdirSync(dir)
   .filter((f) => f.endsWith('.ts'))
   .map((f) => f.slice(0, -3))

@@ -22,7 +22,12 @@ export interface CommitScope {
   quarantineOpen: boolean;
   /** The run's signal: long loops (a sweep) stop when it aborts. */
   signal?: AbortSignal;
+  /** The last page changed nothing: the next is tried as a quiet page (see `commitPage`). */
+  quiet?: boolean;
 }
+
+/** Thrown inside a quiet attempt that finds a change: rolled back, and the page committed durably. */
+const NOT_QUIET = Symbol('not quiet');
 
 /**
  * Commits one prepared page in one transaction, first statement the lease fence: the records, the
@@ -35,39 +40,65 @@ export async function commitPage(
   page: PreparedPage,
   progress: ProgressUpdate,
 ): Promise<Partial<RunCounts>> {
+  // A quiet page — every record as stored, nothing deleted or quarantined — commits only its checkpoint
+  // and the run's counters, without waiting for the disk: lost to a power cut, it is read again and
+  // changes nothing then either. Tried after a quiet page (a pass over unchanged records is mostly
+  // quiet pages); one that finds a change rolls back and commits durably.
+  if (scope.quiet && page.quarantined.length === 0 && !scope.definition.push) {
+    try {
+      return await commitOnce(scope, page, progress, true);
+    } catch (err) {
+      if (err !== NOT_QUIET) throw err;
+    }
+  }
+  const counts = await commitOnce(scope, page, progress, false);
+  scope.quiet = (counts.created ?? 0) + (counts.updated ?? 0) + (counts.deleted ?? 0) === 0;
+  return counts;
+}
+
+async function commitOnce(
+  scope: CommitScope,
+  page: PreparedPage,
+  progress: ProgressUpdate,
+  quiet: boolean,
+): Promise<Partial<RunCounts>> {
   const { ports, definition, lease } = scope;
   const { stores, clock } = ports;
   const syncId = definition.id;
   const counts: Partial<RunCounts> = { pages: 1, seen: page.seen, quarantined: page.quarantined.length };
-  await stores.database.transaction(async (tx) => {
-    const now = clock.now();
-    const stamp = await stores.state.fence(tx, lease, now, scope.leaseMs, progress);
-    const at = { stamp, now, generation: scope.generation };
-    if (definition.push) counts.conflicts = await reconcilePending(tx, scope, page, now);
-    const changes = await stores.records.apply(tx, syncId, page.records, at);
-    const deleted = await stores.records.tombstone(tx, syncId, page.deleted, at);
-    if (page.quarantined.length > 0) {
-      await stores.quarantine.add(tx, syncId, scope.runId, page.quarantined, now);
-      // Seen at the source, even if this version could not be stored: a full read must not delete it.
-      const ids = page.quarantined.map((q) => q.externalId).filter((id): id is string => id !== null);
-      await stores.records.touch(tx, syncId, ids, at);
-      scope.quarantineOpen = true;
-    }
-    if (scope.quarantineOpen && page.records.length > 0) {
-      await stores.quarantine.supersede(
-        tx,
-        syncId,
-        page.records.map((r) => r.id),
-        now,
-      );
-    }
-    const values = new Map(page.records.map((r) => [r.id, r.value]));
-    await appendEvents(tx, scope, [...changes, ...deleted], now, values);
-    counts.created = changes.filter((c) => c.kind === 'created').length;
-    counts.updated = changes.length - counts.created;
-    counts.deleted = deleted.length;
-    if (scope.runId) await stores.runs.add(tx, scope.runId, counts);
-  });
+  await stores.database.transaction(
+    async (tx) => {
+      const now = clock.now();
+      const stamp = await stores.state.fence(tx, lease, now, scope.leaseMs, progress);
+      const at = { stamp, now, generation: scope.generation };
+      if (definition.push) counts.conflicts = await reconcilePending(tx, scope, page, now);
+      const changes = await stores.records.apply(tx, syncId, page.records, at);
+      const deleted = await stores.records.tombstone(tx, syncId, page.deleted, at);
+      if (quiet && changes.length + deleted.length > 0) throw NOT_QUIET;
+      if (page.quarantined.length > 0) {
+        await stores.quarantine.add(tx, syncId, scope.runId, page.quarantined, now);
+        // Seen at the source, even if this version could not be stored: a full read must not delete it.
+        const ids = page.quarantined.map((q) => q.externalId).filter((id): id is string => id !== null);
+        await stores.records.touch(tx, syncId, ids, at);
+        scope.quarantineOpen = true;
+      }
+      if (scope.quarantineOpen && page.records.length > 0) {
+        await stores.quarantine.supersede(
+          tx,
+          syncId,
+          page.records.map((r) => r.id),
+          now,
+        );
+      }
+      const values = new Map(page.records.map((r) => [r.id, r.value]));
+      await appendEvents(tx, scope, [...changes, ...deleted], now, values);
+      counts.created = changes.filter((c) => c.kind === 'created').length;
+      counts.updated = changes.length - counts.created;
+      counts.deleted = deleted.length;
+      if (scope.runId) await stores.runs.add(tx, scope.runId, counts);
+    },
+    { durable: !quiet },
+  );
   return counts;
 }
 

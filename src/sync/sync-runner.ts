@@ -18,6 +18,7 @@ import { type CommitScope, commitPage } from './page-commit.js';
 import type { RunnerSettings, SyncPorts } from './ports.js';
 import { preparePage } from './prepare-page.js';
 import { pushPending } from './push-runner.js';
+import { readAhead } from './read-ahead.js';
 import { nextRunTime } from './schedule.js';
 
 export type RunTrigger = 'schedule' | 'manual' | 'event' | 'resume' | 'write' | 'confirm';
@@ -197,7 +198,7 @@ export class SyncRunner {
       });
       let complete = true;
       try {
-        for await (const page of definition.fetch(ctx)) {
+        for await (const page of readAhead(definition.fetch(ctx))) {
           base.signal.throwIfAborted();
           const prepared = preparePage(definition, page, clock.now());
           const progress = prepared.hasCheckpoint

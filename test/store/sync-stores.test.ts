@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, isPatchbayError } from '../../src/core/errors.js';
 import type { Database } from '../../src/store/database.js';
 import { type IncomingRecord, openSyncStores, type SyncStores } from '../../src/store/sync/index.js';
+import { LAST_SEEN_GRANULARITY_MS } from '../../src/store/sync/sync-record-store.js';
 import { canonicalJson, recordHash } from '../../src/sync/canonical-json.js';
 import { allDialects, migratedDatabase } from '../helpers/databases.js';
 
@@ -81,7 +82,19 @@ for (const { dialect, available } of allDialects) {
       await write(sync, [incoming('a', { v: 1 })], 0, T0 + 5000);
       const reread = await stores.records.get(sync, 'a');
       expect(reread!.updatedAt).toBe(before!.updatedAt);
-      expect(reread!.lastSeenAt).toBe(T0 + 5000);
+      // A quiet reread writes nothing: lastSeenAt moves by the hour within a generation, and at once
+      // in a new one (a full read marks all it sees).
+      expect(reread!.lastSeenAt).toBe(before!.lastSeenAt);
+      // (The store itself, without the lease an hour would outlive.)
+      const readAgain = async (generation: number, now: number) => {
+        await database.transaction((tx) =>
+          stores.records.apply(tx, sync, [incoming('a', { v: 1 })], { stamp: now, now, generation }),
+        );
+        return (await stores.records.get(sync, 'a'))!.lastSeenAt;
+      };
+      expect(await readAgain(0, T0 + LAST_SEEN_GRANULARITY_MS - 1)).toBe(before!.lastSeenAt);
+      expect(await readAgain(0, T0 + LAST_SEEN_GRANULARITY_MS)).toBe(T0 + LAST_SEEN_GRANULARITY_MS);
+      expect(await readAgain(1, T0 + LAST_SEEN_GRANULARITY_MS + 1)).toBe(T0 + LAST_SEEN_GRANULARITY_MS + 1);
       // Same wall time: the next commit's stamp is still above the last one.
       await write(sync, [incoming('b', { v: 2 })], 0, T0);
       const b = await stores.records.get(sync, 'b');

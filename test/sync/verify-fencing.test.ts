@@ -151,8 +151,11 @@ for (const dialect of dialects) {
         },
         async *fetch() {
           yield { records: [{ id: '1' }], checkpoint: 1 };
-          clock.set(t0 + 60_000); // paused for a minute, its heartbeat with it
           yield { records: [{ id: '2' }], checkpoint: 2 };
+          // Pages are read one ahead: this runs while page 2 commits. The process is paused for a
+          // minute there, its heartbeat with it.
+          clock.set(t0 + 60_000);
+          yield { records: [{ id: '3' }], checkpoint: 3 };
         },
       });
       await h.stores.state.ensure([sync.id], t0);

@@ -56,6 +56,13 @@ export interface RecordQuery {
 
 const CHUNK = 500;
 
+/**
+ * How stale `last_seen_at` of an unchanged record may get within a generation. An incremental pass
+ * over unchanged records then writes nothing per record (the "quiet page"); a full read always marks
+ * what it saw, as its sweep needs.
+ */
+export const LAST_SEEN_GRANULARITY_MS = 60 * 60 * 1000;
+
 interface Existing {
   external_id: string;
   first_seen_at: number;
@@ -63,6 +70,7 @@ interface Existing {
   revision: number;
   deleted_at: number | null;
   seen_generation: number;
+  last_seen_at: number;
 }
 
 /**
@@ -93,7 +101,10 @@ export class SyncRecordStore {
     for (const record of records) {
       const old = existing.get(record.id);
       if (old && old.deleted_at === null && old.hash === record.hash) {
-        seen.push(record.id);
+        const stale =
+          Number(old.seen_generation) < at.generation ||
+          at.now - Number(old.last_seen_at) >= LAST_SEEN_GRANULARITY_MS;
+        if (stale) seen.push(record.id);
         continue;
       }
       const revision = (old?.revision ?? 0) + 1;
@@ -298,7 +309,15 @@ export class SyncRecordStore {
     for (let i = 0; i < ids.length; i += CHUNK) {
       const rows = await tx.db
         .selectFrom('sync_records')
-        .select(['external_id', 'first_seen_at', 'hash', 'revision', 'deleted_at', 'seen_generation'])
+        .select([
+          'external_id',
+          'first_seen_at',
+          'hash',
+          'revision',
+          'deleted_at',
+          'seen_generation',
+          'last_seen_at',
+        ])
         .where('sync_id', '=', syncId)
         .where('external_id', 'in', ids.slice(i, i + CHUNK))
         .execute();
