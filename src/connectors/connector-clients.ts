@@ -59,6 +59,13 @@ interface Built {
  * else to configure. `custom` (or a provider without a definition) gets a plain client on the
  * connection's own `baseUrl`. Clients are built once per connection and rebuilt when it changes.
  */
+/** What `ConnectorClients.check` found: the provider answered this read with a success. */
+export interface ConnectionCheck {
+  path: string;
+  status: number;
+  durationMs: number;
+}
+
 export class ConnectorClients {
   private readonly options: ConnectorClientsOptions;
   private readonly registry: ConnectorRegistry;
@@ -101,6 +108,30 @@ export class ConnectorClients {
       ...(sendLedger && { sendLedger }),
       ...(sends && { sends }),
     });
+  }
+
+  /**
+   * Tests the connection with its provider's cheapest authenticated read (`ProviderDefinition.check`):
+   * the status and how long it took, or the call's error (an `auth` classification for a refused
+   * credential). A connection without a provider, or whose provider names none, has nothing to check.
+   */
+  async check(connectionId: string, options: { signal?: AbortSignal } = {}): Promise<ConnectionCheck> {
+    const built = await this.build(connectionId);
+    const check = built.connector?.definition.check?.(built.settings as never);
+    if (!check) {
+      throw new PatchbayError(
+        ErrorCode.INVALID_ARGUMENT,
+        `connection "${connectionId}" has no provider check (provider "${built.connector?.definition.id ?? 'custom'}")`,
+      );
+    }
+    const started = this.clock.now();
+    const response = await built.client.request({
+      path: check.path,
+      ...(check.query && { query: check.query }),
+      ...(check.headers && { headers: check.headers }),
+      ...(options.signal && { signal: options.signal }),
+    });
+    return { path: check.path, status: response.status, durationMs: this.clock.now() - started };
   }
 
   /** A HubSpot connection's typed CRM calls. */

@@ -3,6 +3,7 @@
  * factory that turns a connection into a ready client.
  */
 export {
+  type ConnectionCheck,
   type ConnectionReader,
   ConnectorClients,
   type ConnectorClientsOptions,
@@ -42,6 +43,7 @@ export type {
   Connector,
   ConnectorContext,
   ProviderAuth,
+  ProviderCheck,
   ProviderDefinition,
   ProviderRateLimit,
   ProviderTimeouts,

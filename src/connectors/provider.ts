@@ -60,6 +60,18 @@ export interface ProviderDefinition<Settings = unknown> {
    * completion takes minutes). They win over the factory's `http` options.
    */
   readonly timeouts?: ProviderTimeouts;
+  /**
+   * The cheapest authenticated read, to test a connection (`ConnectorClients.check`): a 2xx proves the
+   * credentials and the base URL.
+   */
+  check?(settings: Settings): ProviderCheck;
+}
+
+/** A read that needs the connection's credentials and changes nothing. */
+export interface ProviderCheck {
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface ProviderTimeouts {

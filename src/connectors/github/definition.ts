@@ -72,4 +72,5 @@ export const githubDefinition: ProviderDefinition<GitHubSettings> = {
   readError: () => githubErrorReader(),
   pagination: { kind: 'link' },
   webhook: { scheme: 'github' },
+  check: () => ({ path: '/user' }),
 };

@@ -80,4 +80,5 @@ export const hubspotDefinition: ProviderDefinition<HubSpotSettings> = {
   readError: (settings) => hubspotErrorReader(settings),
   pagination: { kind: 'cursor', next: 'paging.next.after', param: 'after', items: 'results' },
   webhook: { scheme: 'hubspot-v3' },
+  check: () => ({ path: '/crm/v3/objects/contacts', query: { limit: '1' } }),
 };

@@ -72,4 +72,6 @@ export const msgraphDefinition: ProviderDefinition<MsGraphSettings> = {
   readError: () => graphErrorReader,
   pagination: { kind: 'odata' },
   webhook: { scheme: 'msgraph' },
+  // An app-only token has no /me; listing one user needs User.Read.All, which mail apps hold.
+  check: () => ({ path: '/v1.0/users', query: { $top: '1', $select: 'id' } }),
 };

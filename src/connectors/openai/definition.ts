@@ -47,4 +47,5 @@ export const openaiDefinition: ProviderDefinition<OpenAISettings> = {
   readError: () => openaiErrorReader,
   timeouts: { timeoutMs: 600_000, deadlineMs: 1_800_000 },
   webhook: { scheme: 'standard-webhooks' },
+  check: () => ({ path: '/models' }),
 };

@@ -71,4 +71,9 @@ export const sendgridDefinition: ProviderDefinition<SendGridSettings> = {
   rateLimits: (settings) => sendgridRateLimits(settings),
   readError: () => sendgridErrorReader,
   webhook: { scheme: 'sendgrid' },
+  check: () => ({
+    path: '/v3/templates',
+    query: { generations: 'dynamic', page_size: '1' },
+    headers: { accept: 'application/json' },
+  }),
 };

@@ -73,6 +73,7 @@ export const stripeDefinition: ProviderDefinition<StripeSettings> = {
   readError: () => stripeErrorReader,
   pagination: { kind: 'starting-after', items: 'data' },
   webhook: { scheme: 'stripe' },
+  check: () => ({ path: '/v1/customers', query: { limit: '1' } }),
   // Stripe's own SDK waits up to 80 s for an answer: a charge can take that long at the card network.
   timeouts: { timeoutMs: 80_000 },
 };
