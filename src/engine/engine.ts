@@ -228,6 +228,7 @@ export class Engine {
           delivery: delivery.service,
           vault: vault.service,
           queues: queues.service,
+          connections: clients,
         },
       );
       built.push(ui);

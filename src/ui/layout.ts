@@ -55,6 +55,7 @@ export function layout(ctx: PageContext, title: string, body: Interpolation, hea
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Patchbay</title>
 <link rel="stylesheet" href="/ui/assets/ui.css">
+<link rel="icon" href="data:,">
 <script src="/ui/assets/ui.js" defer></script>
 ${head}
 </head>

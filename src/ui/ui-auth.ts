@@ -12,7 +12,7 @@ export function sessionOf(request: FastifyRequest): Session {
   return session;
 }
 
-const PUBLIC = /^\/ui\/(?:sign-in|assets\/)/;
+const PUBLIC = /^\/(?:ui\/sign-in|ui\/assets\/|favicon\.ico$)/;
 const SAFE = new Set(['GET', 'HEAD']);
 
 export function setSession(request: FastifyRequest, reply: FastifyReply, sessionsOf: Sessions): Session {
@@ -46,7 +46,7 @@ export function uiAuth(sessionsOf: Sessions) {
           .header('content-type', 'text/html; charset=utf-8')
           .header('cache-control', 'no-store')
           .send(
-            html`<!doctype html><html lang="en"><meta charset="utf-8"><meta http-equiv="refresh" content="0"><title>Patchbay</title><p><a href="${request.url}">Continue to the dashboard</a></p></html>`
+            html`<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><meta http-equiv="refresh" content="0"><title>Patchbay</title><p><a href="${request.url}">Continue to the dashboard</a></p></html>`
               .text,
           );
       }
@@ -61,7 +61,7 @@ export function uiAuth(sessionsOf: Sessions) {
         .status(403)
         .header('content-type', 'text/html; charset=utf-8')
         .send(
-          html`<!doctype html><html lang="en"><meta charset="utf-8"><title>Refused · Patchbay</title><main><h1>Refused</h1><p>This form was not sent by a page of this dashboard, or it is out of date (CSRF check). Nothing was changed.</p><p><a href="/ui/">Back to the dashboard</a></p></main></html>`
+          html`<!doctype html><html lang="en"><meta charset="utf-8"><link rel="icon" href="data:,"><title>Refused · Patchbay</title><main><h1>Refused</h1><p>This form was not sent by a page of this dashboard, or it is out of date (CSRF check). Nothing was changed.</p><p><a href="/ui/">Back to the dashboard</a></p></main></html>`
             .text,
         );
     }

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { HttpClient } from '../http/create-http-client.js';
 import type { QueuesService } from '../store/queue-module.js';
 import type { VaultServices } from '../vault/index.js';
 import type { DeliveriesService } from '../webhooks/delivery/deliveries-service.js';
@@ -11,6 +12,8 @@ export interface UiPorts {
   delivery: DeliveriesService;
   vault: VaultServices;
   queues: QueuesService;
+  /** Connections' HTTP clients (auth, limits, breaker, retries), for the connection page's test call. */
+  connections: { client(connectionId: string): Promise<HttpClient> };
 }
 
 /** What every page's routes are given. */

@@ -70,6 +70,10 @@ export async function uiRoutes(
   asset(app, '/ui/assets/ui.css', 'text/css; charset=utf-8', STYLES);
   asset(app, '/ui/assets/ui.js', 'text/javascript; charset=utf-8', SCRIPT);
   app.get('/ui', async (_request, reply) => reply.redirect('/ui/', 302));
+  // Browsers ask for it on every page without an icon link (the JSON answers of the API): no icon, no 404.
+  app.get('/favicon.ico', async (_request, reply) =>
+    reply.status(204).header('cache-control', 'max-age=86400').send(),
+  );
 
   app.get<{ Querystring: { next?: string } }>('/ui/sign-in', async (request, reply) => {
     if (!sessions.protected || sessions.read(readCookie(request.headers.cookie, SESSION_COOKIE))) {

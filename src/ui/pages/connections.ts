@@ -3,7 +3,7 @@ import { errorMessage, isPatchbayError } from '../../core/errors.js';
 import type { Connection } from '../../vault/index.js';
 import { badge, when } from '../format.js';
 import { type Html, html } from '../html.js';
-import { actionButton, type PageContext } from '../layout.js';
+import { actionButton, csrfField, type PageContext } from '../layout.js';
 import { pageContext, redirectWith, renderPage } from '../page-context.js';
 import type { UiDeps } from '../ui-deps.js';
 
@@ -15,7 +15,28 @@ function actions(ctx: PageContext, c: Connection): Html {
   return html`<div class="actions">
 ${c.scheme === 'oauth2-authorization-code' && actionButton(ctx, `${base}/authorize`, c.status === 'needs_reauth' || !c.hasAccessToken ? 'Authorize' : 'Authorize again')}
 ${isOAuth(c) && c.hasAccessToken && actionButton(ctx, `${base}/refresh`, 'Refresh credentials now', { kind: 'secondary' })}
-</div>`;
+</div>
+${testForm(ctx, c.id, '/')}`;
+}
+
+/** Bytes of a test call's answer shown at most. */
+const TEST_BODY_LIMIT = 4096;
+
+/** A GET through the connection's own client: its credentials, limits, breaker and retries. */
+function testForm(ctx: PageContext, id: string, path: string): Html {
+  return html`<form class="actions" method="post" action="/ui/connections/${id}/test">${csrfField(ctx)}<label for="test-path">Test call: GET<input id="test-path" name="path" value="${path}" size="32" required pattern="/.*"></label><button type="submit" class="secondary">Call</button></form>`;
+}
+
+function answerText(body: unknown): string {
+  if (body === undefined) return '(empty)';
+  const text = Buffer.isBuffer(body)
+    ? `(${body.length} bytes of binary data)`
+    : typeof body === 'string'
+      ? body
+      : JSON.stringify(body, null, 2);
+  return text.length > TEST_BODY_LIMIT
+    ? `${text.slice(0, TEST_BODY_LIMIT)}\n… (cut at ${TEST_BODY_LIMIT} characters)`
+    : text;
 }
 
 /** Where the provider sends the browser back: this server's own callback, as the admin API does it. */
@@ -89,6 +110,39 @@ ${actions(ctx, c)}`;
       return fail(reply, id, err);
     }
   });
+
+  // The answer is shown on the page that the POST returns, never in a URL.
+  app.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(
+    '/ui/connections/:id/test',
+    async (request, reply) => {
+      const ctx = pageContext(request, deps.open);
+      const { id } = request.params;
+      const path = request.body?.path?.trim() ?? '';
+      if (!path.startsWith('/') || path.startsWith('//') || path.length > 500) {
+        return redirectWith(reply, `/ui/connections/${encodeURIComponent(id)}`, {
+          problem: "The test call takes a path on the connection's base URL, starting with / (like /whoami).",
+        });
+      }
+      const started = deps.clock.now();
+      let result: Html;
+      try {
+        const client = await deps.connections.client(id);
+        const res = await client.request({ method: 'GET', path, signal: AbortSignal.timeout(30_000) });
+        result = html`<p class="flash" role="status">HTTP ${res.status} after ${res.attempts} attempt${res.attempts === 1 ? '' : 's'}, ${deps.clock.now() - started} ms.</p>
+<h2>Answer headers</h2><pre>${Object.entries(res.headers).map(([k, v]) => `${k}: ${v}\n`)}</pre>
+<h2>Answer body</h2><pre>${answerText(res.body)}</pre>`;
+      } catch (err) {
+        if (!isPatchbayError(err)) throw err;
+        const status = (err as { status?: number }).status;
+        result = html`<p class="flash error" role="alert">${err.code}${status !== undefined && ` (HTTP ${status})`}: ${errorMessage(err)}</p>`;
+      }
+      const body = html`<p><a href="/ui/connections/${id}">Back to ${id}</a></p>
+<p class="muted">GET <code>${path}</code> through the connection's client, with its credentials, limits, breaker and retries.</p>
+${result}
+${testForm(ctx, id, path)}`;
+      return renderPage(reply, ctx, `Test call: ${id}`, body);
+    },
+  );
 
   app.post<{ Params: { id: string } }>('/ui/connections/:id/refresh', async (request, reply) => {
     const { id } = request.params;

@@ -5,7 +5,7 @@ export function signInPage(options: { next: string; problem?: string }): Html {
   return html`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Patchbay</title><link rel="stylesheet" href="/ui/assets/ui.css"></head>
+<title>Sign in · Patchbay</title><link rel="stylesheet" href="/ui/assets/ui.css"><link rel="icon" href="data:,"></head>
 <body>
 <main class="signin" id="main">
 <h1>Sign in to Patchbay</h1>
