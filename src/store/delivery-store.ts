@@ -91,10 +91,6 @@ export interface AttemptCounts {
 export class DeliveryStore {
   constructor(private readonly database: Database) {}
 
-  get db() {
-    return this.database.db;
-  }
-
   async insertMany(tx: Tx, rows: readonly Delivery[]): Promise<void> {
     for (let i = 0; i < rows.length; i += 500) {
       await tx.db
@@ -336,28 +332,52 @@ export class DeliveryStore {
       .executeTakeFirst();
   }
 
-  /**
-   * Moves the waiting jobs (of `queue`) of a destination's pending deliveries to `until` at the earliest,
-   * in one statement: when its breaker opens, the backlog waits for the probe without every job being
-   * claimed and deferred one by one. Jobs held by a worker are left alone. Returns how many moved.
-   */
-  async postponeJobs(queue: string, destinationId: string, until: number, now: number): Promise<number> {
-    const result = await this.database.db
-      .updateTable('jobs')
-      .set({ available_at: until, updated_at: now })
-      .where('queue', '=', queue)
-      .where('state', '=', 'ready')
-      .where('lease_token', 'is', null)
-      .where('available_at', '<', until)
-      .where('id', 'in', (eb) =>
-        eb
+  /** Ids of a destination's pending deliveries, oldest first. */
+  async pendingIds(destinationId: string): Promise<string[]> {
+    const rows = await this.database.db
+      .selectFrom('deliveries')
+      .select('id')
+      .where('destination_id', '=', destinationId)
+      .where('status', '=', 'pending')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Deliveries by id (those that exist), in no particular order. */
+  async getMany(ids: readonly string[]): Promise<Delivery[]> {
+    const out: Delivery[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      out.push(
+        ...(await this.database.db
           .selectFrom('deliveries')
-          .select('id')
-          .where('destination_id', '=', destinationId)
-          .where('status', '=', 'pending'),
-      )
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+          .selectAll()
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute()),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Puts deliveries back in line for a manual attempt now: pending, a fresh retry cycle, the next
+   * attempt logged as `manual`.
+   */
+  async markReplayed(tx: Tx, ids: readonly string[], now: number): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await tx.db
+        .updateTable('deliveries')
+        .set({
+          status: 'pending',
+          cycle_attempts: 0,
+          failing_notified: 0,
+          manual: 1,
+          next_attempt_at: now,
+          updated_at: now,
+        })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+    }
   }
 
   // --- destinations' runtime state ---

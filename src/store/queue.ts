@@ -28,6 +28,14 @@ export interface NewJob<P = unknown> {
   id?: string;
 }
 
+export interface EnqueueOptions {
+  /**
+   * A job whose id is held by a dead job (it crashed its worker `maxAttempts` times) takes its place,
+   * instead of the enqueue being a no-op: a replay must not be blocked by the job that gave up.
+   */
+  replaceDead?: boolean;
+}
+
 export interface Job<P = unknown> {
   id: string;
   queue: string;
@@ -105,8 +113,18 @@ export class JobQueue {
    * Adds jobs inside the caller's transaction (`tx`), so they exist exactly when the caller's own writes
    * do (outbox). Workers are woken after the commit.
    */
-  async enqueue(tx: Tx, jobs: readonly NewJob[]): Promise<string[]> {
+  async enqueue(tx: Tx, jobs: readonly NewJob[], options: EnqueueOptions = {}): Promise<string[]> {
     if (jobs.length === 0) return [];
+    if (options.replaceDead) {
+      const ids = jobs.flatMap((j) => (j.id === undefined ? [] : [j.id]));
+      for (let i = 0; i < ids.length; i += 500) {
+        await tx.db
+          .deleteFrom('jobs')
+          .where('id', 'in', ids.slice(i, i + 500))
+          .where('state', '=', 'dead')
+          .execute();
+      }
+    }
     const now = this.clock.now();
     const rows: JobsTable[] = jobs.map((job) => {
       if (!job.queue) throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, 'job.queue is required');
@@ -336,6 +354,29 @@ export class JobQueue {
         .where('lease_token', '=', token)
         .execute();
     }
+  }
+
+  /**
+   * Moves the waiting jobs of `queue` among `ids` to `until` at the earliest (a breaker opened: their
+   * backlog waits for the probe instead of being claimed and put off one by one). Jobs held by a worker
+   * keep their lease. Returns how many moved.
+   */
+  async postpone(queue: string, ids: readonly string[], until: number): Promise<number> {
+    const now = this.clock.now();
+    let moved = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const result = await this.database.db
+        .updateTable('jobs')
+        .set({ available_at: until, updated_at: now })
+        .where('queue', '=', queue)
+        .where('state', '=', 'ready')
+        .where('lease_token', 'is', null)
+        .where('available_at', '<', until)
+        .where('id', 'in', ids.slice(i, i + 500))
+        .executeTakeFirst();
+      moved += Number(result.numUpdatedRows);
+    }
+    return moved;
   }
 
   /** Puts dead jobs back in line with a fresh set of attempts. Returns how many were requeued. */

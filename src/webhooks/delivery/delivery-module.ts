@@ -91,7 +91,7 @@ export async function createDeliveryModule(
     logger,
     ...(delivery.limitWait !== undefined && { maxWaitMs: delivery.limitWait }),
     onOpen: async (destinationId, until) => {
-      await store.postponeJobs(DELIVERY_QUEUE, destinationId, until, clock.now());
+      await operations.postponeBacklog(destinationId, until);
     },
   });
   const worker = new DeliveryWorker({

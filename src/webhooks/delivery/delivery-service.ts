@@ -2,9 +2,16 @@ import type { Clock } from '../../core/clock.js';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import type { Database } from '../../store/database.js';
 import type { Delivery, DeliveryStore } from '../../store/delivery-store.js';
-import type { JobQueue } from '../../store/queue.js';
+import type { JobQueue, NewJob } from '../../store/queue.js';
 import type { DestinationRegistry } from './destinations.js';
-import { DELIVERY_JOB_MAX_ATTEMPTS, DELIVERY_QUEUE, ORDERED_QUEUE, orderedJobId } from './router.js';
+import {
+  DELIVERY_QUEUE,
+  deliveryJob,
+  deliveryJobId,
+  ORDERED_QUEUE,
+  orderedJob,
+  orderedJobId,
+} from './router.js';
 
 /** Recovery reaches back at most this far (Svix: 14 days). */
 export const MAX_RECOVER_WINDOW_MS = 14 * 86_400_000;
@@ -56,12 +63,7 @@ export class DeliveryService {
     let done = 0;
     for (let i = 0; i < ids.length; i += 200) {
       const chunk = ids.slice(i, i + 200);
-      const rows = await this.store.db
-        .selectFrom('deliveries')
-        .selectAll()
-        .where('id', 'in', chunk)
-        .execute();
-      await this.replayMany(rows);
+      await this.replayMany(await this.store.getMany(chunk));
       done += chunk.length;
       options.onProgress?.(done, ids.length);
     }
@@ -71,40 +73,27 @@ export class DeliveryService {
   private async replayMany(deliveries: readonly Delivery[]): Promise<void> {
     const now = this.clock.now();
     await this.database.transaction(async (tx) => {
-      for (const d of deliveries) {
-        await this.store.update(tx, d.id, {
-          status: 'pending',
-          cycle_attempts: 0,
-          failing_notified: 0,
-          manual: 1,
-          next_attempt_at: now,
-          updated_at: now,
-        });
-      }
+      await this.store.markReplayed(
+        tx,
+        deliveries.map((d) => d.id),
+        now,
+      );
       const ordered = new Set<string>();
-      const ids: string[] = [];
+      const jobs: NewJob[] = [];
       for (const d of deliveries) {
         if (this.registry.get(d.destination_id)?.ordered) ordered.add(d.destination_id);
-        else ids.push(d.id);
+        else jobs.push(deliveryJob(d.id));
       }
+      for (const destinationId of ordered) jobs.push(orderedJob(destinationId));
       // A job dead-lettered by the queue itself (it crashed its worker) must not block the replay.
-      if (ids.length > 0)
-        await tx.db.deleteFrom('jobs').where('id', 'in', ids).where('state', '=', 'dead').execute();
-      await this.queue.enqueue(tx, [
-        ...ids.map((id) => ({
-          id,
-          queue: DELIVERY_QUEUE,
-          payload: { deliveryId: id },
-          maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
-        })),
-        ...[...ordered].map((destinationId) => ({
-          id: orderedJobId(destinationId),
-          queue: ORDERED_QUEUE,
-          payload: { destinationId },
-          maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
-        })),
-      ]);
+      await this.queue.enqueue(tx, jobs, { replaceDead: true });
     });
+  }
+
+  /** Moves a destination's waiting backlog to `until` (its breaker opened and half-opens then). */
+  async postponeBacklog(destinationId: string, until: number): Promise<number> {
+    const ids = await this.store.pendingIds(destinationId);
+    return this.queue.postpone(DELIVERY_QUEUE, ids.map(deliveryJobId), until);
   }
 
   /**
@@ -118,14 +107,7 @@ export class DeliveryService {
       // A drain job the queue dead-lettered (it crashed its worker again and again) would otherwise hold
       // the id forever, and the add below would be a no-op.
       await this.queue.requeueDead(ORDERED_QUEUE, [orderedJobId(destination.id)]);
-      await this.queue.add([
-        {
-          id: orderedJobId(destination.id),
-          queue: ORDERED_QUEUE,
-          payload: { destinationId: destination.id },
-          maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
-        },
-      ]);
+      await this.queue.add([orderedJob(destination.id)]);
     }
   }
 }

@@ -17,6 +17,34 @@ export function orderedJobId(destinationId: string): string {
 }
 
 /**
+ * The job that sends a delivery. Its id is the delivery's: a delivery has at most one job (enqueueing
+ * it again while it exists is a no-op), and a replay or a breaker's postponement finds it by the
+ * delivery's id. This is the one place that ties the two.
+ */
+export function deliveryJob(deliveryId: string): NewJob<{ deliveryId: string }> & { id: string } {
+  return {
+    id: deliveryJobId(deliveryId),
+    queue: DELIVERY_QUEUE,
+    payload: { deliveryId },
+    maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
+  };
+}
+
+export function deliveryJobId(deliveryId: string): string {
+  return deliveryId;
+}
+
+/** The job that drains an ordered destination, one delivery at a time. */
+export function orderedJob(destinationId: string): NewJob<{ destinationId: string }> & { id: string } {
+  return {
+    id: orderedJobId(destinationId),
+    queue: ORDERED_QUEUE,
+    payload: { destinationId },
+    maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
+  };
+}
+
+/**
  * The router: for each new event, one delivery per matching destination, written in the transaction
  * that stores the event (with the job that will send it). A destination that is disabled still gets
  * its delivery, recorded as failed, so re-enabling and recovering it loses nothing.
@@ -55,25 +83,12 @@ export function createRouter(
         });
         if (!enabled) continue;
         if (destination.ordered) orderedDestinations.add(destination.id);
-        else
-          jobs.push({
-            id,
-            queue: DELIVERY_QUEUE,
-            payload: { deliveryId: id },
-            maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
-          });
+        else jobs.push(deliveryJob(id));
       }
     }
     if (rows.length === 0) return;
     await store.insertMany(tx, rows);
-    for (const destinationId of orderedDestinations) {
-      jobs.push({
-        id: orderedJobId(destinationId),
-        queue: ORDERED_QUEUE,
-        payload: { destinationId },
-        maxAttempts: DELIVERY_JOB_MAX_ATTEMPTS,
-      });
-    }
+    for (const destinationId of orderedDestinations) jobs.push(orderedJob(destinationId));
     await queue.enqueue(tx, jobs);
   };
 }
