@@ -42,8 +42,15 @@ export const messagesOptionsSchema = z.strictObject({
 
 export type MessagesOptions = z.output<typeof messagesOptionsSchema>;
 
-/** Where a folder's delta read resumes: the last nextLink (mid-round) or deltaLink (between rounds). */
-export type MessagesCheckpoint = { link: string };
+/**
+ * Where a folder's delta read resumes: the last nextLink (mid-round, `done: false`) or deltaLink
+ * (between rounds, `done: true`).
+ */
+export type MessagesCheckpoint = { link: string; done?: boolean };
+
+function isDeltaCheckpoint(checkpoint: MessagesCheckpoint): boolean {
+  return checkpoint.done ?? /[?&]\$deltatoken=/i.test(checkpoint.link);
+}
 
 const SELECT = [
   'id',
@@ -99,6 +106,9 @@ export const msgraphMessages = defineSyncModel({
         let request = start?.link
           ? followDeltaRequest(start.link, delta, ctx.signal)
           : initialDeltaRequest(options.mailbox, options.folder, delta, ctx.signal);
+        // A round reports changes up to its own start: one resumed from a nextLink began before this run,
+        // so its deltaLink is followed for one more round, and the run covers changes up to its start.
+        let rounds = start?.link !== undefined && !isDeltaCheckpoint(start) ? 2 : 1;
         for (;;) {
           const page = await deltaPage(ctx.http, request);
           const partial = page.changed.filter((m) => select.some((p) => !MAY_LACK.has(p) && !(p in m)));
@@ -108,9 +118,9 @@ export const msgraphMessages = defineSyncModel({
           yield {
             records: [...whole, ...reread.messages],
             deleted: [...page.removed, ...reread.gone],
-            checkpoint: { link },
+            checkpoint: { link, done: page.deltaLink !== undefined },
           };
-          if (page.deltaLink !== undefined) return;
+          if (page.deltaLink !== undefined && --rounds === 0) return;
           request = followDeltaRequest(link, delta, ctx.signal);
         }
       },

@@ -130,6 +130,29 @@ describe('msgraph.messages', () => {
     expect(deletes.map((e) => e.body.id).sort()).toEqual([c.id, d.id].sort());
   });
 
+  it('a read resumed mid-round goes on to a round of its own: it sees what changed before it began', async () => {
+    const model = msgraphMessages.define(
+      messagesOptionsSchema.parse({ mailbox: ADELE, folder: 'inbox', pageSize: 5 }),
+    );
+    const client = await graph.clients.client('mail');
+    const ctx = (checkpoint: unknown) =>
+      ({ http: client, signal: new AbortController().signal, checkpoint, mode: 'incremental' }) as never;
+    const first = model.fetch(ctx(undefined))[Symbol.asyncIterator]();
+    const page = (await first.next()).value as Json;
+    expect(page.checkpoint).toMatchObject({ link: expect.stringContaining('$skiptoken='), done: false });
+    await first.return?.(undefined);
+    // The process died here; mail arrived before the next run began.
+    const [late] = fake.graph.control.deliver(ADELE, { message: { subject: 'Arrived while down' } });
+    const ids: string[] = [];
+    let last: Json;
+    for await (const p of model.fetch(ctx(page.checkpoint))) {
+      ids.push(...(p.records as Json[]).map((m) => m.id));
+      last = p;
+    }
+    expect(ids).toContain(late!.id);
+    expect(last.checkpoint).toMatchObject({ link: expect.stringContaining('$deltatoken='), done: true });
+  });
+
   it('answers 410 SyncStateNotFound with a full read whose end deletes what the lost state knew', async () => {
     const sync = { ...messagesOf('inbox'), deletes: { maxShare: 1, floor: 10 } };
     await h.stores.state.ensure([sync.id], Date.now());
