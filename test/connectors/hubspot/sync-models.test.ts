@@ -6,6 +6,7 @@ import {
   hubspotObjects,
 } from '../../../src/connectors/hubspot/index.js';
 import { defineSync, type SyncDefinition } from '../../../src/sync/index.js';
+import type { AnySyncModel } from '../../../src/sync/sync-model.js';
 import type { SyncService } from '../../../src/sync/sync-service.js';
 import { dialects } from '../../helpers/databases.js';
 import { type SyncHarness, serviceHarness, storedRecords } from '../../sync/helpers.js';
@@ -19,7 +20,7 @@ afterEach(async () => {
 });
 
 async function open(
-  model: typeof hubspotContacts | typeof hubspotDeals,
+  model: AnySyncModel,
   options: Record<string, unknown> = {},
   fakeOptions: Parameters<typeof hubspotWorld>[0] = {},
 ): Promise<SyncDefinition> {
@@ -36,7 +37,7 @@ async function open(
   return sync;
 }
 
-function optionsOf(model: typeof hubspotContacts, options: unknown) {
+function optionsOf(model: AnySyncModel, options: unknown) {
   const parsed = model.options!.safeParse(options);
   if (!parsed.success) throw new Error(JSON.stringify(parsed.error.issues));
   return parsed.data;
@@ -268,6 +269,21 @@ describe('hubspot.deals and hubspot.objects', () => {
     expect(record.properties.amount).toBe('4242');
     expect(record.associations.contacts).toContain(contact.id);
     expect(record.associations.companies).toHaveLength(1);
+  });
+
+  it('hubspot.objects syncs another type (tickets) with the properties it names, then its changes', async () => {
+    await open(hubspotObjects, { type: 'tickets', properties: ['subject', 'hs_pipeline_stage'] });
+    await seed({ tickets: 130 });
+    expect(await h.service.runNow('crm')).toMatchObject({ status: 'succeeded', counts: { created: 130 } });
+    const tickets = crm().type('tickets');
+    const ticket = live('tickets')[7]!;
+    world.fake.clock.advance(30_000);
+    crm().update(tickets, ticket, { hs_pipeline_stage: '4' });
+    world.fake.clock.advance(2_000);
+    expect(await h.service.runNow('crm')).toMatchObject({ status: 'succeeded', counts: { updated: 1 } });
+    const record = (await stored()).get(ticket.id)!;
+    expect(record.properties).toMatchObject({ subject: ticket.properties.subject, hs_pipeline_stage: '4' });
+    expect(record.associations).toEqual({});
   });
 
   it('refuses an unknown object type, a bad lookback and unknown options, naming the field', () => {
