@@ -11,6 +11,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -29,8 +31,13 @@ interface Result {
   p99: number;
 }
 
-async function startProcess(script: string, args: string[]): Promise<{ port: number; child: ChildProcess }> {
+async function startProcess(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ port: number; child: ChildProcess }> {
   const child = fork(new URL(script, import.meta.url).pathname, args, {
+    env: { ...process.env, ...env },
     // BENCH_PROFILE=1 writes a CPU profile of each server process to ./profiles.
     execArgv: [
       '--import',
@@ -115,9 +122,9 @@ async function bare(run: string): Promise<Result> {
   }
 }
 
-async function patchbay(databaseUrl: string, run: string): Promise<Result> {
+async function patchbay(databaseUrl: string, run: string, env: Record<string, string> = {}): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), 'patchbay-bench-'));
-  const { port, child } = await startProcess('./ingress-server.ts', [databaseUrl, SECRET, dataDir]);
+  const { port, child } = await startProcess('./ingress-server.ts', [databaseUrl, SECRET, dataDir], env);
   try {
     await load(port, '/webhooks/bench', requests(`warm-${run}`).slice(0, 2000), 200);
     return await load(port, '/webhooks/bench', requests(run), 200);
@@ -142,19 +149,30 @@ async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise
   }
 }
 
+/** An OTLP/HTTP collector that accepts and drops spans: the cost measured is Patchbay's side only. */
+const collector = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+});
+await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+const TRACED = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+};
+
+async function onSqlite(run: string, env: Record<string, string> = {}): Promise<Result> {
+  const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-db-'));
+  try {
+    return await patchbay(`sqlite://${join(dir, 'bench.db')}`, run, env);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const variants: [string, (run: string) => Promise<Result>][] = [
   ['bare node:http (reads body)', bare],
-  [
-    'patchbay sqlite (synchronous=FULL)',
-    async (run) => {
-      const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-db-'));
-      try {
-        return await patchbay(`sqlite://${join(dir, 'bench.db')}`, run);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  ],
+  ['patchbay sqlite (synchronous=FULL)', (run) => onSqlite(run)],
+  // Every request traced (sampled), spans exported over OTLP/HTTP in batches.
+  ['patchbay sqlite, tracing on', (run) => onSqlite(run, TRACED)],
 ];
 if (POSTGRES_URL)
   variants.push(['patchbay postgres', (run) => withPostgresDatabase((url) => patchbay(url, run))]);
@@ -185,3 +203,8 @@ printTable(
   }),
 );
 console.log('\ngoal: patchbay ≥ 0.30× bare with p99 ≤ 20 ms');
+
+const untraced = median(results.get('patchbay sqlite (synchronous=FULL)')!.map((r) => r.rps));
+const traced = median(results.get('patchbay sqlite, tracing on')!.map((r) => r.rps));
+console.log(`\ntracing on: ${(traced / untraced).toFixed(2)}× the req/s of tracing off (same run)`);
+collector.close();

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { type LineSink, type LogFormat, prettyStream, resolveLogFormat } from './log-format.js';
 
@@ -66,9 +67,18 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       ...(options.name !== undefined && { name: options.name }),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { pid: process.pid },
+      // Lines written inside a traced span carry its ids (nothing is active while tracing is off).
+      mixin: traceIds,
     },
     destination,
   );
+}
+
+function traceIds(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
 }
 
 function envLogFormat(): LogFormat | undefined {

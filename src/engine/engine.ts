@@ -8,6 +8,7 @@ import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import type { ModuleContext, PatchbayModule, ReadinessCheck } from '../core/module.js';
 import type { EventPublisher } from '../core/publisher.js';
+import { startTracing, type Tracing } from '../core/tracing.js';
 import type { Connector, Resolver } from '../http/ssrf/index.js';
 import { type Database, openDatabase } from '../store/database.js';
 import { type LimitStores, openLimitStores } from '../store/limits/index.js';
@@ -77,6 +78,7 @@ export class Engine {
   /** Where the store is (`sqlite:/…/patchbay.db`, `postgres://host/db`), without credentials. */
   readonly storeDescription: string;
   private stopped = false;
+  private tracing: Tracing | undefined;
 
   private constructor(
     parts: Pick<
@@ -113,6 +115,7 @@ export class Engine {
     });
     let limitStores: LimitStores | undefined;
     const built: PatchbayModule[] = [];
+    const tracing = startTracing(options.env ?? process.env);
     try {
       if (options.migrate !== false) await migrateToLatest(database);
       else await refuseWithPendingMigrations(database);
@@ -233,7 +236,7 @@ export class Engine {
       );
       built.push(ui);
 
-      return new Engine(
+      const engine = new Engine(
         {
           config,
           logger,
@@ -249,10 +252,13 @@ export class Engine {
         database,
         limitStores,
       );
+      engine.tracing = tracing;
+      return engine;
     } catch (err) {
       for (const module of built.reverse()) await module.stop?.().catch(() => {});
       await limitStores?.close().catch(() => {});
       await database.close().catch(() => {});
+      await tracing?.shutdown().catch(() => {});
       throw err;
     }
   }
@@ -311,6 +317,7 @@ export class Engine {
     for (const module of [...this.modules].reverse()) await module.stop?.();
     await this.limitStores.close();
     await this.database.close();
+    await this.tracing?.shutdown();
   }
 }
 

@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Histogram } from 'prom-client';
 import { ulid } from '../core/ids.js';
+import { tracingOn } from '../core/tracing.js';
 import type { Engine } from '../engine/index.js';
 import { adminAuth, isLoopbackHost } from './admin-auth.js';
 import { adminRequestGuard } from './admin-request-guard.js';
@@ -9,6 +10,7 @@ import { errorBody, handleError, handleFrameworkError, MAX_PARAM_LENGTH } from '
 import { useJsonBody } from './json-body.js';
 import { answerClientError, applyServerLimits } from './limits/index.js';
 import { completeDocument, openapiOptions } from './openapi.js';
+import { traceRequests } from './request-tracing.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { strictQuery } from './strict-query.js';
@@ -66,6 +68,7 @@ export async function buildServer(engine: Engine, options: ServerOptions = {}): 
     registers: [engine.registry],
   });
 
+  if (tracingOn()) traceRequests(app);
   applyServerLimits(app, server, {
     clock: engine.clock,
     registry: engine.registry,

@@ -114,7 +114,7 @@ export class DeliveryStore {
           e.headers as e_headers, e.body as e_body, e.content_type as e_content_type,
           e.request_id as e_request_id, e.verification as e_verification, e.received_at as e_received_at,
           e.occurred_at as e_occurred_at, e.duplicates as e_duplicates,
-          e.last_duplicate_at as e_last_duplicate_at, s.status as s_status, s.origin as s_origin,
+          e.last_duplicate_at as e_last_duplicate_at, e.trace_parent as e_trace_parent, s.status as s_status, s.origin as s_origin,
           s.disabled_reason as s_disabled_reason, s.updated_at as s_updated_at
         from deliveries as d
         inner join events as e on e.id = d.event_id
@@ -550,6 +550,7 @@ type AttemptRow = Delivery & {
   e_occurred_at: number | null;
   e_duplicates: number;
   e_last_duplicate_at: number | null;
+  e_trace_parent: string | null;
   s_status: DestinationStatus | null;
   s_origin: DestinationState['origin'] | null;
   s_disabled_reason: string | null;
@@ -591,6 +592,7 @@ function toAttemptContext(row: AttemptRow): AttemptContext {
       occurredAt: row.e_occurred_at === null ? null : Number(row.e_occurred_at),
       duplicates: Number(row.e_duplicates),
       lastDuplicateAt: row.e_last_duplicate_at === null ? null : Number(row.e_last_duplicate_at),
+      traceParent: row.e_trace_parent,
     },
     destination:
       row.s_status === null

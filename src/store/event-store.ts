@@ -17,6 +17,8 @@ export interface NewEvent {
   verification: string;
   receivedAt: number;
   occurredAt: number | null;
+  /** W3C traceparent of the span that stored it: its deliveries join that trace. */
+  traceParent?: string | null;
 }
 
 export interface StoredEvent extends NewEvent {
@@ -241,6 +243,7 @@ function toRow(e: NewEvent): EventsTable {
     occurred_at: e.occurredAt,
     duplicates: 0,
     last_duplicate_at: null,
+    trace_parent: e.traceParent ?? null,
   };
 }
 
@@ -259,5 +262,6 @@ function fromRow(row: EventsTable): StoredEvent {
     occurredAt: row.occurred_at === null ? null : Number(row.occurred_at),
     duplicates: Number(row.duplicates),
     lastDuplicateAt: row.last_duplicate_at === null ? null : Number(row.last_duplicate_at),
+    traceParent: row.trace_parent,
   };
 }

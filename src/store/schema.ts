@@ -41,6 +41,8 @@ export interface EventsTable {
   /** Times the sender repeated it after the first (never stored or routed again). */
   duplicates: number;
   last_duplicate_at: number | null;
+  /** W3C traceparent of the span that stored the event (null when tracing was off). */
+  trace_parent: string | null;
 }
 
 export type DestinationStatus = 'enabled' | 'disabled';

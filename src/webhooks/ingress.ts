@@ -1,9 +1,11 @@
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { SourceConfig } from '../core/config/schema.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { inSpan, traceParentOf, tracer, tracingOn } from '../core/tracing.js';
 import type { NewEvent } from '../store/event-store.js';
 import type { EventPipeline } from './pipeline.js';
 import {
@@ -219,6 +221,14 @@ export class WebhookIngress {
       );
     }
     const now = this.clock.now();
+    const traced = tracingOn();
+    // The request's span (the server's, continuing the sender's traceparent), when there is one.
+    const requestSpan = traced ? trace.getActiveSpan() : undefined;
+    const verifying = traced
+      ? tracer().startSpan('webhook verify', {
+          attributes: { 'patchbay.source': view.id, 'patchbay.scheme': view.scheme },
+        })
+      : undefined;
     const result = verifier.receive({
       rawBody: request.rawBody,
       headers: request.headers,
@@ -226,6 +236,12 @@ export class WebhookIngress {
       method: request.method,
       now,
     });
+    if (verifying) {
+      verifying.setAttribute('patchbay.outcome', result.kind);
+      if (result.kind === 'rejected')
+        verifying.setStatus({ code: SpanStatusCode.ERROR, message: result.failure.reason });
+      verifying.end();
+    }
     if (result.kind === 'handshake') {
       this.received?.inc({ source: view.id, outcome: 'handshake' });
       return result;
@@ -251,7 +267,14 @@ export class WebhookIngress {
       receivedAt: now,
       occurredAt: event.occurredAt ?? null,
     }));
-    const outcomes = await this.pipeline.ingest(events);
+    const outcomes = traced
+      ? await inSpan('webhook persist', context.active(), { 'patchbay.events': events.length }, (span) => {
+          // Deliveries join the request's trace (or this span's, without a server span).
+          const traceParent = traceParentOf(requestSpan) ?? traceParentOf(span);
+          for (const event of events) event.traceParent = traceParent;
+          return this.pipeline.ingest(events);
+        })
+      : await this.pipeline.ingest(events);
     const duplicates = outcomes.filter((o) => o.duplicate).length;
     const stored = outcomes.length - duplicates;
     if (stored > 0) this.received?.inc({ source: view.id, outcome: 'accepted' }, stored);

@@ -1,8 +1,10 @@
+import { trace } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { PublishInput } from '../core/publisher.js';
+import { traceParentOf, tracingOn } from '../core/tracing.js';
 import type { Database, Tx } from '../store/database.js';
 import { EventStore, type InsertOutcome, type NewEvent, type PruneScope } from '../store/event-store.js';
 import { GroupCommitter } from '../store/group-commit.js';
@@ -129,6 +131,7 @@ export class EventPipeline {
         verification: 'api',
         receivedAt: now,
         occurredAt: now,
+        traceParent: tracingOn() ? traceParentOf(trace.getActiveSpan()) : null,
       },
     ]);
     return outcome!;

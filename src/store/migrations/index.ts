@@ -7,6 +7,7 @@ import { sources } from './0006-sources.js';
 import { destinationSecrets } from './0007-destination-secrets.js';
 import { syncs } from './0008-syncs.js';
 import { sendLedger } from './0009-send-ledger.js';
+import { eventTrace } from './0010-event-trace.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   destinationSecrets,
   syncs,
   sendLedger,
+  eventTrace,
 ];

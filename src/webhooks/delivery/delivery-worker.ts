@@ -1,3 +1,4 @@
+import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.js';
 import { ErrorCode, errorMessage, PatchbayError, truncateBody } from '../../core/errors.js';
@@ -5,6 +6,7 @@ import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../../core/publisher.js';
 import { TickBatcher } from '../../core/tick-batcher.js';
+import { contextOf, inSpan } from '../../core/tracing.js';
 import { isOverloadSignal } from '../../resilience/classification.js';
 import { linkedController } from '../../resilience/timers.js';
 import type { Database, Tx } from '../../store/database.js';
@@ -240,11 +242,15 @@ export class DeliveryWorker {
     }
     // A delivery the guard holds back (breaker open, rate limit, concurrency cap) spends nothing: no
     // attempt row, no attempt number, no job attempt.
-    const guarded = await this.guard.run(destination, signal, (attemptSignal) =>
+    const send = (attemptSignal: AbortSignal) =>
       // Neither path throws: every failure becomes an AttemptResult.
       destination.kind === 'http'
         ? this.sendHttp(destination, event, attemptSignal)
-        : this.runHandler(destination, event, delivery, attemptSignal),
+        : this.runHandler(destination, event, delivery, attemptSignal);
+    const guarded = await this.guard.run(destination, signal, (attemptSignal) =>
+      event.traceParent
+        ? this.tracedAttempt(delivery, event, destination.id, () => send(attemptSignal))
+        : send(attemptSignal),
     );
     if ('deferred' in guarded) {
       const { retryAt, reason } = guarded.deferred;
@@ -275,6 +281,35 @@ export class DeliveryWorker {
     return metrics;
   }
 
+  /** One attempt as a span of the event's trace (stored with it): attempts days later join it too. */
+  private tracedAttempt(
+    delivery: Delivery,
+    event: StoredEvent,
+    destinationId: string,
+    send: () => Promise<AttemptResult>,
+  ): Promise<AttemptResult> {
+    const attributes = {
+      'patchbay.delivery_id': delivery.id,
+      'patchbay.destination': destinationId,
+      'patchbay.event_id': event.id,
+      'patchbay.attempt': delivery.attempts + 1,
+    };
+    return inSpan(
+      `deliver ${destinationId}`,
+      contextOf(event.traceParent),
+      attributes,
+      async (span) => {
+        const result = await send();
+        span.setAttribute('patchbay.outcome', result.outcome);
+        if (result.statusCode !== null) span.setAttribute('http.response.status_code', result.statusCode);
+        if (result.outcome === 'failed')
+          span.setStatus({ code: SpanStatusCode.ERROR, message: result.errorMessage ?? 'failed' });
+        return result;
+      },
+      SpanKind.PRODUCER,
+    );
+  }
+
   private async sendHttp(
     destination: HttpDestination,
     event: StoredEvent,
@@ -295,6 +330,8 @@ export class DeliveryWorker {
         'content-type': 'application/json',
         'user-agent': this.userAgent,
         ...signature,
+        // The attempt's span, when traced: the receiver continues the event's trace.
+        ...(event.traceParent && traceHeaders()),
       },
       body,
       timeoutMs: destination.timeoutMs,
@@ -469,4 +506,10 @@ function iso(ms: number): string {
 /** Destination URLs may carry tokens in their query; the attempts log keeps only scheme, host and path. */
 function redactUrlForLog(url: URL): string {
   return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
+}
+
+function traceHeaders(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier;
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.js';
 import { newId } from '../../core/ids.js';
+import { contextOf, tracer } from '../../core/tracing.js';
 import type { Tx } from '../../store/database.js';
 import type { Delivery, DeliveryStore } from '../../store/delivery-store.js';
 import type { NewEvent } from '../../store/event-store.js';
@@ -62,7 +63,16 @@ export function createRouter(
     const orderedDestinations = new Set<string>();
     await registry.catchUp(tx);
     for (const event of events) {
+      const routing = event.traceParent
+        ? tracer().startSpan(
+            'route',
+            { attributes: { 'patchbay.event_id': event.id, 'patchbay.event_type': event.type } },
+            contextOf(event.traceParent),
+          )
+        : undefined;
+      let matched = 0;
       for (const destination of registry.matching(`${event.source}.${event.type}`)) {
+        matched++;
         const { enabled } = destination;
         const id = newId('dlv', now);
         rows.push({
@@ -85,6 +95,8 @@ export function createRouter(
         if (destination.ordered) orderedDestinations.add(destination.id);
         else jobs.push(deliveryJob(id));
       }
+      routing?.setAttribute('patchbay.destinations', matched);
+      routing?.end();
     }
     if (rows.length === 0) return;
     await store.insertMany(tx, rows);
