@@ -9,6 +9,13 @@ export {
   type ConnectorClientsOptions,
 } from './connector-clients.js';
 export {
+  type FinaleApi,
+  type FinaleSettings,
+  finaleConnector,
+  finaleDefinition,
+  type StockLevel,
+} from './finale/index.js';
+export {
   type GitHubApi,
   type GitHubSettings,
   githubConnector,

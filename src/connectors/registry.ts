@@ -1,3 +1,4 @@
+import { finaleConnector } from './finale/connector.js';
 import { githubConnector } from './github/connector.js';
 import { hubspotConnector } from './hubspot/connector.js';
 import { msgraphConnector } from './msgraph/connector.js';
@@ -18,5 +19,6 @@ export const builtInConnectors: ConnectorRegistry = new Map<string, Connector>(
     githubConnector as Connector,
     openaiConnector as Connector,
     stripeConnector as Connector,
+    finaleConnector as Connector,
   ].map((connector) => [connector.definition.id, connector]),
 );

@@ -6,6 +6,7 @@ import type { ConnectionInput } from '../../src/core/config/connections.js';
 import { MemoryRateLimitStore } from '../../src/resilience/rate-limit-store.js';
 import type { Database } from '../../src/store/database.js';
 import {
+  startFinaleFake,
   startGitHubFake,
   startHubSpotFake,
   startMsGraphFake,
@@ -32,6 +33,17 @@ const both = (fake: RunningFake, provider: string, good: string, bad: string, id
   bad: bearer(provider, fake.url, `${id}-bad`, bad),
 });
 const FAKES: Record<string, Catalogued> = {
+  finale: async (id) => {
+    const fake = await startFinaleFake();
+    const basic = (suffix: string, password: string): ConnectionInput => ({
+      id: `${id}-${suffix}`,
+      provider: 'finale',
+      baseUrl: `${fake.url}/${fake.account}/api`,
+      auth: { scheme: 'basic', username: 'fake-api-key', password },
+      metadata: { account: fake.account },
+    });
+    return { fake, good: basic('good', 'fake-api-secret'), bad: basic('bad', 'wrong-secret') };
+  },
   github: async (id) => both(await startGitHubFake(), 'github', `ghp_${'a'.repeat(36)}`, 'not-a-token', id),
   hubspot: async (id) =>
     both(await startHubSpotFake({ token: 'pat-na1-good' }), 'hubspot', 'pat-na1-good', 'pat-na1-bad', id),
@@ -57,6 +69,7 @@ const FAKES: Record<string, Catalogued> = {
 };
 /** Settings a provider needs beyond its defaults. */
 const SETTINGS: Record<string, Record<string, unknown>> = {
+  finale: { account: 'acme' },
   msgraph: { tenantId: 'contoso.onmicrosoft.com' },
 };
 

@@ -1,0 +1,19 @@
+export { type FinaleApi, finaleApi, type OrderInput, type StockLevel } from './api.js';
+export { finaleFilter, finaleTime, fromColumns } from './columns.js';
+export { finaleConnector } from './connector.js';
+export {
+  FINALE_HOST,
+  type FinaleSettings,
+  finaleDefinition,
+  finaleErrorReader,
+  finaleRateLimits,
+  finaleSettingsSchema,
+} from './definition.js';
+export type {
+  FinaleFacility,
+  FinaleInventoryItem,
+  FinaleOrder,
+  FinalePartyGroup,
+  FinaleProduct,
+  FinaleVariance,
+} from './schemas.js';
