@@ -50,7 +50,7 @@ export interface SubscriptionManagerOptions {
   /** A notification's run starts this long after the first of a burst. Defaults to 2 s. */
   debounceMs?: number;
   /** Requests an incremental run of a sync at `at` (the sync service's `request`; a burst keeps the earliest). */
-  requestRun(syncId: string, at: number, reason: string): Promise<void>;
+  requestRun(syncId: string, at: number, reason: string): Promise<unknown>;
   logger?: Logger;
 }
 
