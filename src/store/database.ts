@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type Kysely as KyselyType, PostgresDialect, sql } from 'kysely';
@@ -149,6 +149,24 @@ function withStatementCache(raw: SqliteDatabase.Database, size = 500) {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * The database holds payloads and sealed secrets: its directory is made 0700 and the file 0600 before
+ * SQLite opens it (SQLite gives the -wal and -shm files the database file's mode). They were 0644. An
+ * existing file (and its -wal/-shm) is tightened to 0600 when this process owns it.
+ */
+function createPrivately(path: string): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch {
+      // Absent, or someone else's file: SQLite opens it or says why.
+    }
+  }
+}
+
 function openSqlite(location: string, options: DatabaseOptions): Database {
   const path = location === ':memory:' ? location : resolve(location);
   const synchronous = options.sqliteSynchronous ?? 'FULL';
@@ -161,7 +179,7 @@ function openSqlite(location: string, options: DatabaseOptions): Database {
   }
   let raw: SqliteDatabase.Database;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createPrivately(path);
     raw = new SqliteDatabase(path);
     raw.pragma('journal_mode = WAL');
     raw.pragma(`synchronous = ${synchronous}`);

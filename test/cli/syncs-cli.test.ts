@@ -24,6 +24,8 @@ describe('patchbay syncs', () => {
         '  - id: api',
         `    baseUrl: ${fake.url}`,
         '    auth: { scheme: bearer, token: tok }',
+        // The records fake is on loopback: private networks open only by configuration.
+        'vault: { allowedNetworks: [127.0.0.0/8] }',
         'syncs:',
         '  - id: people',
         '    connection: api',

@@ -129,6 +129,13 @@ export const sourceSchema = z.strictObject({
   retention: duration('retention').optional(),
 });
 
+/** RFC 9110 field-name: a token. A CRLF in a name or value was accepted, then every attempt failed. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9110 field-value: visible characters, spaces and tabs; no CR, LF or NUL. */
+const headerValue = z
+  .string()
+  .regex(/^[\t\x20-\x7e\x80-\uffff]*$/, 'header values must not contain CR, LF or other control characters');
+
 export const destinationSchema = z.strictObject({
   id,
   url: z.url({ error: 'must be an absolute URL' }),
@@ -172,7 +179,20 @@ export const destinationSchema = z.strictObject({
   timeout: duration('timeout').optional(),
   /** Deliver one at a time in event order. Defaults to false (best effort, concurrent). */
   ordered: z.boolean().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  /** Extra request headers; names are HTTP tokens, values hold no CR, LF or NUL (refused here, not at each attempt). */
+  headers: z
+    .record(z.string(), headerValue)
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        if (!HEADER_NAME.test(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: "header names must be HTTP tokens (letters, digits, !#$%&'*+-.^_`|~)",
+          });
+      }
+    })
+    .optional(),
   disabled: z.boolean().optional(),
 });
 
@@ -210,7 +230,12 @@ export const configSchema = z.strictObject({
       /** Defaults to 8080. */
       port: z.number().int().min(0).max(65535).default(8080),
       /** Bearer token for `/api/v1`. Required when `host` is not a loopback address. */
-      adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+      adminToken: z
+        .string()
+        .min(16, 'must be at least 16 characters')
+        // Sixteen spaces were accepted: a token must be something to guess, and fit in a header as sent.
+        .regex(/^[!-~]+$/, 'must be visible ASCII characters only (no spaces or control characters)')
+        .optional(),
       /** Largest request body. Defaults to 1 MiB. */
       bodyLimit: size('bodyLimit').default(1024 * 1024),
       /**

@@ -1,8 +1,14 @@
 import { Counter } from 'prom-client';
 import type { DestinationConfig, PatchbayConfig } from '../../core/config/schema.js';
+import { errorMessage, type PatchbayError } from '../../core/errors.js';
 import type { ModuleContext, PatchbayModule } from '../../core/module.js';
 import type { EventPublisher } from '../../core/publisher.js';
-import { type Connector, createGuardedDispatcherFactory, type Resolver } from '../../http/ssrf/index.js';
+import {
+  type Connector,
+  checkDestinationUrl,
+  createGuardedDispatcherFactory,
+  type Resolver,
+} from '../../http/ssrf/index.js';
 import type { Database } from '../../store/database.js';
 import { DeliveryStore } from '../../store/delivery-store.js';
 import type { LimitStores } from '../../store/limits/index.js';
@@ -66,7 +72,17 @@ export async function createDeliveryModule(
   const timeoutMs = delivery.timeout ?? DEFAULT_DELIVERY_TIMEOUT_MS;
   const stored = new StoredDestinations(store, ports.sealer, timeoutMs);
   const registry = new DestinationRegistry(store, clock, (id) => stored.load(id));
-  for (const destination of settings.destinations) {
+  for (const [i, destination] of settings.destinations.entries()) {
+    // What the admin API refuses (a blocked address literal, plain http outside allowedNetworks) started
+    // without a word: it is said at start, and every attempt fails with the guard's code (decision 0041).
+    try {
+      checkDestinationUrl(destination.url, { allowedNetworks: delivery.allowedNetworks });
+    } catch (err) {
+      logger.warn(
+        { destination: destination.id, code: (err as PatchbayError).code },
+        `destinations[${i}] (${destination.id}): ${errorMessage(err)}; every delivery to it will fail (delivery.allowedNetworks opens a network)`,
+      );
+    }
     registry.define(httpDestinationFromConfig(destination, timeoutMs));
   }
   // Every delivery connects through the SSRF guard: https only, and the resolved address (the one

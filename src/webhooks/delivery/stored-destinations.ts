@@ -10,11 +10,16 @@ export const DESTINATION_SECRETS_COLUMN = encryptedColumn('destinations', 'secre
 interface Sealed {
   secrets: string[];
   headers: Record<string, string>;
+  /**
+   * The URL's query (`?token=…`), sealed: receivers put credentials there, and the API masks it. Rows
+   * written before it was sealed keep the query in the definition's URL and have none here.
+   */
+  query?: string;
 }
 
 /**
  * API-made destinations as stored in their `destinations` row: the definition in clear (no secret in
- * it), signing secrets and headers sealed by the vault. Only encodes and decodes; the store does the I/O.
+ * it), signing secrets, headers and the URL's query sealed by the vault. Only encodes and decodes; the store does the I/O.
  */
 export class StoredDestinations {
   constructor(
@@ -43,17 +48,22 @@ export class StoredDestinations {
     const sealed = state.secrets
       ? await this.sealer.openJson<Sealed>(state.secrets, DESTINATION_SECRETS_COLUMN.context(state.id))
       : { secrets: [], headers: {} };
-    return { ...definition, secrets: sealed.secrets, headers: sealed.headers };
+    const url = sealed.query ? `${definition.url}${sealed.query}` : definition.url;
+    return { ...definition, url, secrets: sealed.secrets, headers: sealed.headers };
   }
 
   async encode(config: DestinationConfig): Promise<{ definition: string; secrets: string }> {
     const { secrets, secret, headers, ...rest } = config;
+    const url = new URL(config.url);
+    const query = url.search;
+    url.search = '';
     const sealed: Sealed = {
       secrets: [...(secrets ?? []), ...(secret ? [secret] : [])],
       headers: headers ?? {},
+      ...(query && { query }),
     };
     return {
-      definition: JSON.stringify(rest),
+      definition: JSON.stringify(query ? { ...rest, url: url.href } : rest),
       secrets: await this.sealer.sealJson(sealed, DESTINATION_SECRETS_COLUMN.context(config.id)),
     };
   }
