@@ -232,6 +232,7 @@ export class Engine {
           vault: vault.service,
           queues: queues.service,
           connections: clients,
+          syncs: syncs.service,
         },
       );
       built.push(ui);

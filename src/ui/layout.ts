@@ -22,6 +22,7 @@ const NAV: readonly [string, string][] = [
   ['/ui/destinations', 'Destinations'],
   ['/ui/sources', 'Sources'],
   ['/ui/connections', 'Connections'],
+  ['/ui/syncs', 'Syncs'],
 ];
 
 function current(path: string, href: string): boolean {

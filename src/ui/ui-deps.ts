@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { HttpClient } from '../http/create-http-client.js';
 import type { QueuesService } from '../store/queue-module.js';
+import type { SyncService } from '../sync/sync-service.js';
 import type { VaultServices } from '../vault/index.js';
 import type { DeliveriesService } from '../webhooks/delivery/deliveries-service.js';
 import type { EventsService } from '../webhooks/events-module.js';
@@ -14,6 +15,10 @@ export interface UiPorts {
   queues: QueuesService;
   /** Connections' HTTP clients (auth, limits, breaker, retries), for the connection page's test call. */
   connections: { client(connectionId: string): Promise<HttpClient> };
+  syncs: Pick<
+    SyncService,
+    'list' | 'status' | 'runs' | 'records' | 'quarantine' | 'conflicts' | 'request' | 'pause' | 'resume'
+  >;
 }
 
 /** What every page's routes are given. */

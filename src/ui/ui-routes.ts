@@ -13,6 +13,7 @@ import { jobsRoutes } from './pages/jobs.js';
 import { overviewRoutes } from './pages/overview.js';
 import { signInPage } from './pages/sign-in.js';
 import { sourcesRoutes } from './pages/sources.js';
+import { syncsRoutes } from './pages/syncs.js';
 import { SESSION_COOKIE, type Sessions } from './session.js';
 import { setSession, uiAuth } from './ui-auth.js';
 import type { UiDeps } from './ui-deps.js';
@@ -109,4 +110,5 @@ export async function uiRoutes(
   await destinationsRoutes(app, deps);
   await sourcesRoutes(app, deps);
   await connectionsRoutes(app, deps);
+  await syncsRoutes(app, deps);
 }

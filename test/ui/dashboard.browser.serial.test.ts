@@ -294,6 +294,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
       ['/ui/sources/gh', 'source'],
       ['/ui/connections', 'connections'],
       ['/ui/connections/crm', undefined],
+      ['/ui/syncs', undefined],
       ['/ui/destinations/crm-app', undefined],
     ];
     const found: string[] = [];

@@ -122,5 +122,15 @@ describe.each(dialects)('dashboard pages ($name)', (dialect) => {
   it('shows every destination, source and connection on the overview', async () => {
     const res = await ui.get('/ui/');
     expect(res.body).toContain('href="/ui/destinations/crm-app"');
+    expect(res.body).toContain('href="/ui/syncs"');
+  });
+
+  it('lists syncs, and answers 404 naming the known ones for an unknown sync', async () => {
+    const list = await ui.get('/ui/syncs');
+    expect(list.statusCode).toBe(200);
+    expect(list.body).toContain('No sync yet');
+    const missing = await ui.get('/ui/syncs/nope');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('no sync nope (none is defined)');
   });
 });

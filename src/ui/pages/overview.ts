@@ -35,11 +35,12 @@ ${barChart(
 /** `/ui/`: throughput and failures, then every connection, source and destination with its state. */
 export async function overviewRoutes(app: FastifyInstance, deps: UiDeps): Promise<void> {
   app.get('/ui/', async (request, reply) => {
-    const [chartsHtml, connections, sources, destinations] = await Promise.all([
+    const [chartsHtml, connections, sources, destinations, syncs] = await Promise.all([
       charts(deps),
       deps.vault.connections.list({ limit: 100 }),
       deps.events.sources.list(),
       deps.delivery.destinations.list(),
+      deps.syncs.list(),
     ]);
     const body: Html = html`${chartsHtml}
 <div class="cards">
@@ -73,6 +74,17 @@ ${
 ${destinations.map(
   (d) =>
     html`<tr><td><a href="/ui/destinations/${d.id}">${d.id}</a></td><td>${badge(d.status)} ${badge(deps.delivery.destinations.breakerState(d.id))}</td><td>${d.disabledReason ?? (d.failingSince ? when(d.failingSince) : html`<span class="muted">—</span>`)}</td></tr>`,
+)}</tbody></table>`
+}
+</section>
+<section class="card" aria-labelledby="h-syncs"><h2 id="h-syncs"><a href="/ui/syncs">Syncs</a></h2>
+${
+  syncs.length === 0
+    ? html`<p class="muted">None yet.</p>`
+    : html`<table><thead><tr><th scope="col">Sync</th><th scope="col">State</th><th scope="col">Last error</th></tr></thead><tbody>
+${syncs.map(
+  (s) =>
+    html`<tr><td><a href="/ui/syncs/${s.id}">${s.id}</a></td><td>${badge(s.state)} ${badge(s.lastRun?.status ?? 'idle')}</td><td>${s.lastRun?.error ?? html`<span class="muted">—</span>`}</td></tr>`,
 )}</tbody></table>`
 }
 </section>
