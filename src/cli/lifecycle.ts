@@ -1,6 +1,5 @@
-import { loadConfig, type PatchbayConfig } from '../core/config/index.js';
-import { createLogger } from '../core/logger.js';
-import { Engine } from '../engine/index.js';
+import type { PatchbayConfig } from '../core/config/schema.js';
+import type { Engine } from '../engine/index.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -15,6 +14,8 @@ export async function configFrom(
   options: GlobalOptions,
   unsetVariables: 'fail' | 'leave-out' = 'fail',
 ): Promise<{ config: PatchbayConfig; file?: string }> {
+  // The schema (zod) is loaded when a command needs the configuration, not for `--help`.
+  const { loadConfig } = await import('../core/config/load.js');
   const loaded = await loadConfig({ ...(options.config && { file: options.config }), unsetVariables });
   if (loaded.leftOut) {
     process.stderr.write(
@@ -50,10 +51,13 @@ export function onShutdownSignal(engine: Engine, shutdown: () => Promise<void>):
 
 /**
  * Opens the engine for a one-off command (no server, no workers), runs `fn`, and closes it. Logs go to
- * stderr at warn level so stdout stays clean for the command's own output.
+ * stderr at warn level so stdout stays clean for the command's own output. For the commands not yet
+ * moved to the admin API (`syncs`): the others go through `withAdminApi`, locally and remotely alike.
  */
 export async function withEngine<T>(options: GlobalOptions, fn: (engine: Engine) => Promise<T>): Promise<T> {
   const { config } = await configFrom(options, 'leave-out');
+  const { createLogger } = await import('../core/logger.js');
+  const { Engine } = await import('../engine/index.js');
   const logger = createLogger({
     level: process.env.PATCHBAY_LOG_LEVEL ?? 'warn',
     destination: process.stderr,

@@ -1,4 +1,3 @@
-import { ConfigError } from '../core/config/index.js';
 import { errorMessage, isPatchbayError } from '../core/errors.js';
 
 /** Thrown by commands to end with a message and an exit code, without a stack trace. */
@@ -13,7 +12,6 @@ export class CliError extends Error {
 
 /** One clear message for any failure; a stack trace only with PATCHBAY_DEBUG=1. */
 export function describeFailure(err: unknown): string {
-  if (err instanceof ConfigError) return err.message;
   if (err instanceof CliError || isPatchbayError(err)) return err.message;
   const code = (err as { code?: string }).code;
   if (code === 'EADDRINUSE') {

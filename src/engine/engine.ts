@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConnectorClients } from '../connectors/connector-clients.js';
 import { builtInConnectors } from '../connectors/registry.js';
@@ -11,6 +10,7 @@ import type { EventPublisher } from '../core/publisher.js';
 import { startTracing, type Tracing } from '../core/tracing.js';
 import type { Connector, Resolver } from '../http/ssrf/index.js';
 import { type Database, openDatabase } from '../store/database.js';
+import { databaseUrl } from '../store/database-url.js';
 import { type LimitStores, openLimitStores } from '../store/limits/index.js';
 import { migrateToLatest, migrationStatus } from '../store/migrate.js';
 import { JobQueue } from '../store/queue.js';
@@ -345,8 +345,4 @@ async function refuseWithPendingMigrations(database: Database): Promise<void> {
       `${database.description} has pending migrations (${pending.join(', ')}): run \`patchbay migrate\``,
     );
   }
-}
-
-export function databaseUrl(config: PatchbayConfig): string {
-  return config.database.url ?? `sqlite:${resolve(config.dataDir, 'patchbay.db')}`;
 }

@@ -1,1 +1,2 @@
-export { databaseUrl, Engine, type EngineOptions } from './engine.js';
+export { databaseUrl } from '../store/database-url.js';
+export { Engine, type EngineOptions } from './engine.js';

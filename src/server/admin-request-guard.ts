@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { isLoopbackHost } from '../core/api/admin-exposure.js';
 import { ErrorCode } from '../core/errors.js';
-import { isLoopbackHost } from './admin-auth.js';
 import { errorBody } from './errors.js';
 
 export interface AdminRequestGuardOptions {

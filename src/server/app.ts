@@ -1,10 +1,11 @@
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Histogram } from 'prom-client';
+import { isLoopbackHost } from '../core/api/admin-exposure.js';
 import { ulid } from '../core/ids.js';
 import { tracingOn } from '../core/tracing.js';
 import type { Engine } from '../engine/index.js';
-import { adminAuth, isLoopbackHost } from './admin-auth.js';
+import { adminAuth } from './admin-auth.js';
 import { adminRequestGuard } from './admin-request-guard.js';
 import { errorBody, handleError, handleFrameworkError, MAX_PARAM_LENGTH } from './errors.js';
 import { useJsonBody } from './json-body.js';

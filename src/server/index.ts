@@ -1,2 +1,2 @@
-export { adminApiNotice, assertAdminTokenForBind, isLoopbackHost } from './admin-auth.js';
+export { adminApiNotice, assertAdminTokenForBind, isLoopbackHost } from '../core/api/admin-exposure.js';
 export { type AdminRoutes, buildServer, type PublicRoutes, type ServerOptions } from './app.js';

@@ -170,7 +170,10 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { returnTo?: string; redirect?: boolean } }>(
+  app.get<{
+    Params: { id: string };
+    Querystring: { returnTo?: string; redirectUri?: string; redirect?: boolean };
+  }>(
     '/connections/:id/authorize',
     {
       schema: {
@@ -196,16 +199,25 @@ export async function connectionRoutes(app: FastifyInstance, vault: VaultService
               maxLength: 2000,
               description: 'Where the callback sends the browser.',
             },
+            redirectUri: {
+              type: 'string',
+              maxLength: 2000,
+              description:
+                "The /oauth/callback URL registered with the provider, when neither the connection nor vault.oauthRedirectUrl sets one (default: this server's own).",
+            },
             redirect: { type: 'boolean', default: false },
           },
         },
       },
     },
     async (request, reply) => {
-      const { returnTo, redirect } = request.query;
+      const { returnTo, redirectUri, redirect } = request.query;
       const started = await vault.authorization.start(
         request.params.id,
-        { redirectUri: defaultRedirectUri(request), ...(returnTo !== undefined && { returnTo }) },
+        {
+          redirectUri: redirectUri ?? defaultRedirectUri(request),
+          ...(returnTo !== undefined && { returnTo }),
+        },
         AbortSignal.timeout(15_000),
       );
       if (redirect) return reply.redirect(started.url, 302);

@@ -4,6 +4,7 @@ import type { ModuleContext, PatchbayModule } from '../core/module.js';
 import type { EventPublisher } from '../core/publisher.js';
 import type { Database } from '../store/database.js';
 import { connectionRoutes } from './connection-routes.js';
+import { keyRoutes } from './key-routes.js';
 import { oauthCallbackRoute } from './oauth-callback-route.js';
 import { type OpenVaultOptions, openVault, type VaultServices, type VaultSettings } from './open-vault.js';
 import type { EncryptedColumn } from './vault.js';
@@ -72,7 +73,10 @@ export async function createVaultModule(
   return {
     name: 'vault',
     service: services,
-    adminRoutes: (app) => connectionRoutes(app, services),
+    adminRoutes: async (app) => {
+      await connectionRoutes(app, services);
+      await keyRoutes(app, services);
+    },
     publicRoutes: (app) => oauthCallbackRoute(app, services),
     stop: () => services.egress.close(),
   };

@@ -20,6 +20,8 @@ describe('patchbay syncs', () => {
     writeFileSync(
       join(cwd, 'patchbay.config.yaml'),
       [
+        // The records fake listens on loopback, which connections may dial only when told.
+        'vault: { allowInsecureLoopback: true }',
         'connections:',
         '  - id: api',
         `    baseUrl: ${fake.url}`,

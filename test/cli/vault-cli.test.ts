@@ -67,7 +67,8 @@ describe('patchbay connections and keys', () => {
       expect(r.stdout + r.stderr).not.toContain(TOKEN);
       expect(r.stdout + r.stderr).not.toContain('graph-key-0001');
     }
-  });
+    // Five CLI processes, each opening the store and building the admin API it injects into.
+  }, 120_000);
 
   it('refuses to start with a wrong key or without the key, in one line', async () => {
     const cwd = tempDir();
@@ -95,7 +96,8 @@ describe('patchbay connections and keys', () => {
       /^patchbay: no encryption key is configured, but this database holds secrets encrypted with key "k[0-9a-f]{12}": set PATCHBAY_ENCRYPTION_KEY/,
     );
     expect(existsSync(join(cwd, '.patchbay', 'encryption.key'))).toBe(false);
-  });
+    // Seven CLI processes, each opening the store.
+  }, 120_000);
 
   it('rotates the key with progress, and the data still reads', async () => {
     const cwd = tempDir();
@@ -128,5 +130,6 @@ describe('patchbay connections and keys', () => {
     });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^patchbay: the encryption key does not match this database/);
-  });
+    // Eleven CLI processes, each opening the store: minutes on a loaded machine, not a timing assumption.
+  }, 180_000);
 });

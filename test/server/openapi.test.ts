@@ -246,6 +246,12 @@ export function use(d: Destination, p: Published, e: ErrorBody): string {
     expect((await call('GET', '/api/v1/connections/crm/authorize')).statusCode).toBe(400);
     expect((await call('DELETE', '/api/v1/connections/crm')).statusCode).toBe(204);
 
+    // Keys.
+    await call('GET', '/api/v1/keys');
+    // The key comes from PATCHBAY_ENCRYPTION_KEY with no new key listed first: a 400 saying so.
+    expect((await call('POST', '/api/v1/keys/rotate', { batchSize: 50 })).statusCode).toBe(400);
+    expect((await call('POST', '/api/v1/keys/rotate', { batchSize: 0 })).statusCode).toBe(400);
+
     // Syncs (none configured), errors of the shared hooks.
     await call('GET', '/api/v1/syncs');
     expect((await call('GET', '/api/v1/syncs/none')).statusCode).toBe(404);

@@ -1,18 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { decodeCursor, encodeCursor } from '../../core/api/pagination.js';
-import { formatPath } from '../../core/config/index.js';
+import { formatPath } from '../../core/config/format-path.js';
 import { type InterpolationProblem, interpolate } from '../../core/config/interpolate.js';
 import { errorMessage } from '../../core/errors.js';
-import type { ConnectionStatus } from '../../store/schema.js';
-import { connectionView } from '../../vault/index.js';
-import { type GlobalOptions, withEngine } from '../lifecycle.js';
+import type { ConnectionView } from '../../vault/connection-model.js';
+import { type AdminOptions, adminOptions, withAdminApi } from '../admin/admin-api.js';
 import { CliError } from '../output.js';
 import { formatTable } from '../table.js';
+import { oneOf, parseLimit, printJson, printMore, seg } from '../values.js';
 
-const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-const STATUSES = ['active', 'needs_reauth', 'error'];
+const STATUSES = ['active', 'needs_reauth', 'error'] as const;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -82,68 +80,49 @@ export function connectionsCommand(): Command {
     'Manage connections to third-party APIs and their credentials (secrets are encrypted, never shown).',
   );
 
-  connections
-    .command('list')
-    .description('List connections with their status.')
-    .option('-c, --config <file>', 'config file')
+  adminOptions(connections.command('list').description('List connections with their status.'))
     .option('--status <status>', `only this status (${STATUSES.join(', ')})`)
     .option('--limit <n>', 'at most this many', '100')
     .option('--cursor <cursor>', 'continue after a previous page')
     .option('--json', 'print JSON')
-    .action(
-      async (o: GlobalOptions & { status?: string; limit: string; cursor?: string; json?: boolean }) => {
-        if (o.status !== undefined && !STATUSES.includes(o.status))
-          throw new CliError(`--status must be one of ${STATUSES.join(', ')}, got "${o.status}"`);
-        const limit = Number(o.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-          throw new CliError(`--limit must be an integer from 1 to 1000, got "${o.limit}"`);
-        const after = decodeCursor(o.cursor);
-        await withEngine(o, async (engine) => {
-          const rows = await engine.vault.connections.list({
-            limit: limit + 1,
-            ...(after !== undefined && { after }),
-            ...(o.status !== undefined && { status: o.status as ConnectionStatus }),
-          });
-          const page = rows.slice(0, limit).map(connectionView);
-          const next = rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : undefined;
-          if (o.json) return print({ data: page, ...(next && { nextCursor: next }) });
-          process.stdout.write(
-            `${formatTable(
-              ['ID', 'PROVIDER', 'SCHEME', 'STATUS', 'EXPIRES', 'REASON'],
-              page.map((c) => [
-                c.id,
-                c.provider,
-                String(c.auth.scheme),
-                c.status,
-                c.credentials?.expiresAt ?? '',
-                c.statusReason ?? '',
-              ]),
-            )}\n`,
-          );
-          if (next) process.stdout.write(`(more: --cursor ${next})\n`);
-        });
-      },
-    );
-
-  connections
-    .command('show')
-    .description('Show one connection (secrets masked).')
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
-    .action(async (id: string, o: GlobalOptions) => {
-      await withEngine(o, async (engine) =>
-        print(connectionView(await engine.vault.connections.require(id))),
-      );
+    .action(async (o: AdminOptions & { status?: string; limit: string; cursor?: string; json?: boolean }) => {
+      const status = oneOf(o.status, STATUSES, '--status');
+      const limit = parseLimit(o.limit, 1000);
+      await withAdminApi(o, async (api) => {
+        const page = await api.list<ConnectionView>('/connections', { status }, limit, o.cursor);
+        if (o.json) return printJson(page);
+        process.stdout.write(
+          `${formatTable(
+            ['ID', 'PROVIDER', 'SCHEME', 'STATUS', 'EXPIRES', 'REASON'],
+            page.data.map((c) => [
+              c.id,
+              c.provider,
+              String(c.auth.scheme),
+              c.status,
+              c.credentials?.expiresAt ?? '',
+              c.statusReason ?? '',
+            ]),
+          )}\n`,
+        );
+        printMore(page.nextCursor);
+      });
     });
 
-  connections
-    .command('add')
-    .description(
-      'Create a connection, from a JSON/YAML file (same shape as POST /api/v1/connections, environment ' +
-        'references resolved) or from options. Secrets come from the environment (--secret field=ENV_VAR), never the command line.',
-    )
-    .argument('[id]', 'connection id (with --scheme)')
-    .option('-c, --config <file>', 'config file')
+  adminOptions(
+    connections.command('show').description('Show one connection (secrets masked).').argument('<id>'),
+  ).action(async (id: string, o: AdminOptions) => {
+    await withAdminApi(o, async (api) => printJson(await api.get<ConnectionView>(`/connections/${seg(id)}`)));
+  });
+
+  adminOptions(
+    connections
+      .command('add')
+      .description(
+        'Create a connection, from a JSON/YAML file (same shape as POST /api/v1/connections, environment ' +
+          'references resolved) or from options. Secrets come from the environment (--secret field=ENV_VAR), never the command line.',
+      )
+      .argument('[id]', 'connection id (with --scheme)'),
+  )
     .option('-f, --file <file>', 'connection definition (JSON or YAML)')
     .option(
       '--scheme <scheme>',
@@ -160,7 +139,7 @@ export function connectionsCommand(): Command {
     .action(
       async (
         id: string | undefined,
-        o: GlobalOptions & {
+        o: AdminOptions & {
           file?: string;
           scheme?: string;
           provider: string;
@@ -182,21 +161,23 @@ export function connectionsCommand(): Command {
             auth: { scheme: o.scheme, ...parsePairs(o.set ?? [], '--set'), ...readSecrets(o.secret ?? []) },
           };
         }
-        await withEngine(o, async (engine) => {
-          const connection = await engine.vault.connections.create(input as never, 'api');
-          process.stdout.write(`${connection.id} created (${connection.scheme}, ${connection.status})\n`);
-          if (connection.scheme === 'oauth2-authorization-code' && connection.status === 'needs_reauth') {
+        await withAdminApi(o, async (api) => {
+          const connection = await api.post<ConnectionView>('/connections', input);
+          const scheme = String(connection.auth.scheme);
+          process.stdout.write(`${connection.id} created (${scheme}, ${connection.status})\n`);
+          if (scheme === 'oauth2-authorization-code' && connection.status === 'needs_reauth') {
             process.stdout.write(`authorize it with: patchbay connections authorize ${connection.id}\n`);
           }
         });
       },
     );
 
-  connections
-    .command('update')
-    .description('Change a connection: base URL, or auth fields merged into its current auth.')
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
+  adminOptions(
+    connections
+      .command('update')
+      .description('Change a connection: base URL, or auth fields merged into its current auth.')
+      .argument('<id>'),
+  )
     .option('--base-url <url>', 'new base URL')
     .option('--set <field=value>', 'a non-secret auth field (repeatable)', collect)
     .option(
@@ -204,79 +185,66 @@ export function connectionsCommand(): Command {
       'a secret auth field read from an environment variable (repeatable)',
       collect,
     )
-    .action(
-      async (id: string, o: GlobalOptions & { baseUrl?: string; set?: string[]; secret?: string[] }) => {
-        const auth = { ...parsePairs(o.set ?? [], '--set'), ...readSecrets(o.secret ?? []) };
-        if (!o.baseUrl && Object.keys(auth).length === 0)
-          throw new CliError('nothing to change: give --base-url, --set or --secret');
-        await withEngine(o, async (engine) => {
-          const connection = await engine.vault.connections.update(id, {
-            ...(o.baseUrl && { baseUrl: o.baseUrl }),
-            ...(Object.keys(auth).length > 0 && { auth }),
-          });
-          process.stdout.write(`${connection.id} updated (${connection.status})\n`);
+    .action(async (id: string, o: AdminOptions & { baseUrl?: string; set?: string[]; secret?: string[] }) => {
+      const auth = { ...parsePairs(o.set ?? [], '--set'), ...readSecrets(o.secret ?? []) };
+      if (!o.baseUrl && Object.keys(auth).length === 0)
+        throw new CliError('nothing to change: give --base-url, --set or --secret');
+      await withAdminApi(o, async (api) => {
+        const connection = await api.patch<ConnectionView>(`/connections/${seg(id)}`, {
+          ...(o.baseUrl && { baseUrl: o.baseUrl }),
+          ...(Object.keys(auth).length > 0 && { auth }),
         });
-      },
-    );
-
-  connections
-    .command('remove')
-    .description('Delete a connection and its credentials.')
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
-    .action(async (id: string, o: GlobalOptions) => {
-      await withEngine(o, async (engine) => {
-        await engine.vault.connections.delete(id);
-        process.stdout.write(`${id} removed\n`);
+        process.stdout.write(`${connection.id} updated (${connection.status})\n`);
       });
     });
 
-  connections
-    .command('authorize')
-    .description('Print the link that authorizes an OAuth connection (open it in a browser; single use).')
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
+  adminOptions(
+    connections.command('remove').description('Delete a connection and its credentials.').argument('<id>'),
+  ).action(async (id: string, o: AdminOptions) => {
+    await withAdminApi(o, async (api) => {
+      await api.delete(`/connections/${seg(id)}`);
+      process.stdout.write(`${id} removed\n`);
+    });
+  });
+
+  adminOptions(
+    connections
+      .command('authorize')
+      .description('Print the link that authorizes an OAuth connection (open it in a browser; single use).')
+      .argument('<id>'),
+  )
     .option(
       '--redirect-url <url>',
-      'the /oauth/callback URL registered with the provider (default: vault.oauthRedirectUrl)',
+      "the /oauth/callback URL registered with the provider (default: vault.oauthRedirectUrl, else the server's own)",
     )
     .option('--return-to <url>', 'where the callback sends the browser afterwards')
-    .action(async (id: string, o: GlobalOptions & { redirectUrl?: string; returnTo?: string }) => {
-      await withEngine(o, async (engine) => {
-        const started = await engine.vault.authorization.start(
-          id,
-          {
-            redirectUri:
-              o.redirectUrl ??
-              `http://${engine.config.server.host}:${engine.config.server.port}/oauth/callback`,
-            ...(o.returnTo && { returnTo: o.returnTo }),
-          },
-          AbortSignal.timeout(15_000),
+    .action(async (id: string, o: AdminOptions & { redirectUrl?: string; returnTo?: string }) => {
+      await withAdminApi(o, async (api) => {
+        const started = await api.get<{ url: string; redirectUri: string; expiresAt: string }>(
+          `/connections/${seg(id)}/authorize`,
+          { redirectUri: o.redirectUrl, returnTo: o.returnTo },
         );
         process.stdout.write(`${started.url}\n`);
         process.stderr.write(
-          `open the link above; it is valid until ${new Date(started.expiresAt).toISOString()} and returns to ${started.redirectUri}\n`,
+          `open the link above; it is valid until ${started.expiresAt} and returns to ${started.redirectUri}\n`,
         );
       });
     });
 
-  connections
-    .command('refresh')
-    .description('Obtain fresh credentials for an OAuth connection now (tests them).')
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
-    .action(async (id: string, o: GlobalOptions) => {
-      await withEngine(o, async (engine) => {
-        const connection = await engine.vault.connections.require(id);
-        if (!connection.scheme.startsWith('oauth2-'))
-          throw new CliError(`connection ${id} uses ${connection.scheme}: nothing to refresh`);
-        await engine.vault.refresh.forceRefresh(id, connection.version, AbortSignal.timeout(30_000));
-        const after = await engine.vault.connections.require(id);
-        process.stdout.write(
-          `${id} refreshed; the access token expires ${after.expiresAt === null ? 'never (as far as the provider said)' : new Date(after.expiresAt).toISOString()}\n`,
-        );
-      });
+  adminOptions(
+    connections
+      .command('refresh')
+      .description('Obtain fresh credentials for an OAuth connection now (tests them).')
+      .argument('<id>'),
+  ).action(async (id: string, o: AdminOptions) => {
+    await withAdminApi(o, async (api) => {
+      const after = await api.post<ConnectionView>(`/connections/${seg(id)}/refresh`);
+      const expiresAt = after.credentials?.expiresAt ?? null;
+      process.stdout.write(
+        `${id} refreshed; the access token expires ${expiresAt === null ? 'never (as far as the provider said)' : expiresAt}\n`,
+      );
     });
+  });
 
   return connections;
 }

@@ -1,15 +1,13 @@
 import { Command } from 'commander';
-import { ConfigError } from '../../core/config/index.js';
+import { assertAdminTokenForBind } from '../../core/api/admin-exposure.js';
 import { errorMessage, isPatchbayError } from '../../core/errors.js';
-import { databaseUrl } from '../../engine/index.js';
-import { assertAdminTokenForBind } from '../../server/index.js';
-import { openDatabase } from '../../store/database.js';
-import { migrationStatus } from '../../store/migrate.js';
-import { Vault } from '../../vault/index.js';
 import { configFrom, type GlobalOptions } from '../lifecycle.js';
 import { CliError } from '../output.js';
 
-/** Checks everything `start` needs, without starting, and prints one line per check. */
+/**
+ * Checks everything `start` needs, without starting, and prints one line per check. It opens the store
+ * and the vault's key check only: neither the server nor the engine's modules are loaded.
+ */
 export function doctorCommand(): Command {
   return new Command('doctor')
     .description('Check the configuration, the database and the environment without starting.')
@@ -38,6 +36,9 @@ export function doctorCommand(): Command {
           if (source.verify.scheme === 'none')
             warn(`source ${source.id} accepts unsigned webhooks (scheme "none")`);
         }
+        const { databaseUrl } = await import('../../store/database-url.js');
+        const { openDatabase } = await import('../../store/database.js');
+        const { migrationStatus } = await import('../../store/migrate.js');
         try {
           const database = await openDatabase(databaseUrl(config));
           try {
@@ -48,6 +49,7 @@ export function doctorCommand(): Command {
             else {
               ok('migrations current');
               try {
+                const { Vault } = await import('../../vault/vault.js');
                 const vault = await Vault.open({ database, dataDir: config.dataDir, checkOnly: true });
                 ok(`encryption key from ${vault.source.description} (primary ${await vault.primaryKeyId()})`);
               } catch (err) {
@@ -62,6 +64,7 @@ export function doctorCommand(): Command {
           fail(errorMessage(err));
         }
       } catch (err) {
+        const { ConfigError } = await import('../../core/config/load.js');
         if (!(err instanceof ConfigError)) throw err;
         for (const problem of err.problems) fail(problem);
       }

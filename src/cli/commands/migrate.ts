@@ -1,7 +1,4 @@
 import { Command } from 'commander';
-import { databaseUrl } from '../../engine/index.js';
-import { openDatabase } from '../../store/database.js';
-import { migrateToLatest, migrationStatus } from '../../store/migrate.js';
 import { configFrom, type GlobalOptions } from '../lifecycle.js';
 
 export function migrateCommand(): Command {
@@ -11,6 +8,9 @@ export function migrateCommand(): Command {
     .option('--status', 'list applied and pending migrations without applying any')
     .action(async (options: GlobalOptions & { status?: boolean }) => {
       const { config } = await configFrom(options);
+      const { databaseUrl } = await import('../../store/database-url.js');
+      const { openDatabase } = await import('../../store/database.js');
+      const { migrateToLatest, migrationStatus } = await import('../../store/migrate.js');
       const database = await openDatabase(databaseUrl(config), {
         sqliteSynchronous: config.database.sqliteSynchronous,
       });

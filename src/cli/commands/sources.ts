@@ -1,28 +1,25 @@
 import { Command } from 'commander';
-import { type GlobalOptions, withEngine } from '../lifecycle.js';
+import type { SourceView } from '../../webhooks/ingress.js';
+import { type AdminOptions, adminOptions, withAdminApi } from '../admin/admin-api.js';
 import { formatTable } from '../table.js';
+import { printJson } from '../values.js';
 
 export function sourcesCommand(): Command {
-  const sources = new Command('sources').description('Webhook sources (declared in the configuration).');
-  sources
-    .command('list')
-    .description('List sources: scheme, URL path, limits; never their secrets.')
-    .option('-c, --config <file>', 'config file')
+  const sources = new Command('sources').description(
+    'Webhook sources (of the configuration file and made through the API).',
+  );
+  adminOptions(
+    sources.command('list').description('List sources: scheme, URL path, limits; never their secrets.'),
+  )
     .option('--json', 'print JSON instead of a table')
-    .action(async (options: GlobalOptions & { json?: boolean }) => {
-      await withEngine(options, async (engine) => {
-        const list = (await engine.events.sources.list()).map((s) => ({
-          ...s,
-          url: `/webhooks/${encodeURIComponent(s.id)}`,
-        }));
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify({ data: list }, null, 2)}\n`);
-          return;
-        }
+    .action(async (o: AdminOptions & { json?: boolean }) => {
+      await withAdminApi(o, async (api) => {
+        const list = await api.get<{ data: (SourceView & { url: string })[] }>('/sources');
+        if (o.json) return printJson(list);
         process.stdout.write(
           `${formatTable(
             ['ID', 'SCHEME', 'URL', 'SECRETS', 'BODY LIMIT', 'RETENTION'],
-            list.map((s) => [
+            list.data.map((s) => [
               s.id,
               s.insecure ? `${s.scheme} (UNSIGNED)` : s.scheme,
               s.url,

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { Engine } from '../../engine/index.js';
-import { adminApiNotice, assertAdminTokenForBind, buildServer } from '../../server/index.js';
+import { adminApiNotice, assertAdminTokenForBind } from '../../core/api/admin-exposure.js';
 import { configFrom, type GlobalOptions, onShutdownSignal } from '../lifecycle.js';
 import { CliError } from '../output.js';
 
@@ -32,6 +31,8 @@ export function startCommand(): Command {
       if (options.host !== undefined) config.server.host = options.host;
       assertAdminTokenForBind(config.server.host, config.server.adminToken);
 
+      const { Engine } = await import('../../engine/index.js');
+      const { buildServer } = await import('../../server/index.js');
       const engine = await Engine.open({ config });
       try {
         const app = await buildServer(engine);
@@ -49,7 +50,9 @@ export function startCommand(): Command {
           await engine.stop();
         });
       } catch (err) {
-        await engine.stop().catch(() => {});
+        await engine
+          .stop()
+          .catch((stopErr) => engine.logger.warn({ err: stopErr }, 'stop after a failed start'));
         throw err;
       }
     });

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { Engine } from '../../engine/index.js';
 import { configFrom, type GlobalOptions, onShutdownSignal } from '../lifecycle.js';
 
 export function workerCommand(): Command {
@@ -8,6 +7,7 @@ export function workerCommand(): Command {
     .option('-c, --config <file>', 'config file')
     .action(async (options: GlobalOptions) => {
       const { config } = await configFrom(options);
+      const { Engine } = await import('../../engine/index.js');
       const engine = await Engine.open({ config });
       await engine.startWorkers();
       engine.logger.info({ store: engine.storeDescription }, 'patchbay worker is running');

@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/index.js';
+import { parseDuration } from '../config/units.js';
 import { ErrorCode, PatchbayError } from '../errors.js';
 
 /** Query parameters every list endpoint accepts. */

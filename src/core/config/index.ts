@@ -1,7 +1,7 @@
+export { formatPath } from './format-path.js';
 export {
   CONFIG_FILE_NAMES,
   ConfigError,
-  formatPath,
   type LoadConfigOptions,
   type LoadedConfig,
   loadConfig,

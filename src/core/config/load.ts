@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ErrorCode, errorMessage, PatchbayError } from '../errors.js';
+import { formatPath } from './format-path.js';
 import { type InterpolationProblem, interpolate } from './interpolate.js';
 import { configSchema, type PatchbayConfig } from './schema.js';
 
@@ -53,16 +54,6 @@ export class ConfigError extends PatchbayError {
     );
     this.problems = problems;
   }
-}
-
-/** `['sources', 2, 'verify', 'scheme']` → `sources[2].verify.scheme`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out || '(root)';
 }
 
 /**

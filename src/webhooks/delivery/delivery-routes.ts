@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, pageQuerySchema, parseSince, toPage } from '../../core/api/pagination.js';
+import { answerWithProgress } from '../../core/api/progress-answer.js';
 import { bodyFromZod, listOf, noContent, pageOf } from '../../core/api/schemas.js';
 import type { Clock } from '../../core/clock.js';
 import { destinationSchema as configDestination } from '../../core/config/schema.js';
@@ -169,7 +170,7 @@ export async function deliveryRoutes(
       schema: {
         tags: ['destinations'],
         summary:
-          'Replay the failed deliveries of a destination created since a time (at most 14 days, 10,000).',
+          'Replay the failed deliveries of a destination created since a time (at most 14 days, 10,000); Accept: application/x-ndjson streams progress lines.',
         operationId: 'recoverDestination',
         params: idParams,
         response: { 200: recoveredSchema },
@@ -188,12 +189,16 @@ export async function deliveryRoutes(
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       await found(request.params.id, destinations.get(request.params.id));
-      return deliveries.recover(request.params.id, {
-        since: parseSince(request.body.since, clock.now())!,
-        ...(request.body.limit !== undefined && { limit: request.body.limit }),
-      });
+      const since = parseSince(request.body.since, clock.now())!;
+      return answerWithProgress(request, reply, (progress) =>
+        deliveries.recover(request.params.id, {
+          since,
+          ...(request.body.limit !== undefined && { limit: request.body.limit }),
+          onProgress: progress,
+        }),
+      );
     },
   );
 

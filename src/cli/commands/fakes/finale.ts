@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import { startFinaleFake } from '../../../connectors/finale/fake/index.js';
 import { CliError } from '../../output.js';
 import { parseCount, parsePort, runFake } from '../fake.js';
+
+/** The fake is loaded when it is started, not for `--help`. */
+const loadFake = () => import('../../../connectors/finale/fake/index.js');
 
 interface FinaleFakeFlags {
   port: number;
@@ -26,8 +28,8 @@ export function finaleFakeCommand(): Command {
         throw new CliError(`--account must be letters, digits, "-" or "_", got "${flags.account}"`);
       }
       const limit = flags.rateLimit && { limit: flags.rateLimit, periodMs: 60_000 };
-      await runFake('finale', () =>
-        startFinaleFake({
+      await runFake('finale', async () =>
+        (await loadFake()).startFinaleFake({
           port: flags.port,
           ...(flags.account !== undefined && { account: flags.account }),
           ...(flags.apiKey !== undefined && { apiKey: flags.apiKey }),

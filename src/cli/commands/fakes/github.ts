@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import { startGitHubFake } from '../../../connectors/github/fake/index.js';
 import { CliError } from '../../output.js';
 import { parseCount, parsePort, runFake } from '../fake.js';
+
+/** The fake is loaded when it is started, not for `--help`. */
+const loadFake = () => import('../../../connectors/github/fake/index.js');
 
 interface GitHubFakeFlags {
   port: number;
@@ -31,7 +33,7 @@ export function githubFakeCommand(): Command {
         throw new CliError(`--rate-limit-status must be 403 or 429, got "${flags.rateLimitStatus}"`);
       }
       await runFake('github', async () => {
-        const fake = await startGitHubFake({
+        const fake = await (await loadFake()).startGitHubFake({
           port: flags.port,
           ...(flags.login !== undefined && { login: flags.login }),
           ...(flags.rateLimit !== undefined && { rateLimit: flags.rateLimit }),

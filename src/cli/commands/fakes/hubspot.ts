@@ -1,8 +1,10 @@
 import { Command } from 'commander';
-import { startHubSpotFake } from '../../../connectors/hubspot/fake/index.js';
 import { type HubSpotTier, TIERS } from '../../../connectors/hubspot/limits.js';
 import { CliError } from '../../output.js';
 import { parseCount, parsePort, runFake } from '../fake.js';
+
+/** The fake is loaded when it is started, not for `--help`. */
+const loadFake = () => import('../../../connectors/hubspot/fake/index.js');
 
 interface HubSpotFakeFlags {
   port: number;
@@ -37,7 +39,7 @@ export function hubspotFakeCommand(): Command {
         throw new CliError('--token must not be empty');
       await runFake('hubspot', async () => {
         try {
-          return await startHubSpotFake({
+          return await (await loadFake()).startHubSpotFake({
             port: flags.port,
             ...(flags.tier !== undefined && { tier: flags.tier as HubSpotTier }),
             ...(flags.seed !== undefined && { seed: flags.seed }),

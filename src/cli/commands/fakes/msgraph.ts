@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { startMsGraphFake } from '../../../connectors/msgraph/fake/index.js';
 import { CliError } from '../../output.js';
 import { parseCount, parsePort, runFake } from '../fake.js';
+
+/** The fake is loaded when it is started, not for `--help`. */
+const loadFake = () => import('../../../connectors/msgraph/fake/index.js');
 
 interface MsGraphFakeFlags {
   port: number;
@@ -43,7 +45,7 @@ export function msgraphFakeCommand(): Command {
       if (flags.certOut !== undefined && !flags.https)
         throw new CliError('--cert-out needs https (drop --no-https)');
       await runFake('msgraph', async () => {
-        const fake = await startMsGraphFake({
+        const fake = await (await loadFake()).startMsGraphFake({
           port: flags.port,
           httpsPort: flags.httpsPort,
           https: flags.https,

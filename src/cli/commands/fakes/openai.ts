@@ -1,6 +1,8 @@
 import { Command } from 'commander';
-import { MODELS, startOpenAIFake } from '../../../connectors/openai/fake/index.js';
 import { parseCount, parsePort, runFake } from '../fake.js';
+
+/** The fake is loaded when it is started, not for `--help`. */
+const loadFake = () => import('../../../connectors/openai/fake/index.js');
 
 interface OpenAIFakeFlags {
   port: number;
@@ -25,10 +27,13 @@ export function openaiFakeCommand(): Command {
         flags.rpm === undefined && flags.tpm === undefined
           ? undefined
           : Object.fromEntries(
-              MODELS.map((m) => [m.id, { rpm: flags.rpm ?? m.limits.rpm, tpm: flags.tpm ?? m.limits.tpm }]),
+              (await loadFake()).MODELS.map((m) => [
+                m.id,
+                { rpm: flags.rpm ?? m.limits.rpm, tpm: flags.tpm ?? m.limits.tpm },
+              ]),
             );
-      await runFake('openai', () =>
-        startOpenAIFake({
+      await runFake('openai', async () =>
+        (await loadFake()).startOpenAIFake({
           port: flags.port,
           ...(flags.apiKey !== undefined && { apiKey: flags.apiKey }),
           ...(limits && { limits }),

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import { startSendGridFake } from '../../../connectors/sendgrid/fake/index.js';
 import { CliError } from '../../output.js';
 import { parseCount, parsePort, runFake } from '../fake.js';
+
+/** The fake is loaded when it is started, not for `--help`. */
+const loadFake = () => import('../../../connectors/sendgrid/fake/index.js');
 
 interface SendGridFakeFlags {
   port: number;
@@ -33,8 +35,8 @@ export function sendgridFakeCommand(): Command {
       if (flags.webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(flags.webhookUrl)) {
         throw new CliError(`--webhook-url must be an http(s) URL, got "${flags.webhookUrl}"`);
       }
-      await runFake('sendgrid', () =>
-        startSendGridFake({
+      await runFake('sendgrid', async () =>
+        (await loadFake()).startSendGridFake({
           port: flags.port,
           ...(flags.apiKey !== undefined && { apiKey: flags.apiKey }),
           ...(flags.webhookUrl !== undefined && { webhookUrl: flags.webhookUrl }),

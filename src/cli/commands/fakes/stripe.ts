@@ -1,6 +1,8 @@
 import { Command } from 'commander';
-import { startStripeFake } from '../../../connectors/stripe/fake/index.js';
 import { parseCount, parsePort, runFake } from '../fake.js';
+
+/** The fake is loaded when it is started, not for `--help`. */
+const loadFake = () => import('../../../connectors/stripe/fake/index.js');
 
 interface StripeFakeFlags {
   port: number;
@@ -20,7 +22,7 @@ export function stripeFakeCommand(): Command {
     .option('--customers <n>', 'customers to create at start', parseCount('--customers'))
     .action(async (flags: StripeFakeFlags) => {
       await runFake('stripe', async () => {
-        const fake = await startStripeFake({
+        const fake = await (await loadFake()).startStripeFake({
           port: flags.port,
           rateLimit: {
             ...(flags.readLimit !== undefined && { read: flags.readLimit }),
