@@ -41,6 +41,20 @@ export class ConnectionStore {
     return row && normalize(row);
   }
 
+  /**
+   * What changes whenever a connection does (its definition, secrets, credentials or status), read
+   * without the secrets: a process holding a copy compares it to learn of another process's change.
+   * Undefined when the connection is gone.
+   */
+  async stamp(id: string): Promise<string | undefined> {
+    const row = await this.database.db
+      .selectFrom('connections')
+      .select(['updated_at', 'credential_version', 'status'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && connectionStamp(Number(row.updated_at), Number(row.credential_version), row.status);
+  }
+
   /** Connections in id order, after `after`, at most `limit` (fetch `limit + 1` to know if more follow). */
   async list(options: {
     after?: string;
@@ -172,4 +186,9 @@ function normalize(row: ConnectionRow): ConnectionRow {
     updated_at: Number(row.updated_at),
     refreshed_at: row.refreshed_at === null ? null : Number(row.refreshed_at),
   };
+}
+
+/** The version stamp of a connection as `stamp` reads it, from a copy's fields. */
+export function connectionStamp(updatedAt: number, credentialVersion: number, status: string): string {
+  return `${updatedAt}:${credentialVersion}:${status}`;
 }

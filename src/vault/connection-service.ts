@@ -224,6 +224,11 @@ export class ConnectionService {
   }
 
   /** Reads a connection and decrypts its secrets and tokens (for the refresh manager and auth providers). */
+  /** The connection's version stamp (`ConnectionStore.stamp`), undefined when it is gone. */
+  stamp(id: string): Promise<string | undefined> {
+    return this.store.stamp(id);
+  }
+
   async load(id: string): Promise<ConnectionState> {
     const row = await this.store.get(id);
     if (!row) throw new PatchbayError(ErrorCode.NOT_FOUND, `no connection ${id}`);

@@ -58,6 +58,8 @@ export interface OpenVaultOptions {
   network?: { resolver?: Resolver; connect?: Connector };
   /** Told of every token request (the engine counts them in Prometheus). */
   onGrant?: (event: GrantEvent) => void;
+  /** Told when reading whether a cached connection changed failed (for metrics). */
+  onRevalidateError?: (connectionId: string) => void;
   /** Encrypted columns of other modules, re-encrypted by key rotation with the vault's own. */
   columns?: readonly EncryptedColumn[];
 }
@@ -124,6 +126,7 @@ export async function openVault(options: OpenVaultOptions): Promise<VaultService
     ...(settings.refreshSkewMs !== undefined && { refreshSkewMs: settings.refreshSkewMs }),
     ...(settings.lockTimeoutMs !== undefined && { lockTimeoutMs: settings.lockTimeoutMs }),
     ...(options.onGrant && { onGrant: options.onGrant }),
+    ...(options.onRevalidateError && { onRevalidateError: options.onRevalidateError }),
   });
   const authorization = new AuthorizationFlow({
     connections,

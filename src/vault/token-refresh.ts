@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { abortError, type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
+import { connectionStamp } from '../store/connection-store.js';
 import type { Connection } from './connection-model.js';
 import type { ConnectionService, ConnectionState } from './connection-service.js';
 import {
@@ -29,8 +30,15 @@ export interface TokenRefreshOptions {
   lockPollMs?: number;
   /** How long static credentials (bearer, api-key, basic) are reused before re-reading them, in ms. Defaults to 30 s. */
   staticCacheMs?: number;
+  /**
+   * How long a cached copy serves before its version stamp is read again, in ms: a change or deletion
+   * made by another process is seen within this. Defaults to 1 s.
+   */
+  revalidateMs?: number;
   /** This process's name in refresh locks. Defaults to `<host>:<pid>:<random>`. */
   owner?: string;
+  /** Told when reading a version stamp failed (for metrics); the cached copy serves meanwhile. */
+  onRevalidateError?: (connectionId: string, err: unknown) => void;
   /** Told of every token request this process makes (for metrics). */
   onGrant?: (event: GrantEvent) => void;
 }
@@ -44,12 +52,20 @@ export interface GrantEvent {
   durationMs: number;
 }
 
-const DEFAULTS = { refreshSkewMs: 60_000, lockTimeoutMs: 30_000, lockPollMs: 25, staticCacheMs: 30_000 };
+const DEFAULTS = {
+  refreshSkewMs: 60_000,
+  lockTimeoutMs: 30_000,
+  lockPollMs: 25,
+  staticCacheMs: 30_000,
+  revalidateMs: 1000,
+};
 const MAX_POLL_MS = 500;
 
 interface CacheEntry {
   state: ConnectionState;
   checkedAt: number;
+  /** When the stored stamp last matched this copy. */
+  verifiedAt: number;
 }
 
 const OAUTH_SCHEMES = new Set(['oauth2-client-credentials', 'oauth2-authorization-code']);
@@ -94,6 +110,7 @@ export class TokenRefreshManager {
   private readonly options: typeof DEFAULTS;
   readonly owner: string;
   private readonly onGrant: ((event: GrantEvent) => void) | undefined;
+  private readonly onRevalidateError: ((connectionId: string, err: unknown) => void) | undefined;
   private readonly cache = new Map<string, CacheEntry>();
   private readonly flights = new Map<string, Promise<ConnectionState>>();
   /** Token grants made by this process (for metrics and tests). */
@@ -117,6 +134,7 @@ export class TokenRefreshManager {
       this.options[key] = value;
     }
     this.onGrant = options.onGrant;
+    this.onRevalidateError = options.onRevalidateError;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     this.connections.onChange((id) => this.cache.delete(id));
   }
@@ -129,7 +147,7 @@ export class TokenRefreshManager {
   /** The connection's current, usable credentials, refreshing them first when they are about to expire. */
   async current(id: string, signal?: AbortSignal): Promise<ConnectionState> {
     const entry = this.cache.get(id);
-    if (entry && this.usable(entry)) return entry.state;
+    if (entry && this.usable(entry) && (await this.unchanged(entry))) return entry.state;
     return untilAborted(
       this.flight(id, () => this.resolve(id, undefined)),
       signal,
@@ -179,8 +197,37 @@ export class TokenRefreshManager {
   }
 
   private remember(state: ConnectionState): ConnectionState {
-    this.cache.set(state.connection.id, { state, checkedAt: this.clock.now() });
+    const now = this.clock.now();
+    this.cache.set(state.connection.id, { state, checkedAt: now, verifiedAt: now });
     return state;
+  }
+
+  /**
+   * Whether a cached copy is still the stored connection: within `revalidateMs` of the last check it is
+   * taken as such; after, its stamp is read (one small query, no secret) and compared. Another process's
+   * change or deletion drops the copy. A failed read is logged and counted, and the copy serves.
+   */
+  private async unchanged(entry: CacheEntry): Promise<boolean> {
+    const now = this.clock.now();
+    if (now - entry.verifiedAt < this.options.revalidateMs) return true;
+    const { connection } = entry.state;
+    let stored: string | undefined;
+    try {
+      stored = await this.connections.stamp(connection.id);
+    } catch (err) {
+      this.onRevalidateError?.(connection.id, err);
+      this.logger.warn(
+        { connection: connection.id, err: errorMessage(err) },
+        'could not read whether the connection changed; using the cached copy',
+      );
+      return true;
+    }
+    if (stored !== connectionStamp(connection.updatedAt, connection.version, connection.status)) {
+      this.cache.delete(connection.id);
+      return false;
+    }
+    entry.verifiedAt = now;
+    return true;
   }
 
   private async resolve(id: string, seenVersion: number | undefined): Promise<ConnectionState> {

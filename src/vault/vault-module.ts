@@ -54,6 +54,12 @@ export async function createVaultModule(
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [ctx.registry],
   });
+  const revalidationFailures = new Counter({
+    name: 'patchbay_connection_revalidation_failures_total',
+    help: 'Reads of whether a cached connection changed in another process that failed (the cached copy served; the log has each error).',
+    labelNames: ['connection'] as const,
+    registers: [ctx.registry],
+  });
   const services = await openVault({
     database: ports.database,
     env: settings.env,
@@ -65,6 +71,7 @@ export async function createVaultModule(
     settings: settings.settings,
     columns: ports.columns,
     ...(settings.network && { network: settings.network }),
+    onRevalidateError: (connection) => revalidationFailures.inc({ connection }),
     onGrant: (e) => {
       grants.inc({ connection: e.connectionId, grant: e.grantType, outcome: e.outcome });
       grantSeconds.observe({ grant: e.grantType }, e.durationMs / 1000);
