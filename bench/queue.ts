@@ -1,7 +1,9 @@
 /**
  * Queue throughput: jobs/s claimed + completed by Patchbay's QueueWorker, on SQLite (synchronous=FULL)
  * and PostgreSQL, with 1 and 4 workers and claim batches of 1 and 100, printed beside a bare loop on the
- * same database that takes and deletes rows with the raw driver (the ceiling for "a job is a row").
+ * same database that takes and deletes rows with the raw driver (the ceiling for "a job is a row") and,
+ * on PostgreSQL, beside graphile-worker 0.17.3 (a well-known PostgreSQL queue) on the same database with
+ * the same workers (runners), concurrency and batch (its local queue and batched completions).
  *
  *   npx tsx bench/queue.ts              # SQLite; PostgreSQL too when PATCHBAY_TEST_POSTGRES_URL is set
  *   JOBS=20000 RUNS=3 npx tsx bench/queue.ts
@@ -10,6 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger, makeWorkerUtils, run as runGraphileWorker } from 'graphile-worker';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { type Database, openDatabase } from '../src/store/database.js';
@@ -166,6 +169,53 @@ async function runBaseline(target: string, url: string, workers: number, batch: 
   return (count / elapsed) * 1000;
 }
 
+/**
+ * graphile-worker on the same database: `workers` runners, each running `batch` jobs at once; at batch
+ * 100 each runner locks 100 jobs at a time (localQueue) and completes them in batches, as Patchbay's
+ * claim batch does. Jobs are added in bulk (addJobs) before the clock starts.
+ */
+async function runGraphile(url: string, workers: number, batch: number): Promise<number> {
+  const count = jobsFor(batch);
+  const identifier = `bench_${workers}_${batch}_${Math.random().toString(36).slice(2, 7)}`;
+  const utils = await makeWorkerUtils({ connectionString: url });
+  await utils.migrate();
+  for (let i = 0; i < count; i += 2000) {
+    await utils.addJobs(
+      Array.from({ length: Math.min(2000, count - i) }, (_, k) => ({ identifier, payload: { i: i + k } })),
+    );
+  }
+  let done = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const quiet = new Logger(() => () => {});
+  const start = performance.now();
+  const runners = await Promise.all(
+    Array.from({ length: workers }, () =>
+      runGraphileWorker({
+        connectionString: url,
+        concurrency: batch,
+        maxPoolSize: batch + 2,
+        pollInterval: 20,
+        noHandleSignals: true,
+        logger: quiet,
+        taskList: {
+          [identifier]: async () => {
+            if (++done === count) finish();
+          },
+        },
+        ...(batch > 1 && {
+          preset: { worker: { localQueue: { size: batch }, completeJobBatchDelay: 0 } },
+        }),
+      }),
+    ),
+  );
+  await finished;
+  const elapsed = performance.now() - start;
+  await Promise.all(runners.map((r) => r.stop()));
+  await utils.release();
+  return (count / elapsed) * 1000;
+}
+
 const rows: string[][] = [];
 for (const target of targets) {
   const { database, url, drop } = await target.open();
@@ -174,12 +224,15 @@ for (const target of targets) {
     for (const batch of [1, 100]) {
       const ours: number[] = [];
       const base: number[] = [];
+      const peer: number[] = [];
       for (let run = 0; run < RUNS; run++) {
         ours.push(await runPatchbay(database, workers, batch));
         base.push(await runBaseline(target.name, url, workers, batch));
+        if (target.name === 'postgres') peer.push(await runGraphile(url, workers, batch));
       }
       const o = median(ours);
       const b = median(base);
+      const g = peer.length > 0 ? median(peer) : undefined;
       rows.push([
         target.name,
         String(workers),
@@ -187,9 +240,11 @@ for (const target of targets) {
         Math.round(o).toString(),
         Math.round(b).toString(),
         (o / b).toFixed(2),
+        g === undefined ? '' : Math.round(g).toString(),
+        g === undefined ? '' : (o / g).toFixed(2),
       ]);
       console.log(
-        `${target.name} workers=${workers} batch=${batch}: patchbay ${Math.round(o)} jobs/s, bare loop ${Math.round(b)} jobs/s`,
+        `${target.name} workers=${workers} batch=${batch}: patchbay ${Math.round(o)} jobs/s, bare loop ${Math.round(b)} jobs/s${g === undefined ? '' : `, graphile-worker ${Math.round(g)} jobs/s`}`,
       );
     }
   }
@@ -200,4 +255,16 @@ for (const target of targets) {
 console.log(
   `\nQueue throughput, claimed + completed (median of ${RUNS} runs; ${JOBS} jobs per run, ${jobsFor(1)} at batch 1):`,
 );
-printTable(['store', 'workers', 'batch', 'patchbay jobs/s', 'bare loop jobs/s', 'ratio'], rows);
+printTable(
+  [
+    'store',
+    'workers',
+    'batch',
+    'patchbay jobs/s',
+    'bare loop jobs/s',
+    'ratio',
+    'graphile-worker jobs/s',
+    'ratio to graphile-worker',
+  ],
+  rows,
+);
