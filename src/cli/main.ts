@@ -23,7 +23,7 @@ function version(): string {
 export function buildProgram(): Command {
   const program = new Command('patchbay')
     .description(
-      'Patchbay: a self-hosted integration engine (webhooks in and out, connections and OAuth, resilient API calls).',
+      'Patchbay: a self-hosted integration engine (webhooks in and out, syncs, connections and OAuth, resilient API calls, a dashboard).',
     )
     .version(version(), '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
