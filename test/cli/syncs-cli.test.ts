@@ -20,14 +20,12 @@ describe('patchbay syncs', () => {
     writeFileSync(
       join(cwd, 'patchbay.config.yaml'),
       [
-        // The records fake listens on loopback, which connections may dial only when told.
-        'vault: { allowInsecureLoopback: true }',
+        // The records fake listens on plain http on loopback, which connections may dial only when told.
+        'vault: { allowInsecureLoopback: true, allowedNetworks: [127.0.0.0/8] }',
         'connections:',
         '  - id: api',
         `    baseUrl: ${fake.url}`,
         '    auth: { scheme: bearer, token: tok }',
-        // The records fake is on loopback: private networks open only by configuration.
-        'vault: { allowedNetworks: [127.0.0.0/8] }',
         'syncs:',
         '  - id: people',
         '    connection: api',
