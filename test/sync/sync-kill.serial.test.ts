@@ -85,6 +85,12 @@ describe('a sync killed at random moments (patchbay start on SQLite)', () => {
     const random = seeded(16);
     const fake: RunningRecordsFake = await startRecordsFake({ seed: RECORDS, pageSize: 100 });
     cleanups.push(() => fake.close());
+    // Pages take 60 ms, as a real API's do: on a fast machine the first sync must still outlast the kills.
+    await fetch(`${fake.url}/_fake/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'GET', path: '/records', delayMs: 60, times: 0 }),
+    });
     const receiver = await startReceiver();
     cleanups.push(async () => void receiver.server.close());
     const cwd = tempDir();

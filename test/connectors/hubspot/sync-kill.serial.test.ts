@@ -56,6 +56,12 @@ for (const { dialect, available } of allDialects) {
         seed: { contacts: CONTACTS, companies: 100 },
       });
       cleanups.push(() => fake.close());
+      // List pages take 200 ms, as HubSpot's can: on a fast machine the first sync must still outlast the kills.
+      await fetch(`${fake.url}/_fake/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ method: 'GET', path: '/crm/v3/objects/contacts', delayMs: 200, times: 0 }),
+      });
       const { database, testDb, cleanup } = await migratedDatabase(dialect);
       cleanups.push(cleanup);
       const vault = await openTestVault(database);
