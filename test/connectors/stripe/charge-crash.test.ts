@@ -1,29 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningStripeFake, startStripeFake } from '../../../src/connectors/stripe/fake/index.js';
 import { dialects, migratedDatabase } from '../../helpers/databases.js';
+import { spawnFixture, until } from '../../helpers/fixture-process.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 
-const FIXTURE = new URL('../../fixtures/stripe-charge-process.ts', import.meta.url).pathname;
+const FIXTURE = new URL('../../fixtures/stripe-charge-process.ts', import.meta.url);
 
-function job(args: string[]): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], {
-    env: { ...process.env, PATCHBAY_LOG_LEVEL: 'warn' },
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  return { child, output: () => output };
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const job = (args: string[]) => spawnFixture(FIXTURE, args);
 
 let fake: RunningStripeFake | undefined;
 afterEach(async () => {
