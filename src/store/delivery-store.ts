@@ -12,8 +12,50 @@ import type {
 import { type WindowPage, type WindowQuery, windowPage, windowRange } from './search-window.js';
 import { statementText, tuples } from './statement-text.js';
 
-export type Delivery = DeliveriesTable;
-export type DeliveryAttempt = DeliveryAttemptsTable;
+/**
+ * A delivery: one event for one destination. Domain objects of this store are camelCase, flags are
+ * booleans and times are epoch milliseconds (numbers, as on `StoredEvent`); the rows' snake_case and
+ * 0/1 columns stay inside this file.
+ */
+export interface Delivery {
+  id: string;
+  eventId: string;
+  destinationId: string;
+  status: DeliveryStatus;
+  /** Attempts over the delivery's life (numbering of the attempts log). */
+  attempts: number;
+  /** Attempts since the schedule last (re)started: a replay restarts the schedule. */
+  cycleAttempts: number;
+  nextAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  /** `delivery.failing` was published for the current cycle. */
+  failingNotified: boolean;
+  /** The next attempt was asked for by hand (its attempt is logged with trigger `manual`). */
+  manual: boolean;
+  createdAt: number;
+  updatedAt: number;
+  succeededAt: number | null;
+}
+
+/** One attempt of a delivery, as logged. */
+export interface DeliveryAttempt {
+  id: string;
+  deliveryId: string;
+  attempt: number;
+  trigger: DeliveryAttemptsTable['trigger'];
+  url: string;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  responseHeaders: Record<string, string> | null;
+  /** Cut at 20,000 bytes. */
+  responseBody: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  outcome: DeliveryAttemptsTable['outcome'];
+}
+
 export type DestinationState = DestinationsTable;
 
 export interface AttemptContext {
@@ -43,21 +85,21 @@ export interface DestinationRun {
 }
 
 /**
- * A delivery's next state after an attempt, as `recordAttempts` writes it. `status`, `succeeded_at` and
- * `failing_notified` keep the stored value when null; every other column is set as given (null included).
+ * A delivery's next state after an attempt, as `recordAttempts` writes it. `status`, `succeededAt` and
+ * `failingNotified` keep the stored value when null; every other field is set as given (null included).
  */
 export interface AttemptUpdate {
   id: string;
   status: DeliveryStatus | null;
   attempts: number;
-  cycle_attempts: number;
-  next_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
-  failing_notified: number | null;
-  manual: number;
-  updated_at: number;
-  succeeded_at: number | null;
+  cycleAttempts: number;
+  nextAttemptAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  failingNotified: boolean | null;
+  manual: boolean;
+  updatedAt: number;
+  succeededAt: number | null;
 }
 
 export interface DeliveryQuery {
@@ -95,7 +137,7 @@ export class DeliveryStore {
     for (let i = 0; i < rows.length; i += 500) {
       await tx.db
         .insertInto('deliveries')
-        .values(rows.slice(i, i + 500))
+        .values(rows.slice(i, i + 500).map(deliveryRow))
         .onConflict((oc) => oc.columns(['event_id', 'destination_id']).doNothing())
         .execute();
     }
@@ -127,11 +169,12 @@ export class DeliveryStore {
   }
 
   async get(id: string, tx?: Tx): Promise<Delivery | undefined> {
-    return (tx?.db ?? this.database.db)
+    const row = await (tx?.db ?? this.database.db)
       .selectFrom('deliveries')
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
+    return row && toDelivery(row);
   }
 
   async list(query: DeliveryQuery): Promise<Delivery[]> {
@@ -141,10 +184,11 @@ export class DeliveryStore {
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.since !== undefined) q = q.where('created_at', '>=', query.since);
     if (query.after !== undefined) q = q.where('id', '>', query.after);
-    return q
+    const rows = await q
       .orderBy('id')
       .limit(query.limit + 1)
       .execute();
+    return rows.map(toDelivery);
   }
 
   /** Deliveries newest first, filtered, reading at most `query.window` deliveries for the page. */
@@ -169,7 +213,7 @@ export class DeliveryStore {
       .orderBy('id', 'desc')
       .limit(query.limit + 1)
       .execute();
-    return windowPage(rows, query.limit, range);
+    return windowPage(rows.map(toDelivery), query.limit, range);
   }
 
   /** Attempts made per `bucketMs` from `from` to `to`, by outcome (attempt ids give the times). */
@@ -191,16 +235,17 @@ export class DeliveryStore {
   }
 
   async attempts(deliveryId: string): Promise<DeliveryAttempt[]> {
-    return this.database.db
+    const rows = await this.database.db
       .selectFrom('delivery_attempts')
       .selectAll()
       .where('delivery_id', '=', deliveryId)
       .orderBy('attempt')
       .execute();
+    return rows.map(toAttempt);
   }
 
-  async update(tx: Tx, id: string, changes: Partial<Delivery>): Promise<void> {
-    await tx.db.updateTable('deliveries').set(changes).where('id', '=', id).execute();
+  async update(tx: Tx, id: string, changes: Partial<Omit<Delivery, 'id'>>): Promise<void> {
+    await tx.db.updateTable('deliveries').set(deliveryColumns(changes)).where('id', '=', id).execute();
   }
 
   /**
@@ -212,16 +257,13 @@ export class DeliveryStore {
   async recordAttempts(tx: Tx, rows: readonly AttemptUpdate[]): Promise<void> {
     if (rows.length === 0) return;
     if (new Set(rows.map((r) => r.id)).size !== rows.length) {
-      for (const { id, ...changes } of rows) {
-        await this.update(
-          tx,
-          id,
-          Object.fromEntries(
-            Object.entries(changes).filter(
-              ([k, v]) => v !== null || !['status', 'succeeded_at', 'failing_notified'].includes(k),
-            ),
-          ),
-        );
+      for (const { id, status, succeededAt, failingNotified, ...changes } of rows) {
+        await this.update(tx, id, {
+          ...changes,
+          ...(status !== null && { status }),
+          ...(succeededAt !== null && { succeededAt }),
+          ...(failingNotified !== null && { failingNotified }),
+        });
       }
       return;
     }
@@ -233,14 +275,14 @@ export class DeliveryStore {
           r.id,
           r.status,
           r.attempts,
-          r.cycle_attempts,
-          r.next_attempt_at,
-          r.last_status,
-          r.last_error,
-          r.failing_notified,
-          r.manual,
-          r.updated_at,
-          r.succeeded_at,
+          r.cycleAttempts,
+          r.nextAttemptAt,
+          r.lastStatus,
+          r.lastError,
+          r.failingNotified === null ? null : flag(r.failingNotified),
+          flag(r.manual),
+          r.updatedAt,
+          r.succeededAt,
         );
       }
       const text = statementText('record-attempts', tx.dialect, chunk.length, (mark) => {
@@ -278,17 +320,17 @@ export class DeliveryStore {
       for (const a of chunk) {
         params.push(
           a.id,
-          a.delivery_id,
+          a.deliveryId,
           a.attempt,
           a.trigger,
           a.url,
-          a.started_at,
-          a.duration_ms,
-          a.status_code,
-          a.response_headers,
-          a.response_body,
-          a.error_code,
-          a.error_message,
+          a.startedAt,
+          a.durationMs,
+          a.statusCode,
+          a.responseHeaders === null ? null : JSON.stringify(a.responseHeaders),
+          a.responseBody,
+          a.errorCode,
+          a.errorMessage,
           a.outcome,
         );
       }
@@ -322,7 +364,7 @@ export class DeliveryStore {
 
   /** The oldest pending delivery of a destination (ordered mode processes them one by one). */
   async oldestPending(destinationId: string): Promise<Delivery | undefined> {
-    return this.database.db
+    const row = await this.database.db
       .selectFrom('deliveries')
       .selectAll()
       .where('destination_id', '=', destinationId)
@@ -330,6 +372,7 @@ export class DeliveryStore {
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
+    return row && toDelivery(row);
   }
 
   /** Ids of a destination's pending deliveries, oldest first. */
@@ -348,13 +391,12 @@ export class DeliveryStore {
   async getMany(ids: readonly string[]): Promise<Delivery[]> {
     const out: Delivery[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      out.push(
-        ...(await this.database.db
-          .selectFrom('deliveries')
-          .selectAll()
-          .where('id', 'in', ids.slice(i, i + 500))
-          .execute()),
-      );
+      const rows = await this.database.db
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const row of rows) out.push(toDelivery(row));
     }
     return out;
   }
@@ -537,7 +579,7 @@ const API_DESTINATIONS_VERSION = CompiledQuery.raw(
   "select count(*) as n, sum(updated_at) as s from destinations where origin = 'api'",
 );
 
-type AttemptRow = Delivery & {
+type AttemptRow = DeliveriesTable & {
   e_source: string;
   e_external_id: string;
   e_type: string;
@@ -560,24 +602,8 @@ type AttemptRow = Delivery & {
 // Fields are copied one by one: an object rest (`{ e_source, …, ...delivery }`) was a tenth of the
 // delivery worker's own CPU time.
 function toAttemptContext(row: AttemptRow): AttemptContext {
-  const delivery: Delivery = {
-    id: row.id,
-    event_id: row.event_id,
-    destination_id: row.destination_id,
-    status: row.status,
-    attempts: row.attempts,
-    cycle_attempts: row.cycle_attempts,
-    next_attempt_at: row.next_attempt_at,
-    last_status: row.last_status,
-    last_error: row.last_error,
-    failing_notified: row.failing_notified,
-    manual: row.manual,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    succeeded_at: row.succeeded_at,
-  };
   return {
-    delivery,
+    delivery: toDelivery(row),
     event: {
       id: row.event_id,
       source: row.e_source,
@@ -603,5 +629,92 @@ function toAttemptContext(row: AttemptRow): AttemptContext {
             disabledReason: row.s_disabled_reason,
             version: Number(row.s_updated_at),
           },
+  };
+}
+
+const flag = (value: boolean): number => (value ? 1 : 0);
+
+// Fields are copied one by one (no spread or rest): this runs for every attempt.
+function toDelivery(row: DeliveriesTable): Delivery {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    destinationId: row.destination_id,
+    status: row.status,
+    attempts: row.attempts,
+    cycleAttempts: row.cycle_attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    failingNotified: row.failing_notified === 1,
+    manual: row.manual === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    succeededAt: row.succeeded_at,
+  };
+}
+
+function deliveryRow(d: Delivery): DeliveriesTable {
+  return {
+    id: d.id,
+    event_id: d.eventId,
+    destination_id: d.destinationId,
+    status: d.status,
+    attempts: d.attempts,
+    cycle_attempts: d.cycleAttempts,
+    next_attempt_at: d.nextAttemptAt,
+    last_status: d.lastStatus,
+    last_error: d.lastError,
+    failing_notified: flag(d.failingNotified),
+    manual: flag(d.manual),
+    created_at: d.createdAt,
+    updated_at: d.updatedAt,
+    succeeded_at: d.succeededAt,
+  };
+}
+
+/** The columns of a partial delivery (only the fields it sets). */
+function deliveryColumns(changes: Partial<Omit<Delivery, 'id'>>): Partial<DeliveriesTable> {
+  const columns: Partial<DeliveriesTable> = {};
+  for (const [field, value] of Object.entries(changes) as [keyof typeof changes, unknown][]) {
+    if (value === undefined) continue;
+    (columns as Record<string, unknown>)[DELIVERY_COLUMNS[field]] =
+      typeof value === 'boolean' ? flag(value) : value;
+  }
+  return columns;
+}
+
+const DELIVERY_COLUMNS = {
+  eventId: 'event_id',
+  destinationId: 'destination_id',
+  status: 'status',
+  attempts: 'attempts',
+  cycleAttempts: 'cycle_attempts',
+  nextAttemptAt: 'next_attempt_at',
+  lastStatus: 'last_status',
+  lastError: 'last_error',
+  failingNotified: 'failing_notified',
+  manual: 'manual',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  succeededAt: 'succeeded_at',
+} as const satisfies Record<keyof Omit<Delivery, 'id'>, keyof DeliveriesTable>;
+
+function toAttempt(row: DeliveryAttemptsTable): DeliveryAttempt {
+  return {
+    id: row.id,
+    deliveryId: row.delivery_id,
+    attempt: row.attempt,
+    trigger: row.trigger,
+    url: row.url,
+    startedAt: row.started_at,
+    durationMs: row.duration_ms,
+    statusCode: row.status_code,
+    responseHeaders:
+      row.response_headers === null ? null : (JSON.parse(row.response_headers) as Record<string, string>),
+    responseBody: row.response_body,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    outcome: row.outcome,
   };
 }

@@ -21,19 +21,19 @@ const settings: RuleSettings = {
 function delivery(over: Partial<Delivery> = {}): Delivery {
   return {
     id: 'dlv_1',
-    event_id: 'evt_1',
-    destination_id: 'app',
+    eventId: 'evt_1',
+    destinationId: 'app',
     status: 'pending',
     attempts: 0,
-    cycle_attempts: 0,
-    next_attempt_at: NOW,
-    last_status: null,
-    last_error: null,
-    failing_notified: 0,
-    manual: 0,
-    created_at: NOW - 1000,
-    updated_at: NOW - 1000,
-    succeeded_at: null,
+    cycleAttempts: 0,
+    nextAttemptAt: NOW,
+    lastStatus: null,
+    lastError: null,
+    failingNotified: false,
+    manual: false,
+    createdAt: NOW - 1000,
+    updatedAt: NOW - 1000,
+    succeededAt: null,
     ...over,
   };
 }
@@ -73,11 +73,11 @@ describe('delivery rules', () => {
     expect(d.outcome).toBe('succeeded');
     expect(d.delivery).toMatchObject({
       status: 'succeeded',
-      succeeded_at: NOW,
+      succeededAt: NOW,
       attempts: 1,
-      last_status: 200,
+      lastStatus: 200,
     });
-    expect(d.delivery.next_attempt_at).toBeNull();
+    expect(d.delivery.nextAttemptAt).toBeNull();
     expect(d.next).toBeUndefined();
     expect(d.destination).toBeUndefined();
     expect(d.announcements).toEqual([]);
@@ -103,9 +103,9 @@ describe('delivery rules', () => {
     expect(d.next).toBe(NOW + 5000);
     expect(d.delivery).toMatchObject({
       status: null,
-      next_attempt_at: NOW + 5000,
-      last_error: 'HTTP 503',
-      cycle_attempts: 1,
+      nextAttemptAt: NOW + 5000,
+      lastError: 'HTTP 503',
+      cycleAttempts: 1,
     });
     expect(d.destination).toEqual({ failingSince: NOW, alerted: false, status: 'enabled' });
     expect(d.announcements).toEqual([]);
@@ -125,9 +125,9 @@ describe('delivery rules', () => {
   });
 
   it('announces delivery.failing once, at failingAfter failures in a cycle, and marks the run alerted', () => {
-    const third = delivery({ attempts: 2, cycle_attempts: 2 });
+    const third = delivery({ attempts: 2, cycleAttempts: 2 });
     const d = decideAttempt(facts(third, result(500)), failingRun(NOW - 10_000), NOW, settings);
-    expect(d.delivery.failing_notified).toBe(1);
+    expect(d.delivery.failingNotified).toBe(true);
     expect(d.destination).toEqual({ failingSince: NOW - 10_000, alerted: true, status: 'enabled' });
     expect(d.announcements).toEqual([
       {
@@ -144,27 +144,27 @@ describe('delivery rules', () => {
       },
     ]);
     const again = decideAttempt(
-      facts(delivery({ attempts: 2, cycle_attempts: 2, failing_notified: 1 }), result(500)),
+      facts(delivery({ attempts: 2, cycleAttempts: 2, failingNotified: true }), result(500)),
       failingRun(NOW - 10_000, true),
       NOW,
       settings,
     );
     expect(again.announcements).toEqual([]);
-    expect(again.delivery.failing_notified).toBeNull();
+    expect(again.delivery.failingNotified).toBeNull();
   });
 
   it('dead-letters a delivery whose schedule is exhausted and announces it', () => {
-    const last = delivery({ attempts: 3, cycle_attempts: 3, failing_notified: 1 });
+    const last = delivery({ attempts: 3, cycleAttempts: 3, failingNotified: true });
     const d = decideAttempt(facts(last, result(502)), failingRun(NOW - 3_600_000, true), NOW, settings);
     expect(d.outcome).toBe('dead-lettered');
     expect(d.next).toBeUndefined();
-    expect(d.delivery).toMatchObject({ status: 'failed', next_attempt_at: null, attempts: 4 });
+    expect(d.delivery).toMatchObject({ status: 'failed', nextAttemptAt: null, attempts: 4 });
     expect(d.announcements.map((a) => a.type)).toEqual(['delivery.exhausted']);
     expect(d.disabled).toBeUndefined();
   });
 
   it('disables a destination failing for disableAfterMs when a delivery exhausts its schedule', () => {
-    const last = delivery({ attempts: 3, cycle_attempts: 3 });
+    const last = delivery({ attempts: 3, cycleAttempts: 3 });
     const since = NOW - settings.disableAfterMs;
     const d = decideAttempt(facts(last, result(null)), failingRun(since), NOW, settings);
     expect(d.disabled).toBe(`failing continuously since ${new Date(since).toISOString()}`);
@@ -187,7 +187,7 @@ describe('delivery rules', () => {
     expect(d.outcome).toBe('dead-lettered');
     expect(d.delivery).toMatchObject({
       status: 'failed',
-      last_error: 'HTTP 410: the receiver says the endpoint is gone',
+      lastError: 'HTTP 410: the receiver says the endpoint is gone',
     });
     expect(d.disabled).toBe('receiver answered 410 Gone');
     expect(d.destination).toMatchObject({ status: 'disabled', disabledReason: 'receiver answered 410 Gone' });
@@ -205,12 +205,12 @@ describe('delivery rules', () => {
   });
 
   it('never announces the failures of operational events (that could loop)', () => {
-    const last = delivery({ attempts: 3, cycle_attempts: 3 });
+    const last = delivery({ attempts: 3, cycleAttempts: 3 });
     const exhausted = decideAttempt(facts(last, result(500), true), HEALTHY_RUN, NOW, settings);
     expect(exhausted.outcome).toBe('dead-lettered');
     expect(exhausted.announcements).toEqual([]);
     const failing = decideAttempt(
-      facts(delivery({ attempts: 2, cycle_attempts: 2 }), result(500), true),
+      facts(delivery({ attempts: 2, cycleAttempts: 2 }), result(500), true),
       HEALTHY_RUN,
       NOW,
       settings,
@@ -219,8 +219,8 @@ describe('delivery rules', () => {
   });
 
   it('counts a manual replay attempt and clears the manual mark', () => {
-    const replayed = delivery({ attempts: 4, cycle_attempts: 0, manual: 1, status: 'pending' });
+    const replayed = delivery({ attempts: 4, cycleAttempts: 0, manual: true, status: 'pending' });
     const d = decideAttempt(facts(replayed, result(200)), HEALTHY_RUN, NOW, settings);
-    expect(d.delivery).toMatchObject({ attempts: 5, cycle_attempts: 1, manual: 0 });
+    expect(d.delivery).toMatchObject({ attempts: 5, cycleAttempts: 1, manual: false });
   });
 });

@@ -108,10 +108,8 @@ for (const { dialect, available } of allDialects) {
         await open(url());
         const { outcome, attempts } = await deliverOnce();
         expect(outcome).toMatchObject({ retryAt: expect.any(Number) });
-        expect(attempts).toMatchObject([
-          { outcome: 'failed', error_code: 'SSRF_BLOCKED', status_code: null },
-        ]);
-        expect(attempts[0]!.error_message).toContain(address);
+        expect(attempts).toMatchObject([{ outcome: 'failed', errorCode: 'SSRF_BLOCKED', statusCode: null }]);
+        expect(attempts[0]!.errorMessage).toContain(address);
         expect(dialled).toEqual([]);
         expect(trapConnections).toBe(0);
       });
@@ -138,8 +136,8 @@ for (const { dialect, available } of allDialects) {
           allowedNetworks: ['127.0.0.1/32'],
         });
         const { attempts } = await deliverOnce();
-        expect(attempts).toMatchObject([{ outcome: 'failed', error_code: 'SSRF_BLOCKED' }]);
-        expect(attempts[0]!.error_message).toMatch(
+        expect(attempts).toMatchObject([{ outcome: 'failed', errorCode: 'SSRF_BLOCKED' }]);
+        expect(attempts[0]!.errorMessage).toMatch(
           new RegExp(`hooks\\.customer\\.test resolves to ${address}`),
         );
         expect(dialled).toEqual([]);
@@ -169,7 +167,7 @@ for (const { dialect, available } of allDialects) {
       dns.set('hooks.customer.test', [{ address: '127.0.0.1', family: 4 }]);
       expect(await t!.engine.delivery.attempt(delivery!.id, new AbortController().signal)).toBeUndefined();
       const attempts = await t!.engine.delivery.attempts(delivery!.id);
-      expect(attempts.map((a) => a.error_code)).toEqual([
+      expect(attempts.map((a) => a.errorCode)).toEqual([
         'SSRF_BLOCKED',
         'SSRF_BLOCKED',
         'SSRF_BLOCKED',
@@ -188,8 +186,8 @@ for (const { dialect, available } of allDialects) {
         void res.writeHead(307, { location: `http://127.0.0.2:${trapPort}/hooks` }).end();
       const { outcome, attempts } = await deliverOnce();
       expect(outcome).toMatchObject({ retryAt: expect.any(Number) });
-      expect(attempts).toMatchObject([{ outcome: 'failed', status_code: 307, error_code: 'HTTP_REDIRECT' }]);
-      expect(attempts[0]!.error_message).toMatch(/not followed/);
+      expect(attempts).toMatchObject([{ outcome: 'failed', statusCode: 307, errorCode: 'HTTP_REDIRECT' }]);
+      expect(attempts[0]!.errorMessage).toMatch(/not followed/);
       expect(receiver.received).toHaveLength(1);
       expect(dialled).toEqual(['127.0.0.1']);
       expect(trapConnections).toBe(0);
@@ -199,7 +197,7 @@ for (const { dialect, available } of allDialects) {
       dns.set('hooks.customer.test', [{ address: '93.184.215.14', family: 4 }]);
       await open('http://hooks.customer.test/hooks');
       const { attempts } = await deliverOnce();
-      expect(attempts).toMatchObject([{ outcome: 'failed', error_code: 'INSECURE_URL' }]);
+      expect(attempts).toMatchObject([{ outcome: 'failed', errorCode: 'INSECURE_URL' }]);
       expect(dialled).toEqual([]);
     });
   });

@@ -74,7 +74,7 @@ for (const { dialect, available } of allDialects) {
       const contact = await t!.engine.publish({ source: 'crm', type: 'contact.propertyChange', payload: {} });
       const issue = await t!.engine.publish({ source: 'gh', type: 'issues.opened', payload: {} });
       const destinationsOf = async (eventId: string) =>
-        (await t!.engine.delivery.list({ eventId, limit: 10 })).map((d) => d.destination_id).sort();
+        (await t!.engine.delivery.list({ eventId, limit: 10 })).map((d) => d.destinationId).sort();
       expect(await destinationsOf(push.id)).toEqual(['all', 'app']);
       expect(await destinationsOf(contact.id)).toEqual(['all', 'app']);
       expect(await destinationsOf(issue.id)).toEqual(['all']);
@@ -107,7 +107,7 @@ for (const { dialect, available } of allDialects) {
       expect(delivery.status).toBe('succeeded');
       const attempts = await t!.engine.delivery.attempts(delivery.id);
       expect(attempts).toMatchObject([
-        { attempt: 1, trigger: 'scheduled', status_code: 200, response_body: 'ok', outcome: 'succeeded' },
+        { attempt: 1, trigger: 'scheduled', statusCode: 200, responseBody: 'ok', outcome: 'succeeded' },
       ]);
     });
 
@@ -131,10 +131,10 @@ for (const { dialect, available } of allDialects) {
       }
       expect(await attempt(id)).toBeUndefined();
       const delivery = await onlyDelivery(event.id);
-      expect(delivery).toMatchObject({ status: 'failed', attempts: 8, last_status: 503 });
+      expect(delivery).toMatchObject({ status: 'failed', attempts: 8, lastStatus: 503 });
       expect(receiver.received).toHaveLength(8);
       const attempts = await t!.engine.delivery.attempts(id);
-      expect(attempts.map((a) => a.status_code)).toEqual(Array(8).fill(503));
+      expect(attempts.map((a) => a.statusCode)).toEqual(Array(8).fill(503));
       const exhausted = await operationalEvents('delivery.exhausted');
       expect(exhausted).toHaveLength(1);
       expect(JSON.parse(exhausted[0]!.body.toString())).toMatchObject({
@@ -178,7 +178,7 @@ for (const { dialect, available } of allDialects) {
       expect(await attempt(id)).toMatchObject({ retryAt: expect.any(Number) });
       expect(receiver.received).toHaveLength(1);
       const [a] = await t!.engine.delivery.attempts(id);
-      expect(a).toMatchObject({ status_code: 302, error_code: 'HTTP_REDIRECT', outcome: 'failed' });
+      expect(a).toMatchObject({ statusCode: 302, errorCode: 'HTTP_REDIRECT', outcome: 'failed' });
     });
 
     it('disables the destination on 410 Gone and records later deliveries as failed', async () => {
@@ -194,7 +194,7 @@ for (const { dialect, available } of allDialects) {
       const later = await t!.engine.publish({ type: 'x.y', payload: {} });
       expect(await onlyDelivery(later.id)).toMatchObject({
         status: 'failed',
-        last_error: 'destination disabled',
+        lastError: 'destination disabled',
       });
       expect(receiver.received).toHaveLength(1);
     });
@@ -301,7 +301,7 @@ for (const { dialect, available } of allDialects) {
       ).toBe(5);
       receiver.behaviour = (_r, res) => void res.writeHead(204).end();
       const replayed = await t!.engine.delivery.replay(ids[0]!);
-      expect(replayed).toMatchObject({ status: 'pending', manual: 1 });
+      expect(replayed).toMatchObject({ status: 'pending', manual: true });
       expect(await attempt(ids[0]!)).toBeUndefined();
       const log = await t!.engine.delivery.attempts(ids[0]!);
       expect(log.map((a) => [a.attempt, a.trigger, a.outcome])).toEqual([
@@ -341,7 +341,7 @@ for (const { dialect, available } of allDialects) {
       const outcome = (await attempt(delivery!.id)) as { retryAt: number; error: string };
       expect(outcome.error).toBe('database is down');
       const [failed] = await t!.engine.delivery.attempts(delivery!.id);
-      expect(failed).toMatchObject({ error_code: 'HANDLER_ERROR', error_message: 'database is down' });
+      expect(failed).toMatchObject({ errorCode: 'HANDLER_ERROR', errorMessage: 'database is down' });
       fail = false;
       clock.set(outcome.retryAt);
       expect(await attempt(delivery!.id)).toBeUndefined();
@@ -368,7 +368,7 @@ for (const { dialect, available } of allDialects) {
       expect(outcome.error).toBe('handler did not finish within 50 ms');
       expect(signals[0]?.aborted).toBe(true);
       const [timedOut] = await t!.engine.delivery.attempts(delivery!.id);
-      expect(timedOut).toMatchObject({ error_code: 'TIMEOUT', outcome: 'failed' });
+      expect(timedOut).toMatchObject({ errorCode: 'TIMEOUT', outcome: 'failed' });
 
       // Shutting down mid-attempt: deferred, not recorded against the handler.
       clock.set(outcome.retryAt);

@@ -63,7 +63,7 @@ for (const { dialect, available } of allDialects) {
       expect(await other.engine.delivery.destinations.get('app')).toBeUndefined();
       const event = await other.engine.publish({ type: 'order.created', payload: { n: 1 } });
       const [delivery] = await t.engine.delivery.list({ eventId: event.id, limit: 10 });
-      expect(delivery?.destination_id).toBe('app');
+      expect(delivery?.destinationId).toBe('app');
       expect(await other.engine.delivery.attempt(delivery!.id, new AbortController().signal)).toBeUndefined();
       expect(receiver.received).toHaveLength(1);
       expect(receiver.received[0]!.verifiedWith).toBe(0);
@@ -160,7 +160,7 @@ for (const { dialect, available } of allDialects) {
         await other.engine.delivery.attempt(pending!.id, new AbortController().signal);
         expect(await other.engine.delivery.get(pending!.id)).toMatchObject({
           status: 'failed',
-          last_error: 'destination no longer exists',
+          lastError: 'destination no longer exists',
         });
         expect(second.received).toHaveLength(2);
       } finally {

@@ -85,7 +85,7 @@ for (const { dialect, available } of allDialects) {
       const deliveries = await t.engine.delivery.list({ destinationId: 'app', limit: 100 });
       const broken = deliveries.filter((d) => d.status === 'failed');
       expect(broken).toHaveLength(1);
-      expect(broken[0]).toMatchObject({ attempts: 3, last_status: 503 });
+      expect(broken[0]).toMatchObject({ attempts: 3, lastStatus: 503 });
       // The attempts log accounts for every request: waiting behind the head cost no attempts.
       const attempts = deliveries.reduce((sum, d) => sum + d.attempts, 0);
       expect(attempts).toBe(requests.length);

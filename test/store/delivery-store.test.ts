@@ -5,19 +5,19 @@ import { allDialects, migratedDatabase } from '../helpers/databases.js';
 
 const delivery = (id: string, changes: Partial<Delivery> = {}): Delivery => ({
   id,
-  event_id: `evt_${id}`,
-  destination_id: 'app',
+  eventId: `evt_${id}`,
+  destinationId: 'app',
   status: 'pending',
   attempts: 0,
-  cycle_attempts: 0,
-  next_attempt_at: null,
-  last_status: null,
-  last_error: null,
-  failing_notified: 0,
-  manual: 0,
-  created_at: 1,
-  updated_at: 1,
-  succeeded_at: null,
+  cycleAttempts: 0,
+  nextAttemptAt: null,
+  lastStatus: null,
+  lastError: null,
+  failingNotified: false,
+  manual: false,
+  createdAt: 1,
+  updatedAt: 1,
+  succeededAt: null,
   ...changes,
 });
 
@@ -25,14 +25,14 @@ const update = (id: string, changes: Partial<AttemptUpdate> = {}): AttemptUpdate
   id,
   status: null,
   attempts: 1,
-  cycle_attempts: 1,
-  next_attempt_at: null,
-  last_status: null,
-  last_error: null,
-  failing_notified: null,
-  manual: 0,
-  updated_at: 1000,
-  succeeded_at: null,
+  cycleAttempts: 1,
+  nextAttemptAt: null,
+  lastStatus: null,
+  lastError: null,
+  failingNotified: null,
+  manual: false,
+  updatedAt: 1000,
+  succeededAt: null,
   ...changes,
 });
 
@@ -55,40 +55,40 @@ for (const { dialect, available } of allDialects) {
       await database.transaction((tx) =>
         store.insertMany(tx, [
           delivery('a'),
-          delivery('b', { failing_notified: 1, succeeded_at: 5, manual: 1 }),
-          delivery('c', { last_error: 'old', next_attempt_at: 7 }),
+          delivery('b', { failingNotified: true, succeededAt: 5, manual: true }),
+          delivery('c', { lastError: 'old', nextAttemptAt: 7 }),
         ]),
       );
       await database.transaction((tx) =>
         store.recordAttempts(tx, [
-          update('a', { status: 'succeeded', succeeded_at: 1000, last_status: 200 }),
-          update('b', { attempts: 3, cycle_attempts: 2, next_attempt_at: 2000, last_error: 'HTTP 500' }),
-          update('c', { status: 'failed', failing_notified: 1, last_status: 410, last_error: 'gone' }),
+          update('a', { status: 'succeeded', succeededAt: 1000, lastStatus: 200 }),
+          update('b', { attempts: 3, cycleAttempts: 2, nextAttemptAt: 2000, lastError: 'HTTP 500' }),
+          update('c', { status: 'failed', failingNotified: true, lastStatus: 410, lastError: 'gone' }),
         ]),
       );
       expect(await store.get('a')).toMatchObject({
         status: 'succeeded',
-        succeeded_at: 1000,
-        last_status: 200,
+        succeededAt: 1000,
+        lastStatus: 200,
         attempts: 1,
-        updated_at: 1000,
+        updatedAt: 1000,
       });
       expect(await store.get('b')).toMatchObject({
         status: 'pending',
         attempts: 3,
-        cycle_attempts: 2,
-        next_attempt_at: 2000,
-        last_error: 'HTTP 500',
-        failing_notified: 1,
-        succeeded_at: 5,
-        manual: 0,
+        cycleAttempts: 2,
+        nextAttemptAt: 2000,
+        lastError: 'HTTP 500',
+        failingNotified: true,
+        succeededAt: 5,
+        manual: false,
       });
       expect(await store.get('c')).toMatchObject({
         status: 'failed',
-        failing_notified: 1,
-        next_attempt_at: null,
-        last_status: 410,
-        last_error: 'gone',
+        failingNotified: true,
+        nextAttemptAt: null,
+        lastStatus: 410,
+        lastError: 'gone',
       });
     });
 
@@ -96,16 +96,16 @@ for (const { dialect, available } of allDialects) {
       await database.transaction((tx) => store.insertMany(tx, [delivery('a')]));
       await database.transaction((tx) =>
         store.recordAttempts(tx, [
-          update('a', { next_attempt_at: 10, last_error: 'first' }),
-          update('a', { attempts: 2, status: 'succeeded', succeeded_at: 20 }),
+          update('a', { nextAttemptAt: 10, lastError: 'first' }),
+          update('a', { attempts: 2, status: 'succeeded', succeededAt: 20 }),
         ]),
       );
       expect(await store.get('a')).toMatchObject({
         status: 'succeeded',
         attempts: 2,
-        next_attempt_at: null,
-        last_error: null,
-        succeeded_at: 20,
+        nextAttemptAt: null,
+        lastError: null,
+        succeededAt: 20,
       });
     });
   });

@@ -41,7 +41,7 @@ describe.each(dialects)('dashboard bulk jobs, charts and live tail ($name)', (di
       const { id } = await t.engine.publish({ type: 'order.created', payload: { i } });
       for (const d of await t.engine.delivery.list({ eventId: id, limit: 5 })) {
         await attempt(d.id);
-        if (d.destination_id === 'crm-app') failing.push(d.id);
+        if (d.destinationId === 'crm-app') failing.push(d.id);
       }
       await clock.advance(60_000);
     }

@@ -125,17 +125,17 @@ ${list}`;
       );
     const [attempts, event] = await Promise.all([
       deps.delivery.attempts(delivery.id),
-      deps.events.get(delivery.event_id),
+      deps.events.get(delivery.eventId),
     ]);
     const body = html`<dl class="facts">
 <dt>Status</dt><dd>${badge(delivery.status)}</dd>
-<dt>Destination</dt><dd><a href="/ui/destinations/${delivery.destination_id}">${delivery.destination_id}</a></dd>
-<dt>Event</dt><dd><a href="/ui/events/${delivery.event_id}">${delivery.event_id}</a>${event && html` <span class="muted">${event.source}.${event.type}</span>`}</dd>
+<dt>Destination</dt><dd><a href="/ui/destinations/${delivery.destinationId}">${delivery.destinationId}</a></dd>
+<dt>Event</dt><dd><a href="/ui/events/${delivery.eventId}">${delivery.eventId}</a>${event && html` <span class="muted">${event.source}.${event.type}</span>`}</dd>
 <dt>Attempts</dt><dd>${delivery.attempts}</dd>
-<dt>Next attempt</dt><dd>${when(delivery.next_attempt_at)}</dd>
-<dt>Last error</dt><dd>${delivery.last_error ?? html`<span class="muted">—</span>`}</dd>
-<dt>Created</dt><dd>${when(delivery.created_at)}</dd>
-<dt>Succeeded</dt><dd>${when(delivery.succeeded_at)}</dd>
+<dt>Next attempt</dt><dd>${when(delivery.nextAttemptAt)}</dd>
+<dt>Last error</dt><dd>${delivery.lastError ?? html`<span class="muted">—</span>`}</dd>
+<dt>Created</dt><dd>${when(delivery.createdAt)}</dd>
+<dt>Succeeded</dt><dd>${when(delivery.succeededAt)}</dd>
 </dl>
 <div class="actions">${actionButton(ctx, `/ui/deliveries/${delivery.id}/replay`, 'Replay now')}</div>
 <h2>Attempts</h2>
@@ -146,11 +146,11 @@ ${
         (
           a,
         ) => html`<li id="attempt-${a.attempt}"><h3>Attempt ${a.attempt} ${badge(a.outcome)} <span class="muted">${a.trigger}</span></h3>
-<dl class="facts"><dt>Started</dt><dd>${when(a.started_at)}</dd><dt>Took</dt><dd>${a.duration_ms} ms</dd>
+<dl class="facts"><dt>Started</dt><dd>${when(a.startedAt)}</dd><dt>Took</dt><dd>${a.durationMs} ms</dd>
 <dt>Request</dt><dd><code>POST ${a.url}</code></dd>
-<dt>Response</dt><dd>${a.status_code === null ? html`<span class="muted">none</span>` : html`<code>HTTP ${a.status_code}</code>`}${a.error_code && html` <code>${a.error_code}</code> ${a.error_message}`}</dd></dl>
+<dt>Response</dt><dd>${a.statusCode === null ? html`<span class="muted">none</span>` : html`<code>HTTP ${a.statusCode}</code>`}${a.errorCode && html` <code>${a.errorCode}</code> ${a.errorMessage}`}</dd></dl>
 <details><summary>Request body (the event)</summary><pre>${event ? event.body.toString('utf8') : '(event pruned)'}</pre></details>
-<details><summary>Response headers and body</summary><pre>${a.response_headers ? JSON.stringify(JSON.parse(a.response_headers), null, 2) : '(none)'}</pre><pre>${a.response_body ?? '(empty)'}</pre></details>
+<details><summary>Response headers and body</summary><pre>${a.responseHeaders ? JSON.stringify(a.responseHeaders, null, 2) : '(none)'}</pre><pre>${a.responseBody ?? '(empty)'}</pre></details>
 </li>`,
       )}</ol>`
 }`;

@@ -4,5 +4,5 @@ import { type Html, html } from '../html.js';
 
 /** One delivery as a row of the list (and of the live tail). */
 export function deliveryRow(d: Delivery): Html {
-  return html`<tr><td><a href="/ui/deliveries/${d.id}">${d.id}</a></td><td>${d.destination_id}</td><td><a href="/ui/events/${d.event_id}">${d.event_id}</a></td><td>${badge(d.status)}</td><td class="num">${d.attempts}</td><td class="num">${d.last_status ?? ''}</td><td>${d.last_error?.slice(0, 120) ?? ''}</td><td>${when(d.created_at)}</td></tr>`;
+  return html`<tr><td><a href="/ui/deliveries/${d.id}">${d.id}</a></td><td>${d.destinationId}</td><td><a href="/ui/events/${d.eventId}">${d.eventId}</a></td><td>${badge(d.status)}</td><td class="num">${d.attempts}</td><td class="num">${d.lastStatus ?? ''}</td><td>${d.lastError?.slice(0, 120) ?? ''}</td><td>${when(d.createdAt)}</td></tr>`;
 }

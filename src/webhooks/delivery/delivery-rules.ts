@@ -66,17 +66,17 @@ export function decideAttempt(
 ): AttemptDecision {
   const { delivery, destinationId, result, operational } = facts;
   const attempt = delivery.attempts + 1;
-  const cycle = delivery.cycle_attempts + 1;
+  const cycle = delivery.cycleAttempts + 1;
   const common = {
     id: delivery.id,
     status: null,
-    succeeded_at: null,
-    failing_notified: null,
+    succeededAt: null,
+    failingNotified: null,
     attempts: attempt,
-    cycle_attempts: cycle,
-    last_status: result.statusCode,
-    manual: 0,
-    updated_at: now,
+    cycleAttempts: cycle,
+    lastStatus: result.statusCode,
+    manual: false,
+    updatedAt: now,
   };
 
   if (result.outcome === 'succeeded') {
@@ -85,9 +85,9 @@ export function decideAttempt(
       delivery: {
         ...common,
         status: 'succeeded',
-        succeeded_at: now,
-        next_attempt_at: null,
-        last_error: null,
+        succeededAt: now,
+        nextAttemptAt: null,
+        lastError: null,
       },
       destination: run.failingSince === null ? undefined : { ...run, failingSince: null, alerted: false },
       next: undefined,
@@ -109,7 +109,7 @@ export function decideAttempt(
   const errorText = result.errorMessage ?? `HTTP ${result.statusCode}`;
   const payload = {
     deliveryId: delivery.id,
-    eventId: delivery.event_id,
+    eventId: delivery.eventId,
     destinationId,
     attempts: attempt,
     lastStatus: result.statusCode,
@@ -143,8 +143,8 @@ export function decideAttempt(
       delivery: {
         ...common,
         status: 'failed',
-        next_attempt_at: null,
-        last_error: `${errorText}: the receiver says the endpoint is gone`,
+        nextAttemptAt: null,
+        lastError: `${errorText}: the receiver says the endpoint is gone`,
       },
       destination: after(false, disabled),
       next: undefined,
@@ -176,7 +176,7 @@ export function decideAttempt(
         ? disable(`failing continuously since ${iso(failingSince)}`)
         : undefined;
     return {
-      delivery: { ...common, status: 'failed', next_attempt_at: null, last_error: errorText },
+      delivery: { ...common, status: 'failed', nextAttemptAt: null, lastError: errorText },
       destination: after(true, disabled),
       next: undefined,
       outcome: 'dead-lettered',
@@ -186,7 +186,7 @@ export function decideAttempt(
   }
 
   const next = now + delay;
-  const notify = cycle >= settings.failingAfter && !delivery.failing_notified;
+  const notify = cycle >= settings.failingAfter && !delivery.failingNotified;
   if (notify && !operational)
     announcements.push({
       type: 'delivery.failing',
@@ -196,9 +196,9 @@ export function decideAttempt(
   return {
     delivery: {
       ...common,
-      next_attempt_at: next,
-      last_error: errorText,
-      ...(notify && { failing_notified: 1 }),
+      nextAttemptAt: next,
+      lastError: errorText,
+      ...(notify && { failingNotified: true }),
     },
     destination: after(notify, undefined),
     next,

@@ -81,7 +81,7 @@ export class DeliveryService {
       const ordered = new Set<string>();
       const jobs: NewJob[] = [];
       for (const d of deliveries) {
-        if (this.registry.get(d.destination_id)?.ordered) ordered.add(d.destination_id);
+        if (this.registry.get(d.destinationId)?.ordered) ordered.add(d.destinationId);
         else jobs.push(deliveryJob(d.id));
       }
       for (const destinationId of ordered) jobs.push(orderedJob(destinationId));

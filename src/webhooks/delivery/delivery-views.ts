@@ -10,15 +10,15 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export function deliveryView(d: Delivery) {
   return {
     id: d.id,
-    eventId: d.event_id,
-    destinationId: d.destination_id,
+    eventId: d.eventId,
+    destinationId: d.destinationId,
     status: d.status,
     attempts: d.attempts,
-    nextAttemptAt: iso(d.next_attempt_at),
-    lastStatus: d.last_status,
-    lastError: d.last_error,
-    createdAt: iso(d.created_at),
-    succeededAt: iso(d.succeeded_at),
+    nextAttemptAt: iso(d.nextAttemptAt),
+    lastStatus: d.lastStatus,
+    lastError: d.lastError,
+    createdAt: iso(d.createdAt),
+    succeededAt: iso(d.succeededAt),
   };
 }
 
@@ -28,13 +28,13 @@ export function attemptView(a: DeliveryAttempt) {
     trigger: a.trigger,
     outcome: a.outcome,
     url: a.url,
-    startedAt: iso(a.started_at),
-    durationMs: a.duration_ms,
-    statusCode: a.status_code,
-    errorCode: a.error_code,
-    errorMessage: a.error_message,
-    responseHeaders: a.response_headers ? (JSON.parse(a.response_headers) as Record<string, string>) : null,
-    responseBody: a.response_body,
+    startedAt: iso(a.startedAt),
+    durationMs: a.durationMs,
+    statusCode: a.statusCode,
+    errorCode: a.errorCode,
+    errorMessage: a.errorMessage,
+    responseHeaders: a.responseHeaders,
+    responseBody: a.responseBody,
   };
 }
 

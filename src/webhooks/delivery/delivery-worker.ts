@@ -149,8 +149,8 @@ export class DeliveryWorker {
       if (ctx.signal.aborted) return { retryAt: clock.now(), error: 'shutting down', deferred: true };
       const head = await deliveries.oldestPending(job.payload.destinationId);
       if (!head) return undefined;
-      if ((head.next_attempt_at ?? 0) > clock.now())
-        return { retryAt: head.next_attempt_at!, error: 'waiting for the head delivery', deferred: true };
+      if ((head.nextAttemptAt ?? 0) > clock.now())
+        return { retryAt: head.nextAttemptAt!, error: 'waiting for the head delivery', deferred: true };
       const outcome = await this.attempt(head.id, ctx.signal);
       // The head failed or was deferred: everything behind it waits.
       if (outcome && 'retryAt' in outcome) return { ...outcome, deferred: true };
@@ -223,10 +223,10 @@ export class DeliveryWorker {
     const { delivery, event, destination: state } = context;
     if (delivery.status !== 'pending') return { outcome: undefined };
     const now = clock.now();
-    if (delivery.next_attempt_at !== null && delivery.next_attempt_at > now) {
-      return { outcome: { retryAt: delivery.next_attempt_at, error: 'not due yet', deferred: true } };
+    if (delivery.nextAttemptAt !== null && delivery.nextAttemptAt > now) {
+      return { outcome: { retryAt: delivery.nextAttemptAt, error: 'not due yet', deferred: true } };
     }
-    const destination = await registry.forAttempt(delivery.destination_id, state);
+    const destination = await registry.forAttempt(delivery.destinationId, state);
     if (!destination) {
       // A handler registered in another process: leave the delivery to it, without counting an attempt.
       if (state?.origin === 'handler')
@@ -413,17 +413,17 @@ export class DeliveryWorker {
       tx,
       items.map(({ delivery, destination, result }) => ({
         id: newId('att', now),
-        delivery_id: delivery.id,
+        deliveryId: delivery.id,
         attempt: delivery.attempts + 1,
         trigger: delivery.manual ? ('manual' as const) : ('scheduled' as const),
         url: destination.kind === 'http' ? redactUrlForLog(destination.url) : `handler:${destination.id}`,
-        started_at: now - result.durationMs,
-        duration_ms: Math.round(result.durationMs),
-        status_code: result.statusCode,
-        response_headers: result.responseHeaders ? JSON.stringify(result.responseHeaders) : null,
-        response_body: result.responseBody,
-        error_code: result.errorCode,
-        error_message: result.errorMessage,
+        startedAt: now - result.durationMs,
+        durationMs: Math.round(result.durationMs),
+        statusCode: result.statusCode,
+        responseHeaders: result.responseHeaders ?? null,
+        responseBody: result.responseBody,
+        errorCode: result.errorCode,
+        errorMessage: result.errorMessage,
         outcome: result.outcome,
       })),
     );
@@ -456,7 +456,7 @@ export class DeliveryWorker {
     logger.warn(
       {
         deliveryId: delivery.id,
-        destination: delivery.destination_id,
+        destination: delivery.destinationId,
         status: null,
         errorCode: null,
         reason,
@@ -466,9 +466,9 @@ export class DeliveryWorker {
     await database.transaction((tx) =>
       deliveries.update(tx, delivery.id, {
         status: 'failed',
-        next_attempt_at: null,
-        last_error: reason,
-        updated_at: clock.now(),
+        nextAttemptAt: null,
+        lastError: reason,
+        updatedAt: clock.now(),
       }),
     );
   }

@@ -77,19 +77,19 @@ export function createRouter(
         const id = newId('dlv', now);
         rows.push({
           id,
-          event_id: event.id,
-          destination_id: destination.id,
+          eventId: event.id,
+          destinationId: destination.id,
           status: enabled ? 'pending' : 'failed',
           attempts: 0,
-          cycle_attempts: 0,
-          next_attempt_at: enabled ? now : null,
-          last_status: null,
-          last_error: enabled ? null : 'destination disabled',
-          failing_notified: 0,
-          manual: 0,
-          created_at: now,
-          updated_at: now,
-          succeeded_at: null,
+          cycleAttempts: 0,
+          nextAttemptAt: enabled ? now : null,
+          lastStatus: null,
+          lastError: enabled ? null : 'destination disabled',
+          failingNotified: false,
+          manual: false,
+          createdAt: now,
+          updatedAt: now,
+          succeededAt: null,
         });
         if (!enabled) continue;
         if (destination.ordered) orderedDestinations.add(destination.id);
