@@ -37,10 +37,19 @@ export interface RunnerSettings {
   sweepBatch: number;
   /** Times one run restarts after an expired cursor before it fails. Defaults to 3. */
   maxCursorRestarts: number;
+  /**
+   * Throttled page reads (429, 503 with Retry-After, after the HTTP client's own attempts) a run waits out
+   * in a row, with no page committed in between, before it fails. Defaults to 10.
+   */
+  maxThrottleWaits?: number;
+  /** The longest single wait for a throttled page; a source asking for more fails the run. Defaults to 5 min. */
+  maxThrottleWaitMs?: number;
 }
 
-export const DEFAULT_RUNNER_SETTINGS: Omit<RunnerSettings, 'owner'> = {
+export const DEFAULT_RUNNER_SETTINGS: Required<Omit<RunnerSettings, 'owner'>> = {
   leaseMs: 60_000,
   sweepBatch: 1000,
   maxCursorRestarts: 3,
+  maxThrottleWaits: 10,
+  maxThrottleWaitMs: 300_000,
 };

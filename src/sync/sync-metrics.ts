@@ -26,6 +26,8 @@ export class SyncMetrics {
   readonly quarantined: Counter<'sync'>;
   readonly pushes: Counter<'sync' | 'outcome'>;
   readonly conflicts: Counter<'sync'>;
+  readonly throttleWaits: Counter<'sync'>;
+  readonly throttleWaitSeconds: Counter<'sync'>;
 
   constructor(registry: Registry, sample: () => Promise<SyncGaugeSample[]>) {
     const registers = [registry];
@@ -63,6 +65,18 @@ export class SyncMetrics {
     this.conflicts = new Counter({
       name: 'patchbay_sync_conflicts_total',
       help: 'Records both sides changed in the same fields since the last sync.',
+      labelNames: ['sync'],
+      registers,
+    });
+    this.throttleWaits = new Counter({
+      name: 'patchbay_sync_throttle_waits_total',
+      help: 'Times a run waited for a page the source throttled (429, 503 with Retry-After) and read it again.',
+      labelNames: ['sync'],
+      registers,
+    });
+    this.throttleWaitSeconds = new Counter({
+      name: 'patchbay_sync_throttle_wait_seconds_total',
+      help: 'Seconds runs spent waiting for throttled pages.',
       labelNames: ['sync'],
       registers,
     });

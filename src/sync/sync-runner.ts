@@ -15,11 +15,12 @@ import type { FetchContext, SyncContext } from './fetch-context.js';
 import { type LeaseScope, withLease } from './leased-run.js';
 import type { SyncMode } from './page.js';
 import { type CommitScope, commitPage } from './page-commit.js';
-import type { RunnerSettings, SyncPorts } from './ports.js';
+import { DEFAULT_RUNNER_SETTINGS, type RunnerSettings, type SyncPorts } from './ports.js';
 import { preparePage } from './prepare-page.js';
 import { pushPending } from './push-runner.js';
 import { readAhead } from './read-ahead.js';
 import { nextRunTime } from './schedule.js';
+import { describeThrottle, type ThrottledPage, throttledPage, throttleWaitMs } from './throttled-page.js';
 
 export type RunTrigger = 'schedule' | 'manual' | 'event' | 'resume' | 'write' | 'confirm';
 
@@ -186,6 +187,9 @@ export class SyncRunner {
     const { definition } = scope;
     let mode = initialMode;
     let restarts = 0;
+    let waitsInARow = 0;
+    // Whether every page of this full read said it listed everything; kept across throttle waits.
+    let complete = true;
     const notes: Record<string, unknown> = {};
     for (;;) {
       const state = await stores.state.require(definition.id);
@@ -196,7 +200,6 @@ export class SyncRunner {
         checkpoint: (mode === 'full' ? state.fullCheckpoint : state.checkpoint) as FetchContext['checkpoint'],
         startedAt: mode === 'full' ? (state.fullStartedAt ?? runStartedAt) : runStartedAt,
       });
-      let complete = true;
       try {
         for await (const page of readAhead(definition.fetch(ctx))) {
           base.signal.throwIfAborted();
@@ -207,6 +210,7 @@ export class SyncRunner {
               : { checkpoint: prepared.checkpoint }
             : {};
           add(await commitPage(scope, prepared, progress));
+          waitsInARow = 0;
           if (!prepared.complete) complete = false;
         }
         base.signal.throwIfAborted();
@@ -221,6 +225,19 @@ export class SyncRunner {
         return Object.keys(notes).length > 0 ? notes : undefined;
       } catch (err) {
         if (base.signal.aborted) throw base.signal.reason;
+        const throttle = throttledPage(err);
+        if (throttle) {
+          // The page is asked for again from the last committed checkpoint once the wait is over.
+          await this.waitOutThrottle(
+            scope,
+            base.signal,
+            throttle,
+            waitsInARow++,
+            notes,
+            err as PatchbayError,
+          );
+          continue;
+        }
         if (!isCursorExpired(err)) throw err;
         if (restarts >= this.settings.maxCursorRestarts) {
           throw new PatchbayError(
@@ -236,8 +253,54 @@ export class SyncRunner {
           `sync ${definition.id}: ${err.message}; restarting ${mode === 'incremental' && err.restartFrom !== undefined ? 'from the last watermark' : 'with a full read'}`,
         );
         if (!(mode === 'incremental' && err.restartFrom !== undefined)) mode = 'full';
+        complete = true;
       }
     }
+  }
+
+  /**
+   * A page the source throttled after the HTTP client's own attempts: the run waits as asked (saying why
+   * in its report, the log and `patchbay_sync_throttle_waits_total`) and then reads on from its last
+   * committed checkpoint. Bounded: `maxThrottleWaits` in a row without a commit, or a single wait longer
+   * than `maxThrottleWaitMs`, fails the run (the next one resumes from the same checkpoint).
+   */
+  private async waitOutThrottle(
+    scope: CommitScope,
+    signal: AbortSignal,
+    throttle: ThrottledPage,
+    waitsInARow: number,
+    notes: Record<string, unknown>,
+    err: PatchbayError,
+  ): Promise<void> {
+    const { stores, clock, logger, metrics } = this.ports;
+    const { definition, runId } = scope;
+    const maxWaits = this.settings.maxThrottleWaits ?? DEFAULT_RUNNER_SETTINGS.maxThrottleWaits;
+    const maxWaitMs = this.settings.maxThrottleWaitMs ?? DEFAULT_RUNNER_SETTINGS.maxThrottleWaitMs;
+    const waitMs = throttleWaitMs(throttle, waitsInARow);
+    const why = describeThrottle(throttle, waitMs);
+    const giveUp = (reason: string) =>
+      new PatchbayError(
+        err.code,
+        `sync ${definition.id}: ${reason} (${why}); the next run resumes from the last committed page: ${err.message}`,
+        { cause: err, ...(err.status !== undefined && { status: err.status }) },
+      );
+    if (waitsInARow >= maxWaits) throw giveUp(`a page was throttled ${waitsInARow + 1} times in a row`);
+    if (waitMs > maxWaitMs)
+      throw giveUp(
+        `the source asks to wait ${waitMs / 1000} s, longer than a run waits (${maxWaitMs / 1000} s)`,
+      );
+    const so = (notes.throttled ?? { waits: 0, waitedMs: 0 }) as { waits: number; waitedMs: number };
+    notes.throttled = { waits: so.waits + 1, waitedMs: so.waitedMs + waitMs };
+    const until = new Date(clock.now() + waitMs).toISOString();
+    await stores.runs.note(runId!, { ...notes, waiting: { reason: `throttled: ${why}`, until } });
+    logger.warn(
+      { sync: definition.id, run: runId, status: throttle.status, waitMs, waitsInARow: waitsInARow + 1 },
+      `sync ${definition.id}: a page was throttled, ${why}; reading it again from the last checkpoint at ${until}`,
+    );
+    metrics?.throttleWaits.inc({ sync: definition.id });
+    metrics?.throttleWaitSeconds.inc({ sync: definition.id }, waitMs / 1000);
+    await clock.sleep(waitMs, signal);
+    await stores.runs.note(runId!, notes);
   }
 
   /**

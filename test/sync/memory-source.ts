@@ -29,6 +29,10 @@ export class MemorySource {
   failAfterPages: number | undefined;
   /** Makes the next page request find its cursor expired. */
   expireNext = false;
+  /** The page requests made once `throttleAfterPages` pages were served (by all reads) fail with these, in order. */
+  throttles: Error[] = [];
+  throttleAfterPages = 0;
+  private served = 0;
 
   /** Writes the source received through `push`, in order. */
   readonly pushed: LocalChange<SyncRecord>[] = [];
@@ -102,6 +106,9 @@ export class MemorySource {
             source.expireNext = false;
             throw new CursorExpiredError('cursor expired', { restartFrom: { since } });
           }
+          if (source.served === source.throttleAfterPages && source.throttles.length > 0) {
+            throw source.throttles.shift()!;
+          }
           if (source.failAfterPages !== undefined && pages === source.failAfterPages) {
             source.failAfterPages = undefined;
             throw new Error('connection reset');
@@ -117,6 +124,7 @@ export class MemorySource {
             after = last.id;
           }
           pages++;
+          source.served++;
           yield {
             records: page.map((r) => ({ ...r })),
             deleted: pages === 1 ? deleted : [],

@@ -129,6 +129,16 @@ export class SyncRunStore {
       .execute();
   }
 
+  /** Replaces a running run's report: what it is doing now (a wait and why), readable before it ends. */
+  async note(runId: string, report: unknown): Promise<void> {
+    await this.database.db
+      .updateTable('sync_runs')
+      .set({ report: report === undefined ? null : JSON.stringify(report) })
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
   async get(runId: string): Promise<SyncRun | undefined> {
     const row = await this.database.db
       .selectFrom('sync_runs')
