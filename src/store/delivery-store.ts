@@ -56,7 +56,32 @@ export interface DeliveryAttempt {
   outcome: DeliveryAttemptsTable['outcome'];
 }
 
-export type DestinationState = DestinationsTable;
+/** A destination's stored row: its runtime state, and for API destinations its definition. */
+export interface DestinationState {
+  id: string;
+  /** JSON definition for destinations made through the API, without secrets; null for config ones. */
+  definition: string | null;
+  /** API destinations: vault ciphertext of `{ secrets, headers }`. */
+  secrets: string | null;
+  origin: DestinationsTable['origin'];
+  status: DestinationStatus;
+  disabledReason: string | null;
+  disabledAt: number | null;
+  /** Start of the current run of failures; cleared by any success. */
+  failingSince: number | null;
+  /** The operator was told of the current failure run (so its end is announced as recovered). */
+  failureAlerted: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What an operator (or the rules) may change of a destination's state. */
+export type DestinationStateChanges = Partial<
+  Pick<
+    DestinationState,
+    'status' | 'disabledReason' | 'disabledAt' | 'failingSince' | 'failureAlerted' | 'updatedAt'
+  >
+>;
 
 export interface AttemptContext {
   delivery: Delivery;
@@ -425,15 +450,17 @@ export class DeliveryStore {
   // --- destinations' runtime state ---
 
   async destination(id: string, tx?: Tx): Promise<DestinationState | undefined> {
-    return (tx?.db ?? this.database.db)
+    const row = await (tx?.db ?? this.database.db)
       .selectFrom('destinations')
       .selectAll()
       .where('id', '=', id)
       .executeTakeFirst();
+    return row && toDestinationState(row);
   }
 
   async destinations(): Promise<DestinationState[]> {
-    return this.database.db.selectFrom('destinations').selectAll().orderBy('id').execute();
+    const rows = await this.database.db.selectFrom('destinations').selectAll().orderBy('id').execute();
+    return rows.map(toDestinationState);
   }
 
   /**
@@ -449,6 +476,7 @@ export class DeliveryStore {
 
   /** What routing needs of each API destination (its definition holds no secret). */
   async apiDestinationRoutes(tx: Tx): Promise<Pick<DestinationState, 'id' | 'definition' | 'status'>[]> {
+    // These three columns are named alike in the row and the domain object.
     return tx.db
       .selectFrom('destinations')
       .select(['id', 'definition', 'status'])
@@ -564,10 +592,18 @@ export class DeliveryStore {
     }
   }
 
-  async updateDestination(id: string, changes: Partial<DestinationState>, tx?: Tx): Promise<number> {
+  async updateDestination(id: string, changes: DestinationStateChanges, tx?: Tx): Promise<number> {
+    const { disabledReason, disabledAt, failingSince, failureAlerted, updatedAt, status } = changes;
     const result = await (tx?.db ?? this.database.db)
       .updateTable('destinations')
-      .set(changes)
+      .set({
+        ...(status !== undefined && { status }),
+        ...(disabledReason !== undefined && { disabled_reason: disabledReason }),
+        ...(disabledAt !== undefined && { disabled_at: disabledAt }),
+        ...(failingSince !== undefined && { failing_since: failingSince }),
+        ...(failureAlerted !== undefined && { failure_alerted: flag(failureAlerted) }),
+        ...(updatedAt !== undefined && { updated_at: updatedAt }),
+      })
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
@@ -716,5 +752,21 @@ function toAttempt(row: DeliveryAttemptsTable): DeliveryAttempt {
     errorCode: row.error_code,
     errorMessage: row.error_message,
     outcome: row.outcome,
+  };
+}
+
+function toDestinationState(row: DestinationsTable): DestinationState {
+  return {
+    id: row.id,
+    definition: row.definition,
+    secrets: row.secrets,
+    origin: row.origin,
+    status: row.status,
+    disabledReason: row.disabled_reason,
+    disabledAt: row.disabled_at,
+    failingSince: row.failing_since,
+    failureAlerted: row.failure_alerted === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }

@@ -55,8 +55,8 @@ export function destinationView(d: Destination, state: DestinationState | undefi
     breaker: d.breaker === false ? ('off' as const) : (d.breaker ?? ('default' as const)),
     timeoutMs: d.timeoutMs,
     status: state?.status ?? 'enabled',
-    disabledReason: state?.disabled_reason ?? null,
-    disabledAt: iso(state?.disabled_at ?? null),
-    failingSince: iso(state?.failing_since ?? null),
+    disabledReason: state?.disabledReason ?? null,
+    disabledAt: iso(state?.disabledAt ?? null),
+    failingSince: iso(state?.failingSince ?? null),
   };
 }

@@ -320,11 +320,11 @@ export class DestinationRegistry {
     const now = this.clock.now();
     const updated = await this.store.updateDestination(id, {
       status: 'enabled',
-      disabled_reason: null,
-      disabled_at: null,
-      failing_since: null,
-      failure_alerted: 0,
-      updated_at: now,
+      disabledReason: null,
+      disabledAt: null,
+      failingSince: null,
+      failureAlerted: false,
+      updatedAt: now,
     });
     if (updated === 0) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
     return (await this.state(id))!;
@@ -334,9 +334,9 @@ export class DestinationRegistry {
     const now = this.clock.now();
     const updated = await this.store.updateDestination(id, {
       status: 'disabled',
-      disabled_reason: reason,
-      disabled_at: now,
-      updated_at: now,
+      disabledReason: reason,
+      disabledAt: now,
+      updatedAt: now,
     });
     if (updated === 0) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
     return (await this.state(id))!;
