@@ -4,6 +4,7 @@ import type { ResponseSchema } from '../http/http-types.js';
 import { validatePattern } from '../webhooks/delivery/event-filter.js';
 import { type ConflictPolicy, type ConflictStrategy, parseConflictPolicy } from './conflict-policy.js';
 import type { FetchContext, SyncContext } from './fetch-context.js';
+import type { IntegrityCheck } from './integrity.js';
 import type { Checkpoint, SyncPage } from './page.js';
 import type { LocalChange, PushFunction, PushOutcome } from './push.js';
 import { parseSchedule, type Schedule, type ScheduleInput } from './schedule.js';
@@ -57,6 +58,11 @@ export interface SyncDefinitionInput<
    * it did not see. Defaults to true.
    */
   incremental?: boolean;
+  /**
+   * Compares both sides after each successful run (counts, sums per group): the report is the run's
+   * (`report.integrity`), logged and counted. See `IntegrityCheck`.
+   */
+  integrity?: IntegrityCheck<R>;
 }
 
 /**
@@ -99,6 +105,7 @@ export interface SyncDefinition<
   readonly pushBatchSize: number;
   readonly triggers: readonly string[];
   readonly incremental: boolean;
+  integrity?(ctx: SyncContext, local: AsyncIterable<R>): ReturnType<IntegrityCheck>;
 }
 
 export const SYNC_ID = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
@@ -122,6 +129,7 @@ const DEFINITION_KEYS = [
   'pushBatchSize',
   'triggers',
   'incremental',
+  'integrity',
 ];
 
 /**
@@ -165,6 +173,7 @@ export function defineSync<
   }
   optionalFunction(input.transform, at('transform'));
   optionalFunction(input.push, at('push'));
+  optionalFunction(input.integrity, at('integrity'));
   const { keyOf, keyPath } = keyFunction(input.key, at('key'));
   const volatile = input.volatile ?? [];
   if (!Array.isArray(volatile) || volatile.some((v) => typeof v !== 'string' || v === '')) {
@@ -201,6 +210,7 @@ export function defineSync<
     fetch: input.fetch,
     ...(input.transform && { transform: input.transform }),
     ...(input.push && { push: input.push }),
+    ...(input.integrity && { integrity: input.integrity }),
     ...(modifiedAt && { modifiedAt }),
     schedule: parseSchedule(input.schedule, at('schedule')),
     volatile: [...volatile],

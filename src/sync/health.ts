@@ -1,4 +1,5 @@
 import type { SyncRun } from '../store/sync/index.js';
+import { describe, type IntegrityReport } from './integrity.js';
 
 export interface HealthInput {
   /** Latest runs, newest first (verify runs excluded). */
@@ -26,7 +27,8 @@ export interface Health {
  * failures (the last run failed: 40, and 10 for each further failure in a row, up to 30 more), a run
  * interrupted and not yet resumed (10), staleness (the last success older than 2 schedule gaps: 15,
  * than 5: 30), invalid records (1 per % of the last run's records quarantined, up to 20; at least 5
- * while quarantined records are open), held deletes (20), open conflicts (10), failed pushes (10).
+ * while quarantined records are open), held deletes (20), open conflicts (10), failed pushes (10), the
+ * last successful run's integrity check finding a difference or failing (15).
  */
 export function healthOf(input: HealthInput): Health {
   const reasons: string[] = [];
@@ -65,6 +67,11 @@ export function healthOf(input: HealthInput): Health {
   if (input.deletesHeld > 0)
     take(20, `${input.deletesHeld} deletes are held by the safety valve, waiting for confirmation`);
   if (input.conflictsOpen > 0) take(10, `${input.conflictsOpen} conflicts wait in the manual queue`);
+  const integrity = (
+    finished.find((r) => r.status === 'succeeded')?.report as { integrity?: IntegrityReport } | undefined
+  )?.integrity;
+  if (integrity && !integrity.equal)
+    take(15, `the integrity check after the last successful run found ${describe(integrity)}`);
   if (input.pushesFailed > 0) take(10, `${input.pushesFailed} local changes failed to push`);
   return { score: Math.max(0, score), reasons };
 }

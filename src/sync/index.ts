@@ -20,6 +20,14 @@ export {
   type SyncRecord,
 } from './define-sync.js';
 export type { FetchContext, SyncContext } from './fetch-context.js';
+export {
+  compareTotals,
+  type IntegrityCheck,
+  type IntegrityDifference,
+  type IntegrityFigures,
+  type IntegrityReport,
+  type IntegrityTotals,
+} from './integrity.js';
 export type { Checkpoint, JsonValue, SyncMode, SyncPage } from './page.js';
 export type { LocalChange, PushFunction, PushOutcome } from './push.js';
 export {

@@ -28,6 +28,7 @@ export class SyncMetrics {
   readonly conflicts: Counter<'sync'>;
   readonly throttleWaits: Counter<'sync'>;
   readonly throttleWaitSeconds: Counter<'sync'>;
+  readonly integrity: Counter<'sync' | 'outcome'>;
 
   constructor(registry: Registry, sample: () => Promise<SyncGaugeSample[]>) {
     const registers = [registry];
@@ -78,6 +79,12 @@ export class SyncMetrics {
       name: 'patchbay_sync_throttle_wait_seconds_total',
       help: 'Seconds runs spent waiting for throttled pages.',
       labelNames: ['sync'],
+      registers,
+    });
+    this.integrity = new Counter({
+      name: 'patchbay_sync_integrity_checks_total',
+      help: 'Integrity checks after runs, by outcome (equal, different, failed).',
+      labelNames: ['sync', 'outcome'],
       registers,
     });
     const gauge = (name: string, help: string, value: (s: SyncGaugeSample) => number | undefined) =>

@@ -12,6 +12,7 @@ import { isCursorExpired } from './cursor-expired.js';
 import type { SyncDefinition } from './define-sync.js';
 import { endFullRead, sweepDeletes } from './deletes.js';
 import type { FetchContext, SyncContext } from './fetch-context.js';
+import { checkIntegrity } from './integrity.js';
 import { type LeaseScope, withLease } from './leased-run.js';
 import type { SyncMode } from './page.js';
 import { type CommitScope, commitPage } from './page-commit.js';
@@ -46,7 +47,8 @@ export type RunOutcome =
  *    committed checkpoint; each page commits with its checkpoint (`commitPage`); an expired cursor
  *    restarts from the model's watermark or with a full read; a complete full read sweeps or holds;
  * 4. local changes are pushed (bidirectional syncs);
- * 5. the run is recorded and the next one scheduled.
+ * 5. a model with an integrity check compares both sides (the report is the run's);
+ * 6. the run is recorded and the next one scheduled.
  * The run stops at its time limit, when its lease is lost, or when `signal` aborts; committed pages stay.
  */
 export class SyncRunner {
@@ -113,8 +115,10 @@ export class SyncRunner {
       if (current.sweepGeneration !== null) {
         await sweepDeletes(scope, current.sweepGeneration, add, this.settings.sweepBatch);
       }
-      const report = await this.read(scope, base, mode, startedAt, add);
+      const notes = await this.read(scope, base, mode, startedAt, add);
       if (definition.push) await pushPending(scope, base, add);
+      const integrity = await checkIntegrity(this.ports, definition, base);
+      const report = integrity ? { ...notes, integrity } : notes;
       await this.finish(definition, runId, 'succeeded', startedAt, report);
       this.observe(definition, mode, 'succeeded', startedAt);
       return { status: 'succeeded', runId, mode, counts };

@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/clock.js';
-import { ErrorCode, PatchbayError } from '../../core/errors.js';
+import { ErrorCode, isPatchbayError, PatchbayError } from '../../core/errors.js';
 import type { HttpClient } from '../../http/create-http-client.js';
 import type { ResponseSchema } from '../../http/http-types.js';
 import { finaleFilter, finaleTime, fromColumns } from './columns.js';
@@ -68,6 +68,8 @@ export interface FinaleApi {
   readonly orders: {
     list(options?: { updatedSince?: number; type?: OrderInput['orderTypeId'] }): Promise<FinaleOrder[]>;
     get(orderUrl: string): Promise<FinaleOrder>;
+    /** By `orderId`, at `/order/<id>` (where Finale puts the orders created with a chosen id). */
+    byId(orderId: string): Promise<FinaleOrder>;
     create(input: OrderInput): Promise<FinaleOrder>;
     /** Only an order still `ORDER_CREATED` can be edited. */
     update(orderUrl: string, change: Partial<OrderInput>): Promise<FinaleOrder>;
@@ -78,8 +80,18 @@ export interface FinaleApi {
     items(): Promise<FinaleInventoryItem[]>;
     /** Stock per product and facility, summed over Finale's rows (one non-zero quantity each). */
     stock(): Promise<StockLevel[]>;
-    /** Moves on-hand stock at one facility by deltas, committed: Finale's inventory variance. */
-    adjust(facilityUrl: string, deltas: { productUrl: string; quantity: number }[]): Promise<FinaleVariance>;
+    /**
+     * Moves on-hand stock at one facility by deltas, committed: Finale's inventory variance. With `id`
+     * (the variance's own, client-chosen) a repeated call moves nothing twice: a variance of that id
+     * already there is committed if it is not yet, else returned.
+     */
+    adjust(
+      facilityUrl: string,
+      deltas: { productUrl: string; quantity: number }[],
+      options?: { id?: string },
+    ): Promise<FinaleVariance>;
+    /** Variances changed since (the `lastUpdatedDate` feed), with their items. */
+    variances(options?: { updatedSince?: number }): Promise<FinaleVariance[]>;
   };
 }
 
@@ -90,7 +102,10 @@ const ACTION_FIELD = {
   cancel: 'actionUrlCancel',
 } as const;
 
-export function finaleApi(client: HttpClient, context: { account: string; clock: Clock }): FinaleApi {
+export function finaleApi(
+  client: HttpClient,
+  context: { account: string; clock: Pick<Clock, 'now'> },
+): FinaleApi {
   const prefix = `/${context.account}/api`;
   /** Finale's ids are URL paths from the server's root; the client's base URL already ends in the prefix. */
   const pathOf = (url: string, what: string) => {
@@ -169,6 +184,7 @@ export function finaleApi(client: HttpClient, context: { account: string; clock:
           (o) => options.type === undefined || o.orderTypeId === options.type,
         ),
       get: async (url) => one(orderSchema, pathOf(url, 'order')),
+      byId: async (id) => one(orderSchema, `/order/${segment(id, 'order')}`),
       create: async (input) => one(orderSchema, '/order', { ...input }),
       update: async (url, change) => one(orderSchema, pathOf(url, 'order'), { ...change }),
       act: async (order, action) => {
@@ -204,19 +220,35 @@ export function finaleApi(client: HttpClient, context: { account: string; clock:
         }
         return [...levels.values()];
       },
-      adjust: async (facilityUrl, deltas) => {
-        const variance = await one(varianceSchema, '/inventoryvariance', {
-          physicalInventoryTypeId: 'PHYSICAL_INVENTORY_VARIANCE',
-          facilityUrl,
-          inventoryItemVarianceList: deltas.map((d) => ({
-            productUrl: d.productUrl,
+      adjust: async (facilityUrl, deltas, options = {}) => {
+        let variance: FinaleVariance;
+        try {
+          variance = await one(varianceSchema, '/inventoryvariance', {
+            ...(options.id !== undefined && { physicalInventoryId: options.id }),
+            physicalInventoryTypeId: 'PHYSICAL_INVENTORY_VARIANCE',
             facilityUrl,
-            quantityOnHandVar: d.quantity,
-          })),
-        });
+            inventoryItemVarianceList: deltas.map((d) => ({
+              productUrl: d.productUrl,
+              facilityUrl,
+              quantityOnHandVar: d.quantity,
+            })),
+          });
+        } catch (error) {
+          // Our id is taken: an earlier call made this variance (and maybe committed it).
+          if (options.id === undefined || !(isPatchbayError(error) && error.status === 409)) throw error;
+          variance = await one(varianceSchema, `/inventoryvariance/${segment(options.id, 'variance')}`);
+        }
+        if (variance.statusId === 'PHSCL_INV_CANCELLED') {
+          throw new PatchbayError(
+            ErrorCode.INVALID_ARGUMENT,
+            `inventory variance ${variance.physicalInventoryId} was cancelled in Finale; its stock change is not applied`,
+          );
+        }
         if (typeof variance.actionUrlCommit !== 'string') return variance;
         return one(varianceSchema, pathOf(variance.actionUrlCommit, 'action'), {});
       },
+      variances: (options = {}) =>
+        updated(varianceSchema, 'inventoryvariance', options.updatedSince, (v) => v.physicalInventoryId),
     },
   };
 }

@@ -17,3 +17,15 @@ export type {
   FinaleProduct,
   FinaleVariance,
 } from './schemas.js';
+export {
+  finalePurchaseOrders,
+  finaleStock,
+  finaleVendors,
+  type PurchaseOrderRecord,
+  purchaseOrderSchema,
+  type StockRecord,
+  stockId,
+  stockRecordSchema,
+  type VendorRecord,
+  vendorRecordSchema,
+} from './sync/index.js';

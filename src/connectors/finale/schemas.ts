@@ -69,7 +69,12 @@ export const varianceSchema = z
     physicalInventoryUrl: z.string(),
     statusId: z.string(),
     facilityUrl: z.string(),
+    inventoryItemVarianceList: z
+      .array(z.object({ productUrl: z.string(), quantityOnHandVar: z.number() }).loose())
+      .nullable()
+      .optional(),
     actionUrlCommit: z.string().nullable().optional(),
+    lastUpdatedDate: z.string().nullable().optional(),
   })
   .loose();
 

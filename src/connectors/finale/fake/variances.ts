@@ -13,7 +13,7 @@ type VarianceItem = {
 /**
  * Inventory variances: stock changes as deltas (`quantityOnHandVar`) per item, every item's facility
  * the header's, a `physicalInventoryTypeId` required. Nothing moves until `actionUrlCommit`;
- * `actionUrlCancel` drops it. Committed and cancelled variances cannot change.
+ * `actionUrlCancel` drops it. The id may be the client's (`physicalInventoryId`). Committed and cancelled variances cannot change.
  */
 export const varianceType: ResourceType = {
   collection: 'inventoryvariance',
@@ -44,7 +44,9 @@ export const varianceType: ResourceType = {
     const type = text(input, 'physicalInventoryTypeId', true);
     const facilityUrl = text(input, 'facilityUrl', true);
     if (!store.byUrl('facility', facilityUrl)) refuse('facilityUrl names no facility');
-    const id = store.nextId();
+    // A client-chosen id, as orders take one: a retried create answers 409 instead of moving stock twice.
+    const id = text(input, 'physicalInventoryId') ?? store.nextId();
+    if (store.get('inventoryvariance', id)) refuse(`inventory variance ${id} already exists`, 409);
     store.put('inventoryvariance', id, {
       physicalInventoryId: id,
       physicalInventoryUrl: store.url('inventoryvariance', id),

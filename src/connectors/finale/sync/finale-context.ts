@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { parseDuration } from '../../../core/config/units.js';
+import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../../../core/errors.js';
+import type { HttpClient } from '../../../http/create-http-client.js';
+import type { SyncContext } from '../../../sync/fetch-context.js';
+import { type FinaleApi, finaleApi } from '../api.js';
+
+const apis = new WeakMap<HttpClient, FinaleApi>();
+
+/**
+ * Finale's calls over a sync's connection client. The account is the base URL's path
+ * (`…/<account>/api`), so a sync model needs no option naming it.
+ */
+export function apiFor(ctx: SyncContext): FinaleApi {
+  const client = ctx.http;
+  let api = apis.get(client);
+  if (!api) {
+    const segments = client.baseUrl.pathname.split('/').filter(Boolean);
+    const account = segments.at(-1) === 'api' ? segments.at(-2) : undefined;
+    if (!account) {
+      throw new PatchbayError(
+        ErrorCode.CONFIG_INVALID,
+        `connection ${ctx.connectionId}: a Finale base URL ends in /<account>/api, got ${client.baseUrl.pathname}`,
+      );
+    }
+    api = finaleApi(client, { account, clock: { now: () => ctx.now() } });
+    apis.set(client, api);
+  }
+  return api;
+}
+
+/** The id at the end of a Finale URL (`/demo/api/product/Ocean%201` → `Ocean 1`). */
+export function idFromUrl(url: string): string {
+  const tail = url.slice(url.lastIndexOf('/') + 1);
+  try {
+    return decodeURIComponent(tail);
+  } catch {
+    return tail;
+  }
+}
+
+/** Finale's zone-less timestamps, read as UTC (as Patchbay writes them). */
+export function finaleMillis(value: string | null | undefined): number | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** A failed write's outcome: Finale's refusals of the input (4xx but 429) are final, the rest retried. */
+export function failure(
+  id: string,
+  error: unknown,
+): { id: string; ok: false; error: string; retryable: boolean } {
+  const permanent =
+    isPatchbayError(error) &&
+    (error.code === ErrorCode.INVALID_ARGUMENT ||
+      (error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429));
+  return { id, ok: false, error: errorMessage(error), retryable: !permanent };
+}
+
+/** A change the model refuses before calling Finale: final, with why. */
+export function refused(
+  id: string,
+  error: string,
+): { id: string; ok: false; error: string; retryable: false } {
+  return { id, ok: false, error, retryable: false };
+}
+
+/**
+ * `lookback`: how far before the last watermark each incremental read starts. Finale's timestamps
+ * have whole seconds, and a change in the second of the last read would otherwise be missed.
+ */
+export const lookbackOption = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'lookback must be a duration like "5s"' });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .default(5000);
+
+/** Where a Finale read resumes: changes at or after `since` (less the lookback) are read next. */
+export type FinaleCheckpoint = { since: number };
+
+/** Finale lists come whole: a sync yields them in pages of this many records. */
+export const PAGE_SIZE = 500;
+
+export function* pages<T>(records: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < records.length; i += PAGE_SIZE) yield records.slice(i, i + PAGE_SIZE);
+}
