@@ -111,8 +111,16 @@ export interface PatchbayErrorDetails extends ErrorDecisions {
   /** Upstream response body, truncated (see `truncateBody`). */
   body?: string;
   /** Context for people and logs (ids, limits, the network code); nothing decides on it. Never a secret. */
-  data?: Record<string, unknown>;
+  data?: ErrorContext;
 }
+
+/**
+ * An error's `data`: anything for people and logs, but never a decision — a decision named here
+ * (`data: { classification: 'permanent' }`) does not compile, since no caller would read it there.
+ */
+export type ErrorContext = Readonly<Record<string, unknown>> & {
+  readonly [K in keyof ErrorDecisions]?: never;
+};
 
 const MARKER = Symbol.for('patchbay.error');
 
@@ -123,7 +131,7 @@ export class PatchbayError extends Error {
   readonly retryAfterMs?: number;
   readonly headers?: Record<string, string>;
   readonly body?: string;
-  readonly data?: Record<string, unknown>;
+  readonly data?: ErrorContext;
   readonly classification?: FailureClassification;
   readonly fromUpstream?: boolean;
   readonly notSent?: boolean;

@@ -375,7 +375,8 @@ export class TokenRefreshManager {
         `connection ${connection.id} needs re-authorization: ${reason}`,
         {
           cause: err,
-          data: { connectionId: connection.id, oauthError },
+          oauthError,
+          data: { connectionId: connection.id },
         },
       );
     }

@@ -92,7 +92,7 @@ export function unknownPropertiesError(
   return new PatchbayError(
     ErrorCode.UNKNOWN_PROPERTIES,
     `HubSpot ${objectType} has no propert${properties.length === 1 ? 'y' : 'ies'} ${properties.map((p) => `"${p}"`).join(', ')}: create ${properties.length === 1 ? 'it' : 'them'} first (ensureProperties, or write with createMissingProperties)`,
-    { cause, status: 400, data: { objectType, properties: [...properties], classification: 'permanent' } },
+    { cause, status: 400, classification: 'permanent', data: { objectType, properties: [...properties] } },
   );
 }
 
@@ -137,7 +137,7 @@ export function callError(error: unknown, objectType?: string): unknown {
       {
         cause: error,
         status: 400,
-        data: { classification: 'permanent' },
+        classification: 'permanent',
       },
     );
   }

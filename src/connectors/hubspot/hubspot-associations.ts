@@ -121,7 +121,10 @@ export class HubSpotAssociations {
         ? ErrorCode.ASSOCIATION_LIMIT
         : ErrorCode.HTTP_CLIENT_ERROR,
       `HubSpot did not associate ${from} ${fromId} with ${to} ${toId}: ${failure.message}`,
-      { data: { category: failure.category, records: failure.records, classification: 'permanent' } },
+      {
+        classification: 'permanent',
+        data: { category: failure.category, records: failure.records },
+      },
     );
   }
 

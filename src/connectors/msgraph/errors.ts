@@ -61,6 +61,7 @@ export function sendRefused(mailbox: string, from: string | undefined, cause: Pa
   return new PatchbayError(ErrorCode.PERMISSION_DENIED, message, {
     cause,
     status: cause.status,
-    data: { classification: 'permanent', mailbox, ...(code && { graphCode: code }) },
+    classification: 'permanent',
+    data: { mailbox, ...(code && { graphCode: code }) },
   });
 }

@@ -192,7 +192,7 @@ export async function sendMail(
 
 function nothingSent(error: unknown): boolean {
   if (!(error instanceof PatchbayError)) return false;
-  if (error.code === ErrorCode.NETWORK_ERROR) return error.data?.notSent === true;
+  if (error.code === ErrorCode.NETWORK_ERROR) return error.notSent === true;
   const status = error.status;
   return status !== undefined && status >= 400 && status < 500 && status !== 408;
 }
@@ -201,7 +201,7 @@ function unknown(key: string, retryAfterMs: number): PatchbayError {
   return new PatchbayError(
     ErrorCode.OUTCOME_UNKNOWN,
     `an earlier send with idempotency key "${key}" may have gone out and its copy is not in Sent Items yet; ask again later (it will not be sent twice)`,
-    { retryAfterMs, data: { classification: 'transient' } },
+    { retryAfterMs, classification: 'transient' },
   );
 }
 

@@ -39,11 +39,9 @@ export async function* sseJson(body: AsyncIterable<Buffer | string>): AsyncGener
           ErrorCode.HTTP_SERVER_ERROR,
           `the stream ended with an error: ${typeof error.message === 'string' ? error.message : 'unknown'}`,
           {
-            data: {
-              upstreamCode: String(error.code ?? error.type ?? ''),
-              source: 'upstream',
-              classification: 'permanent',
-            },
+            classification: 'permanent',
+            fromUpstream: true,
+            data: { upstreamCode: String(error.code ?? error.type ?? '') },
           },
         );
       }
@@ -51,6 +49,6 @@ export async function* sseJson(body: AsyncIterable<Buffer | string>): AsyncGener
     }
   }
   throw new PatchbayError(ErrorCode.RESPONSE_INVALID, 'the stream ended without data: [DONE]', {
-    data: { classification: 'transient' },
+    classification: 'transient',
   });
 }

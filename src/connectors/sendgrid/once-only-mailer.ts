@@ -93,7 +93,7 @@ export class OnceOnlyMailer {
       throw new PatchbayError(
         ErrorCode.OUTCOME_UNKNOWN,
         `send "${key}" may have reached SendGrid and cannot be confirmed without Email Activity: check the account's activity and settle it by hand`,
-        { data: { key, classification: 'permanent' } },
+        { classification: 'permanent', data: { key } },
       );
     }
     const found = await this.api.messagesWithArg(this.marker, key, signal ? { signal } : {});
@@ -131,7 +131,8 @@ export class OnceOnlyMailer {
         {
           cause: error,
           retryAfterMs: Math.max(0, attemptAt + this.inFlightMs - this.clock.now()),
-          data: { key, classification: 'transient' },
+          classification: 'transient',
+          data: { key },
         },
       );
     }
@@ -145,13 +146,14 @@ function provablyNotSent(error: unknown): boolean {
   if (!(error instanceof PatchbayError)) return false;
   if (error.code === ErrorCode.INVALID_ARGUMENT) return true;
   if (error.status !== undefined) return error.status >= 400 && error.status < 500;
-  return error.data?.notSent === true;
+  return error.notSent === true;
 }
 
 function unknown(key: string, why: string, retryAfterMs: number): PatchbayError {
   return new PatchbayError(ErrorCode.OUTCOME_UNKNOWN, `send "${key}" is not settled yet: ${why}`, {
     retryAfterMs,
-    data: { key, classification: 'transient' },
+    classification: 'transient',
+    data: { key },
   });
 }
 

@@ -149,7 +149,7 @@ describe('once-only sends', () => {
     const error = await rejection(without.send('k-blind', mail()));
     expect(error.code).toBe(ErrorCode.OUTCOME_UNKNOWN);
     expect(error.message).toContain('cannot be confirmed without Email Activity');
-    expect((error.data as { classification: string }).classification).toBe('permanent');
+    expect(error.classification).toBe('permanent');
     expect(await sent()).toHaveLength(0);
   });
 
