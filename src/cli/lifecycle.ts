@@ -48,25 +48,3 @@ export function onShutdownSignal(engine: Engine, shutdown: () => Promise<void>):
     process.on('SIGINT', handler);
   });
 }
-
-/**
- * Opens the engine for a one-off command (no server, no workers), runs `fn`, and closes it. Logs go to
- * stderr at warn level so stdout stays clean for the command's own output. For the commands not yet
- * moved to the admin API (`syncs`): the others go through `withAdminApi`, locally and remotely alike.
- */
-export async function withEngine<T>(options: GlobalOptions, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const { config } = await configFrom(options, 'leave-out');
-  const { createLogger } = await import('../core/logger.js');
-  const { Engine } = await import('../engine/index.js');
-  const logger = createLogger({
-    level: process.env.PATCHBAY_LOG_LEVEL ?? 'warn',
-    destination: process.stderr,
-    format: config.log.format,
-  });
-  const engine = await Engine.open({ config, logger });
-  try {
-    return await fn(engine);
-  } finally {
-    await engine.stop();
-  }
-}

@@ -15,6 +15,7 @@ import {
   recordSchema,
   retryResultSchema,
   runSchema,
+  runStartedSchema,
   syncListSchema,
   syncStatusSchema,
   verifyStartedSchema,
@@ -107,6 +108,23 @@ export async function syncRoutes(app: FastifyInstance, syncs: SyncService, clock
       reply
         .code(202)
         .send(statusView(await syncs.request(request.params.id, { full: request.body?.full === true }))),
+  );
+
+  app.post<{ Params: { id: string }; Body: { full?: boolean } | undefined }>(
+    '/syncs/:id/runs',
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          'Start a run now in the process serving this API ({ "full": true } for a full resync); answers 202 with the run to poll. When another process\'s run is under way, answers that run (started: false).',
+        operationId: 'startSyncRun',
+        response: { 202: runStartedSchema },
+        params: params('id'),
+        body: { type: 'object', additionalProperties: false, properties: { full: { type: 'boolean' } } },
+      },
+    },
+    async (request, reply) =>
+      reply.code(202).send(await syncs.startRun(request.params.id, { full: request.body?.full === true })),
   );
 
   for (const action of ['pause', 'resume'] as const) {

@@ -33,6 +33,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Called after every commit with the run's counts so far. */
   onProgress?: (counts: RunCounts) => void;
+  /** Called once the run is recorded (whoever polls it can follow it from then on). */
+  onStarted?: (runId: string) => void;
 }
 
 export type RunOutcome =
@@ -98,6 +100,7 @@ export class SyncRunner {
         { sync: definition.id, run: runId, mode, trigger },
         `sync ${definition.id}: run started`,
       );
+      request.onStarted?.(runId);
       const http = definition.connection ? await this.ports.clients(definition.connection) : undefined;
       const current = await stores.state.require(definition.id);
       const scope: CommitScope = {

@@ -128,8 +128,22 @@ export const retryResultSchema = object({
   superseded: { type: 'array', items: string },
 });
 
-export const discardedSchema = object({ discarded: integer });
+export const discardedSchema = object({
+  discarded: { type: 'array', items: string, description: 'The entries discarded.' },
+});
 
 export const verifyStartedSchema = object({
   runId: { type: 'string', description: 'Poll GET /syncs/{id}/runs/{runId} for progress and the report.' },
 });
+
+export const runStartedSchema = object(
+  {
+    runId: { type: 'string', description: 'Poll GET /syncs/{id}/runs/{runId} for its counts and its end.' },
+    started: {
+      type: 'boolean',
+      description: 'false: a run of another process was under way, and runId is that run.',
+    },
+    owner: { type: 'string', description: 'The process running it, when started is false.' },
+  },
+  ['owner'],
+);

@@ -369,24 +369,75 @@ export class SyncService {
    */
   async startVerify(id: string, options: { repair?: boolean } = {}): Promise<{ runId: string }> {
     const definition = this.definition(id);
-    return new Promise((resolve, reject) => {
-      let started = false;
-      const work = verifySync(this.ports, this.settings, definition, {
+    const runId = await this.inBackground(id, 'verify', (onStarted) =>
+      verifySync(this.ports, this.settings, definition, {
         ...options,
         signal: this.scheduler.signal,
-        onStarted: (runId) => {
-          started = true;
-          resolve({ runId });
-        },
+        onStarted,
+      }),
+    );
+    if (runId === undefined)
+      throw new PatchbayError(ErrorCode.INTERNAL, `sync ${id}: verify ended unrecorded`);
+    return { runId };
+  }
+
+  /**
+   * Starts a run in the background of this process and answers once it is recorded (poll the run for
+   * its counts and its end). When another process's run holds the lease, answers that run instead
+   * (`started: false`), so a client follows whichever run is under way.
+   */
+  async startRun(
+    id: string,
+    options: { full?: boolean } = {},
+  ): Promise<{ runId: string; started: boolean; owner?: string }> {
+    const definition = this.definition(id);
+    const state = await this.ports.stores.state.require(id);
+    if (state.paused) throw new PatchbayError(ErrorCode.CONFLICT, `sync ${id} is paused; resume it first`);
+    const runId = await this.inBackground(id, 'run', (onStarted) =>
+      this.runner.run(definition, {
+        ...(options.full && { mode: 'full' }),
+        trigger: 'manual',
+        signal: this.scheduler.signal,
+        onStarted,
+      }),
+    );
+    if (runId !== undefined) return { runId, started: true };
+    const status = await this.status(id);
+    const under = status.lastRun?.status === 'running' ? status.lastRun : undefined;
+    if (!under) {
+      throw new PatchbayError(
+        ErrorCode.CONFLICT,
+        `sync ${id}: a run is under way in ${status.running?.owner ?? 'another process'} and not recorded yet; try again`,
+      );
+    }
+    return { runId: under.id, started: false, ...(status.running && { owner: status.running.owner }) };
+  }
+
+  /**
+   * Runs `work` in the background of this process (`stop` waits for it); answers the run id it reports
+   * through `onStarted`, or undefined when it ends without starting one (the lease was taken). A failure
+   * before the start is the caller's; after it, the run records it and the log says it.
+   */
+  private inBackground(
+    id: string,
+    what: string,
+    work: (onStarted: (runId: string) => void) => Promise<unknown>,
+  ): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      let started = false;
+      const job = work((runId) => {
+        started = true;
+        resolve(runId);
       }).then(
-        () => undefined,
+        () => resolve(undefined),
         (err) => {
           if (!started) reject(err);
-          else this.ports.logger.warn({ sync: id, err: (err as Error).message }, `sync ${id}: verify failed`);
+          else
+            this.ports.logger.warn({ sync: id, err: (err as Error).message }, `sync ${id}: ${what} failed`);
         },
       );
-      this.background.add(work);
-      void work.finally(() => this.background.delete(work));
+      this.background.add(job);
+      void job.finally(() => this.background.delete(job));
     });
   }
 

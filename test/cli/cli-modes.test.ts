@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, freePort, runCli, startCli, tempDir } from '../helpers/cli.js';
+import { bothWays, freePort, runCli, startCli, tempDir } from '../helpers/cli.js';
 
 /**
  * The CLI's two modes: on this machine's store (the admin API injected into the app `start` builds)
@@ -61,26 +61,7 @@ const remote = (args: string[], env: Record<string, string> = {}) =>
     timeoutMs: 60_000,
   });
 
-/** Runs a command both ways; they must agree on the exit code, stdout and the message on stderr. */
-async function both(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const here = await local(args, env);
-  const there = await remote(args, env);
-  expect({ code: there.code, stdout: there.stdout }, `remote ${args.join(' ')}`).toEqual({
-    code: here.code,
-    stdout: here.stdout,
-  });
-  expect(there.stderr.trim(), `remote ${args.join(' ')}`).toBe(withoutNotes(here.stderr));
-  return here;
-}
-
-/** Local commands may add a note on stderr (a generated key, left-out config); the rest must match. */
-function withoutNotes(stderr: string): string {
-  return stderr
-    .split('\n')
-    .filter((l) => !l.startsWith('{') && !l.startsWith('note:'))
-    .join('\n')
-    .trim();
-}
+const both = bothWays(local, remote);
 
 describe('the CLI, locally and against a running instance', { timeout: 300_000 }, () => {
   it('reads events, sources, destinations and deliveries the same way', async () => {

@@ -1,8 +1,9 @@
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningRecordsFake, startRecordsFake } from '../../src/testing/records-fake/index.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { bothWays, freePort, runCli, startCli, tempDir } from '../helpers/cli.js';
 
 /** `patchbay syncs …` against the records fake, through the built CLI on SQLite in a fresh directory. */
 // Each command opens the engine in its own process (about a second on a loaded machine).
@@ -141,4 +142,64 @@ describe('patchbay syncs', () => {
     const conflict = await cli('conflicts', 'resolve', 'people', 'cfl_x', '--take', 'both');
     expect(conflict.stderr).toContain('--take must be local or source, got "both"');
   }, 120_000);
+
+  it('works the same against a running instance (--url): lists, runs with --follow, verifies', async () => {
+    const TOKEN = 'syncs-cli-admin-token-7f3a91c2';
+    const port = await freePort();
+    // No workers: a run happens only when a command asks the instance for one.
+    const server = await startCli(['start', '--no-workers'], {
+      cwd,
+      port,
+      env: { ...env, PATCHBAY_PORT: String(port), PATCHBAY_ADMIN_TOKEN: TOKEN },
+      timeoutMs: 60_000,
+    });
+    try {
+      const local = (args: string[]) =>
+        runCli(['syncs', ...args], { cwd, env: { ...env, PATCHBAY_ADMIN_TOKEN: TOKEN }, timeoutMs: 30_000 });
+      const remote = (args: string[]) =>
+        runCli(['syncs', ...args], {
+          cwd: tempDir(),
+          env: { PATCHBAY_URL: `http://127.0.0.1:${port}`, PATCHBAY_ADMIN_TOKEN: TOKEN },
+          timeoutMs: 30_000,
+        });
+      const both = bothWays(local, remote);
+
+      // The instance runs it (this process has no store) and the CLI follows it to its end.
+      fake.state.put('r121', { email: 'u121@x.io' }, false);
+      const run = await remote(['run', 'people', '--follow']);
+      expect(run.stdout).toMatch(/^run run_\w+: succeeded, incremental, seen \d+, created [1-9]/);
+      expect(run.stderr).toMatch(/sync people: \d+ records seen/);
+      expect(run.code).toBe(0);
+
+      // A full read has a total to show: the records stored.
+      const full = await remote(['run', 'people', '--follow', '--full']);
+      expect(full.stdout).toMatch(/^run run_\w+: succeeded, full, /);
+      expect(full.stderr).toMatch(/sync people: (\d+)\/\1 \(100%\)/);
+
+      await both(['list']);
+      const runs = await both(['runs', 'people', '--limit', '1']);
+      expect(runs.stdout).toMatch(/\(more: --cursor \S+\)\n$/);
+      const records = await both(['records', 'people', '--limit', '5', '--json']);
+      expect(JSON.parse(records.stdout).data).toHaveLength(5);
+      await both(['quarantine', 'list', 'people', '--status', 'discarded']);
+      await both(['conflicts', 'list', 'people']);
+      expect((await both(['show', 'nope'])).stderr.trim()).toBe('patchbay: no sync nope (syncs: people)');
+      expect((await both(['deletes', 'discard', 'people'])).code).toBe(1);
+      const shown = JSON.parse((await remote(['show', 'people'])).stdout);
+      expect(shown).toMatchObject({ id: 'people', records: expect.any(Number), state: 'idle' });
+
+      expect((await remote(['pause', 'people'])).stdout.trim()).toBe('sync people: paused');
+      const refused = await remote(['run', 'people', '--follow']);
+      expect(refused.stderr.trim()).toBe('patchbay: sync people is paused; resume it first');
+      expect((await remote(['resume', 'people'])).stdout.trim()).toBe('sync people: idle');
+
+      const verified = await remote(['verify', 'people']);
+      expect(verified.stdout).toMatch(/source records: (\d+), local records: \1,/);
+      expect(verified.stderr).toMatch(/verify people: (\d+)\/\1 \(100%\)/);
+      expect(verified.code).toBe(0);
+    } finally {
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit');
+    }
+  }, 180_000);
 });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 export const BIN = new URL('../../bin/patchbay.js', import.meta.url).pathname;
 
@@ -80,4 +81,32 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+type Run = (args: string[], env?: Record<string, string>) => Promise<CliResult>;
+
+/**
+ * A command run on this machine's store and against a running instance: both must agree on the exit
+ * code, stdout and the message on stderr (local commands may add notes: a generated key, a left-out
+ * config entry). Answers the local result.
+ */
+export function bothWays(local: Run, remote: Run): Run {
+  return async (args, env = {}) => {
+    const here = await local(args, env);
+    const there = await remote(args, env);
+    expect({ code: there.code, stdout: there.stdout }, `remote ${args.join(' ')}`).toEqual({
+      code: here.code,
+      stdout: here.stdout,
+    });
+    expect(there.stderr.trim(), `remote ${args.join(' ')}`).toBe(withoutNotes(here.stderr));
+    return here;
+  };
+}
+
+function withoutNotes(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !l.startsWith('{') && !l.startsWith('note:'))
+    .join('\n')
+    .trim();
 }

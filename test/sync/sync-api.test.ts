@@ -159,6 +159,27 @@ for (const { dialect, available } of allDialects) {
       expect((await api('POST', '/syncs/people/resume')).json().state).toBe('idle');
     });
 
+    it('starts a run in the serving process and answers it; a second start answers the run under way', async () => {
+      await eventually(show, (s) => s.state === 'idle');
+      // The first page takes 5 s: the run holds its lease while the second start asks.
+      await fakeCall(fake, '/_fake/faults', { rules: [{ path: '/records', delayMs: 5000 }] });
+      const first = await api('POST', '/syncs/people/runs', { full: true });
+      expect(first.statusCode).toBe(202);
+      expect(first.json()).toEqual({ runId: expect.stringMatching(/^run_/), started: true });
+      const runId = first.json().runId as string;
+      const second = await api('POST', '/syncs/people/runs', {});
+      expect(second.statusCode).toBe(202);
+      expect(second.json()).toEqual({ runId, started: false, owner: expect.any(String) });
+      const run = await eventually(
+        async () => (await api('GET', `/syncs/people/runs/${runId}`)).json(),
+        (r) => r.status !== 'running',
+      );
+      expect(run).toMatchObject({ mode: 'full', trigger: 'manual', status: 'succeeded' });
+      expect(run.seen).toBe(fake.state.live().length);
+      expect((await api('POST', '/syncs/nope/runs', {})).statusCode).toBe(404);
+      expect((await api('POST', '/syncs/people/runs', { fast: true })).statusCode).toBe(400);
+    });
+
     it('verifies against the source and repairs drift', async () => {
       await eventually(show, (s) => s.state === 'idle');
       await fakeCall(fake, '/_fake/mutate', { creates: 2, seed: 9 });

@@ -34,6 +34,11 @@ export class AdminApi {
     return this.transport.target;
   }
 
+  /** True when the API is this process's (no `--url`): what a request starts runs here. */
+  get local(): boolean {
+    return this.transport.local;
+  }
+
   get<T>(path: string, query?: AdminRequest['query']): Promise<T> {
     return this.json<T>({ method: 'GET', path, ...(query && { query }) });
   }

@@ -27,6 +27,7 @@ export async function localTransport(options: GlobalOptions): Promise<Transport>
     const host = `127.0.0.1:${config.server.port}`;
     return {
       target: engine.storeDescription,
+      local: true,
       async send(request: AdminRequest): Promise<AdminResponse> {
         const response = await app.inject({
           method: request.method,

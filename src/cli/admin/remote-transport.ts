@@ -31,6 +31,7 @@ export function remoteTransport(
 
   return {
     target,
+    local: false,
     async send(request: AdminRequest): Promise<AdminResponse> {
       const headers: Record<string, string> = { accept: request.accept ?? 'application/json' };
       if (token) headers.authorization = `Bearer ${token}`;

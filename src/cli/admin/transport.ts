@@ -21,6 +21,8 @@ export interface AdminResponse {
 export interface Transport {
   /** Where the answers come from, for messages: the URL, or the local store. */
   readonly target: string;
+  /** True for this machine's store: the work a request starts runs in this process. */
+  readonly local: boolean;
   send(request: AdminRequest): Promise<AdminResponse>;
   close(): Promise<void>;
 }

@@ -1,31 +1,27 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { decodeCursor, encodeCursor, parseSince } from '../../core/api/pagination.js';
-import type { Engine } from '../../engine/index.js';
-import type { QuarantineStatus } from '../../store/sync/index.js';
-import type { ConflictChoice } from '../../sync/conflict-queue.js';
-import { readRecordCursor, recordCursor } from '../../sync/record-cursor.js';
-import type { RunOutcome } from '../../sync/sync-runner.js';
-import { conflictView, quarantineView, recordView, runView, statusView } from '../../sync/sync-views.js';
+import type { RetryResult } from '../../sync/quarantine-retry.js';
+import type { conflictView, quarantineView, recordView, runView, statusView } from '../../sync/sync-views.js';
 import type { VerifyReport } from '../../sync/verify.js';
-import { type GlobalOptions, withEngine } from '../lifecycle.js';
+import { type AdminApi, type AdminOptions, adminOptions, withAdminApi } from '../admin/admin-api.js';
+import type { AdminRequest } from '../admin/transport.js';
 import { CliError } from '../output.js';
 import { progressBar, progressCounter } from '../progress.js';
 import { formatTable } from '../table.js';
+import { oneOf, parseLimit, printJson, printMore, seg } from '../values.js';
 
-const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+type RunView = ReturnType<typeof runView>;
+type StatusView = ReturnType<typeof statusView>;
+type Options = AdminOptions & Record<string, string | boolean | undefined>;
+
 const write = (line: string) => process.stdout.write(`${line}\n`);
-
-function parseLimit(value: string, max: number): number {
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > max)
-    throw new CliError(`--limit must be an integer from 1 to ${max}, got "${value}"`);
-  return limit;
-}
-
 const ago = (iso: string | null) => (iso === null ? '' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const QUARANTINE_STATUSES = ['open', 'resolved', 'discarded', 'superseded'] as const;
+/** How often `--follow` and `verify` read the run they follow. */
+const POLL_MS = 500;
 
 /** One line of a run: its counts, as a person reads them. */
-function runLine(run: ReturnType<typeof runView>): string {
+function runLine(run: RunView): string {
   const parts = [
     `${run.status}`,
     `${run.mode}`,
@@ -42,53 +38,7 @@ function runLine(run: ReturnType<typeof runView>): string {
   return parts.join(', ');
 }
 
-/**
- * `--follow`: the run happens in this process, a progress bar on stderr as its pages commit (the total
- * is the store's record count, the best guess of what a read will see; a first read counts). When another process holds the
- * sync's lease, that run is followed instead by reading its counters as they commit.
- */
-async function followRun(engine: Engine, id: string, full: boolean): Promise<number> {
-  const before = await engine.syncs.status(id);
-  // A first read has no total to measure against: a count of what it has seen.
-  const bar: { update(done: number, total: number): void; stop(): void } =
-    before.records > 0 ? progressBar(`sync ${id}`) : progressCounter(`sync ${id}`, 'records seen');
-  const total = (seen: number) => Math.max(before.records, seen);
-  const stop = new AbortController();
-  // Ctrl-C stops the run; what it committed stays and the next run goes on from there.
-  const interrupt = () => stop.abort(new CliError(`sync ${id}: stopped by the user`, 130));
-  process.once('SIGINT', interrupt);
-  let outcome: RunOutcome;
-  try {
-    outcome = await engine.syncs.runNow(id, {
-      ...(full && { mode: 'full' }),
-      signal: stop.signal,
-      onProgress: (counts) => bar.update(counts.seen, total(counts.seen)),
-    });
-    if (outcome.status === 'busy') {
-      const status = await engine.syncs.status(id);
-      process.stderr.write(
-        `sync ${id}: a run is under way in ${status.running?.owner ?? 'another process'}; following it\n`,
-      );
-      const runId = status.lastRun?.id;
-      if (!runId) throw new CliError(`sync ${id}: the run under way has no record yet; try again`);
-      for (;;) {
-        const run = await engine.syncs.run(id, runId);
-        bar.update(run.seen, total(run.seen));
-        if (run.status !== 'running' || stop.signal.aborted) {
-          bar.stop();
-          return report(runView(run));
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  } finally {
-    process.off('SIGINT', interrupt);
-    bar.stop();
-  }
-  return report(runView(await engine.syncs.run(id, outcome.runId)));
-}
-
-function report(run: ReturnType<typeof runView>): number {
+function report(run: RunView): number {
   write(`run ${run.id}: ${runLine(run)}`);
   if (run.error) write(`error: ${run.errorCode}: ${run.error}`);
   if (run.report) write(`report: ${JSON.stringify(run.report)}`);
@@ -107,25 +57,151 @@ function verifyText(report: VerifyReport): string[] {
   ].filter((l) => l !== '');
 }
 
+/**
+ * Reads a run until it ends, its records seen on `bar` (against the store's record count, the best
+ * guess of what a read will see). Ctrl-C stops following; locally the run is in this process, and
+ * closing the engine stops it (what it committed stays).
+ */
+async function follow(
+  api: AdminApi,
+  sync: string,
+  runId: string,
+  bar: { update(done: number, total: number): void; stop(): void },
+  records: number,
+): Promise<RunView> {
+  const interrupted = new AbortController();
+  const interrupt = () => interrupted.abort();
+  process.once('SIGINT', interrupt);
+  try {
+    for (;;) {
+      const run = await api.get<RunView>(`/syncs/${seg(sync)}/runs/${seg(runId)}`);
+      bar.update(run.seen, Math.max(records, run.seen));
+      if (run.status !== 'running') return run;
+      if (interrupted.signal.aborted) {
+        throw new CliError(
+          api.local
+            ? `sync ${sync}: stopped by the user; what run ${runId} committed stays and the next run goes on from there`
+            : `sync ${sync}: stopped following run ${runId}; it goes on at ${api.target} (see: patchbay syncs show ${sync})`,
+          130,
+        );
+      }
+      // Ctrl-C ends the wait early: the run is read once more, then the loop stops.
+      await sleep(POLL_MS, undefined, { signal: interrupted.signal }).catch(() => undefined);
+    }
+  } finally {
+    process.off('SIGINT', interrupt);
+    bar.stop();
+  }
+}
+
+/** `--follow`: a run started in the process serving the API (this one when local), followed to its end. */
+async function runAndFollow(api: AdminApi, id: string, full: boolean): Promise<number> {
+  const before = await api.get<StatusView>(`/syncs/${seg(id)}`);
+  const started = await api.post<{ runId: string; started: boolean; owner?: string }>(
+    `/syncs/${seg(id)}/runs`,
+    full ? { full: true } : {},
+  );
+  if (!started.started)
+    process.stderr.write(
+      `sync ${id}: a run is under way in ${started.owner ?? 'another process'}; following it\n`,
+    );
+  // Only a full read over a filled store has a total to measure against (the records stored); a first
+  // read, or an incremental one (it reads what changed), shows a count of what it has seen.
+  const bar =
+    before.records > 0 && (full || before.fullPending)
+      ? progressBar(`sync ${id}`)
+      : progressCounter(`sync ${id}`, 'records seen');
+  return report(await follow(api, id, started.runId, bar, before.records));
+}
+
+/**
+ * A list sub-command: `--limit`, `--cursor` and `--json` as every list of the CLI has, the API read
+ * page by page, a table or the API's JSON.
+ */
+interface ListSpec<T> {
+  args: string[];
+  description: string;
+  limit: string;
+  path: (args: string[]) => string;
+  options?: (command: Command) => Command;
+  query?: (o: Options) => AdminRequest['query'];
+  columns: string[];
+  row: (item: T) => string[];
+}
+
+function addList<T>(parent: Command, name: string, spec: ListSpec<T>): void {
+  const command = parent.command(name).description(spec.description);
+  for (const arg of spec.args) command.argument(arg);
+  adminOptions(spec.options ? spec.options(command) : command)
+    .option('--limit <n>', 'at most this many', spec.limit)
+    .option('--cursor <cursor>', 'continue after a previous page')
+    .option('--json', 'print JSON')
+    .action(async (...given: unknown[]) => {
+      const args = given.slice(0, spec.args.length) as string[];
+      const o = given[spec.args.length] as Options & { limit: string; cursor?: string };
+      const query = spec.query?.(o) ?? {};
+      const limit = parseLimit(o.limit, 10_000);
+      await withAdminApi(o, async (api) => {
+        const page = await api.list<T>(spec.path(args), query, limit, o.cursor);
+        if (o.json) return printJson(page);
+        write(formatTable(spec.columns, page.data.map(spec.row)));
+        printMore(page.nextCursor);
+      });
+    });
+}
+
+/** A sub-command that prints one object of the API as JSON. */
+function addShow(
+  parent: Command,
+  name: string,
+  description: string,
+  args: string[],
+  path: (a: string[]) => string,
+) {
+  const command = parent.command(name).description(description);
+  for (const arg of args) command.argument(arg);
+  adminOptions(command).action(async (...given: unknown[]) => {
+    const o = given[args.length] as AdminOptions;
+    await withAdminApi(o, async (api) =>
+      printJson(await api.get(path(given.slice(0, args.length) as string[]))),
+    );
+  });
+}
+
+/** A sub-command of one sync that posts to the API and says what became of it. */
+function addAction(
+  parent: Command,
+  name: string,
+  description: string,
+  act: (api: AdminApi, sync: string) => Promise<string>,
+): void {
+  adminOptions(parent.command(name).description(description).argument('<sync>')).action(
+    async (sync: string, o: AdminOptions) => {
+      await withAdminApi(o, async (api) => write(await act(api, sync)));
+    },
+  );
+}
+
+const syncPath = (a: string[]) => `/syncs/${seg(a[0]!)}`;
+
 export function syncsCommand(): Command {
   const syncs = new Command('syncs').description(
     "Inspect and run syncs (the config file's syncs: and connector models): status, runs, records, quarantine, conflicts, held deletes, verify.",
   );
 
-  syncs
-    .command('list')
-    .description('List syncs with their state, records, last run and health.')
-    .option('-c, --config <file>', 'config file')
+  adminOptions(
+    syncs.command('list').description('List syncs with their state, records, last run and health.'),
+  )
     .option('--json', 'print JSON')
-    .action(async (o: GlobalOptions & { json?: boolean }) => {
-      await withEngine(o, async (engine) => {
-        const all = (await engine.syncs.list()).map(statusView);
-        if (o.json) return print({ data: all });
-        if (all.length === 0) return write('no syncs are defined (add syncs: to the config file)');
+    .action(async (o: AdminOptions & { json?: boolean }) => {
+      await withAdminApi(o, async (api) => {
+        const all = await api.get<{ data: StatusView[] }>('/syncs');
+        if (o.json) return printJson(all);
+        if (all.data.length === 0) return write('no syncs are defined (add syncs: to the config file)');
         write(
           formatTable(
             ['ID', 'MODEL', 'STATE', 'RECORDS', 'LAST RUN', 'NEXT RUN', 'HEALTH'],
-            all.map((s) => [
+            all.data.map((s) => [
               s.id,
               s.model,
               s.state,
@@ -139,37 +215,35 @@ export function syncsCommand(): Command {
       });
     });
 
-  syncs
-    .command('show')
-    .description('Show one sync: state, last and next run, records, lag, held deletes, health and why.')
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
-    .action(async (id: string, o: GlobalOptions) => {
-      await withEngine(o, async (engine) => print(statusView(await engine.syncs.status(id))));
-    });
+  addShow(
+    syncs,
+    'show',
+    'Show one sync: state, last and next run, records, lag, held deletes, health and why.',
+    ['<id>'],
+    syncPath,
+  );
 
-  syncs
-    .command('run')
-    .description(
-      'Ask for a run; a running `patchbay start` or `worker` takes it. With --follow the run happens here, with a progress bar.',
-    )
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
+  adminOptions(
+    syncs
+      .command('run')
+      .description(
+        'Ask for a run; a running `patchbay start` or `worker` takes it. With --follow the process serving the API runs it now (this one, without --url), with a progress bar.',
+      )
+      .argument('<id>'),
+  )
     .option('--full', 'a full resync (deletes what the source no longer has, after a complete read)')
-    .option('--follow', 'run it in this process and show its progress until it ends')
-    .action(async (id: string, o: GlobalOptions & { full?: boolean; follow?: boolean }) => {
-      await withEngine(o, async (engine) => {
+    .option('--follow', 'run it now and show its progress until it ends')
+    .action(async (id: string, o: AdminOptions & { full?: boolean; follow?: boolean }) => {
+      await withAdminApi(o, async (api) => {
         if (o.follow) {
-          process.exitCode = await followRun(engine, id, o.full === true);
+          process.exitCode = await runAndFollow(api, id, o.full === true);
           return;
         }
-        const status = await engine.syncs.request(id, { full: o.full === true });
+        const status = await api.post<StatusView>(`/syncs/${seg(id)}/run`, { full: o.full === true });
         write(
           `sync ${id}: ${o.full ? 'full' : 'incremental'} run requested; a running patchbay start or worker process takes it` +
             (status.state === 'running' ? ' after the run under way' : '') +
-            ' (see: patchbay syncs show ' +
-            id +
-            ')',
+            ` (see: patchbay syncs show ${id})`,
         );
       });
     });
@@ -178,209 +252,123 @@ export function syncsCommand(): Command {
     ['pause', 'Pause a sync: no scheduled or requested run starts until it is resumed.'],
     ['resume', 'Resume a paused sync.'],
   ] as const) {
-    syncs
-      .command(name)
-      .description(description)
-      .argument('<id>')
-      .option('-c, --config <file>', 'config file')
-      .action(async (id: string, o: GlobalOptions) => {
-        await withEngine(o, async (engine) => {
-          const status = await (name === 'pause' ? engine.syncs.pause(id) : engine.syncs.resume(id));
-          write(`sync ${id}: ${status.state}`);
-        });
-      });
+    addAction(syncs, name, description, async (api, id) => {
+      const status = await api.post<StatusView>(`/syncs/${seg(id)}/${name}`);
+      return `sync ${id}: ${status.state}`;
+    });
   }
 
-  syncs
-    .command('runs')
-    .description('List the runs of a sync, newest first.')
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
-    .option('--limit <n>', 'at most this many', '20')
-    .option('--cursor <cursor>', 'continue after a previous page')
-    .option('--json', 'print JSON')
-    .action(async (id: string, o: GlobalOptions & { limit: string; cursor?: string; json?: boolean }) => {
-      const limit = parseLimit(o.limit, 500);
-      const before = decodeCursor(o.cursor);
-      await withEngine(o, async (engine) => {
-        const rows = await engine.syncs.runs(id, { limit: limit + 1, ...(before && { before }) });
-        const page = rows.slice(0, limit).map(runView);
-        const next = rows.length > limit ? encodeCursor(page.at(-1)!.id) : undefined;
-        if (o.json) return print({ data: page, ...(next && { nextCursor: next }) });
-        write(
-          formatTable(
-            ['ID', 'STARTED', 'TRIGGER', 'RUN'],
-            page.map((r) => [r.id, ago(r.startedAt), r.trigger, runLine(r)]),
-          ),
-        );
-        if (next) write(`(more: --cursor ${next})`);
-      });
-    });
+  addList<RunView>(syncs, 'runs', {
+    args: ['<id>'],
+    description: 'List the runs of a sync, newest first.',
+    limit: '20',
+    path: (a) => `${syncPath(a)}/runs`,
+    columns: ['ID', 'STARTED', 'TRIGGER', 'RUN'],
+    row: (r) => [r.id, ago(r.startedAt), r.trigger, runLine(r)],
+  });
 
-  syncs
-    .command('records')
-    .description('List stored records in (updatedAt, id) order, as GET /api/v1/syncs/:id/records.')
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
-    .option('--modified-after <time>', 'changed after (ISO date-time, epoch ms, or a duration ago: 2h)')
-    .option('--include-deleted', 'include deleted records (tombstones)')
-    .option('--limit <n>', 'at most this many', '50')
-    .option('--cursor <cursor>', 'continue after a previous page')
-    .option('--json', 'print JSON (the records themselves)')
-    .action(
-      async (
-        id: string,
-        o: GlobalOptions & {
-          modifiedAfter?: string;
-          includeDeleted?: boolean;
-          limit: string;
-          cursor?: string;
-          json?: boolean;
-        },
-      ) => {
-        const limit = parseLimit(o.limit, 1000);
-        const after = readRecordCursor(o.cursor);
-        const since = parseSince(o.modifiedAfter, Date.now());
-        await withEngine(o, async (engine) => {
-          const rows = await engine.syncs.records(id, {
-            limit,
-            includeDeleted: o.includeDeleted === true,
-            ...(after && { after }),
-            ...(since !== undefined && { modifiedAfter: since }),
-          });
-          const data = rows.slice(0, limit);
-          const last = data.at(-1);
-          const next = rows.length > limit && last ? recordCursor(last.updatedAt, last.id) : undefined;
-          if (o.json) return print({ data: data.map(recordView), ...(next && { nextCursor: next }) });
-          write(
-            formatTable(
-              ['ID', 'UPDATED', 'DELETED', 'DATA'],
-              data.map((r) => [
-                r.id,
-                ago(new Date(r.updatedAt).toISOString()),
-                r.deletedAt === null ? '' : ago(new Date(r.deletedAt).toISOString()),
-                r.data.length > 80 ? `${r.data.slice(0, 79)}…` : r.data,
-              ]),
-            ),
-          );
-          if (next) write(`(more: --cursor ${next})`);
-        });
-      },
-    );
+  addList<ReturnType<typeof recordView>>(syncs, 'records', {
+    args: ['<id>'],
+    description: 'List stored records in (updatedAt, id) order, as GET /api/v1/syncs/:id/records.',
+    limit: '50',
+    path: (a) => `${syncPath(a)}/records`,
+    options: (c) =>
+      c
+        .option('--modified-after <time>', 'changed after (ISO date-time, epoch ms, or a duration ago: 2h)')
+        .option('--include-deleted', 'include deleted records (tombstones)'),
+    query: (o) => ({
+      modifiedAfter: o.modifiedAfter as string | undefined,
+      includeDeleted: o.includeDeleted === true,
+    }),
+    columns: ['ID', 'UPDATED', 'DELETED', 'DATA'],
+    row: (r) => {
+      const data = JSON.stringify(r.data);
+      return [r.id, ago(r.updatedAt), ago(r.deletedAt), data.length > 80 ? `${data.slice(0, 79)}…` : data];
+    },
+  });
 
   syncs.addCommand(quarantineCommand());
   syncs.addCommand(conflictsCommand());
   syncs.addCommand(deletesCommand());
 
-  syncs
-    .command('verify')
-    .description(
-      'Compare the store with a full read of the source (counts and per-record hashes): missing, extra and different records. --repair fixes them.',
-    )
-    .argument('<id>')
-    .option('-c, --config <file>', 'config file')
+  adminOptions(
+    syncs
+      .command('verify')
+      .description(
+        'Compare the store with a full read of the source (counts and per-record hashes): missing, extra and different records. --repair fixes them.',
+      )
+      .argument('<id>'),
+  )
     .option('--repair', 'store what is missing or different, delete what the source no longer has')
     .option('--json', 'print the report as JSON')
-    .action(async (id: string, o: GlobalOptions & { repair?: boolean; json?: boolean }) => {
-      await withEngine(o, async (engine) => {
-        const local = (await engine.syncs.status(id)).records;
-        const bar = progressBar(`verify ${id}`);
-        let result: Awaited<ReturnType<Engine['syncs']['verify']>>;
-        try {
-          result = await engine.syncs.verify(id, {
-            repair: o.repair === true,
-            onProgress: (p) => bar.update(p.read, Math.max(local, p.read)),
-          });
-        } finally {
-          bar.stop();
-        }
-        const { runId, report } = result;
-        if (o.json) return print({ runId, ...report });
+    .action(async (id: string, o: AdminOptions & { repair?: boolean; json?: boolean }) => {
+      await withAdminApi(o, async (api) => {
+        const local = (await api.get<StatusView>(`/syncs/${seg(id)}`)).records;
+        const { runId } = await api.post<{ runId: string }>(`/syncs/${seg(id)}/verify`, {
+          repair: o.repair === true,
+        });
+        const run = await follow(api, id, runId, progressBar(`verify ${id}`), local);
+        if (run.status !== 'succeeded' || !run.report)
+          throw new CliError(`verify run ${runId} ${run.status}: ${run.errorCode}: ${run.error}`);
+        const result = run.report as VerifyReport;
+        if (o.json) return printJson({ runId, ...result });
         write(`verify run ${runId}`);
-        for (const line of verifyText(report)) write(line);
-        const drift = report.missing.count + report.extra.count + report.different.count;
+        for (const line of verifyText(result)) write(line);
+        const drift = result.missing.count + result.extra.count + result.different.count;
         // Drift left in place is a finding (exit 2), as `diff` does; repaired drift is not.
-        if (drift > 0 && !report.repaired) process.exitCode = 2;
+        if (drift > 0 && !result.repaired) process.exitCode = 2;
       });
     });
 
   return syncs;
 }
 
-const QUARANTINE_STATUSES: readonly QuarantineStatus[] = ['open', 'resolved', 'discarded', 'superseded'];
-
 function quarantineCommand(): Command {
   const quarantine = new Command('quarantine').description(
     'Records that failed the mapping or the schema: list, show, retry (after a mapping fix), discard.',
   );
-  quarantine
-    .command('list')
-    .argument('<sync>')
-    .option('-c, --config <file>', 'config file')
-    .option('--status <status>', `only this status (${QUARANTINE_STATUSES.join(', ')})`, 'open')
-    .option('--limit <n>', 'at most this many', '50')
-    .option('--cursor <cursor>', 'continue after a previous page')
-    .option('--json', 'print JSON')
-    .action(
-      async (
-        sync: string,
-        o: GlobalOptions & { status: string; limit: string; cursor?: string; json?: boolean },
-      ) => {
-        if (!QUARANTINE_STATUSES.includes(o.status as QuarantineStatus))
-          throw new CliError(`--status must be one of ${QUARANTINE_STATUSES.join(', ')}, got "${o.status}"`);
-        const limit = parseLimit(o.limit, 500);
-        const after = decodeCursor(o.cursor);
-        await withEngine(o, async (engine) => {
-          const rows = await engine.syncs.quarantine(sync, {
-            status: o.status as QuarantineStatus,
-            limit: limit + 1,
-            ...(after && { after }),
-          });
-          const page = rows.slice(0, limit).map(quarantineView);
-          const next = rows.length > limit ? encodeCursor(page.at(-1)!.id) : undefined;
-          if (o.json) return print({ data: page, ...(next && { nextCursor: next }) });
-          write(
-            formatTable(
-              ['ID', 'RECORD', 'PATH', 'ERROR'],
-              page.map((q) => [q.id, q.recordId ?? '', q.errorPath, q.error]),
-            ),
-          );
-          if (next) write(`(more: --cursor ${next})`);
-        });
-      },
-    );
-  quarantine
-    .command('show')
-    .argument('<sync>')
-    .argument('<entry>')
-    .option('-c, --config <file>', 'config file')
-    .action(async (sync: string, entry: string, o: GlobalOptions) => {
-      await withEngine(o, async (engine) =>
-        print(quarantineView(await engine.syncs.quarantined(sync, entry))),
-      );
-    });
+  addList<ReturnType<typeof quarantineView>>(quarantine, 'list', {
+    args: ['<sync>'],
+    description: 'List quarantined records (open ones unless --status says otherwise).',
+    limit: '50',
+    path: (a) => `${syncPath(a)}/quarantine`,
+    options: (c) =>
+      c.option('--status <status>', `only this status (${QUARANTINE_STATUSES.join(', ')})`, 'open'),
+    query: (o) => ({ status: oneOf(o.status as string, QUARANTINE_STATUSES, '--status') }),
+    columns: ['ID', 'RECORD', 'PATH', 'ERROR'],
+    row: (q) => [q.id, q.recordId ?? '', q.errorPath, q.error],
+  });
+  addShow(
+    quarantine,
+    'show',
+    'Show a quarantined record with its error and raw data.',
+    ['<sync>', '<entry>'],
+    (a) => `${syncPath(a)}/quarantine/${seg(a[1]!)}`,
+  );
   for (const action of ['retry', 'discard'] as const) {
-    quarantine
-      .command(action)
-      .description(
-        action === 'retry'
-          ? 'Run entries through the (fixed) mapping and schema again; those that pass are stored.'
-          : 'Drop entries: the records stay out of the store.',
-      )
-      .argument('<sync>')
-      .argument('[entries...]', 'entry ids (qr_…)')
-      .option('-c, --config <file>', 'config file')
+    adminOptions(
+      quarantine
+        .command(action)
+        .description(
+          action === 'retry'
+            ? 'Run entries through the (fixed) mapping and schema again; those that pass are stored.'
+            : 'Drop entries: the records stay out of the store.',
+        )
+        .argument('<sync>')
+        .argument('[entries...]', 'entry ids (qr_…)'),
+    )
       .option('--all', 'every open entry')
-      .action(async (sync: string, entries: string[], o: GlobalOptions & { all?: boolean }) => {
+      .action(async (sync: string, entries: string[], o: AdminOptions & { all?: boolean }) => {
         if (entries.length > 0 === (o.all === true))
           throw new CliError('give entry ids or --all, one of them');
-        const which = o.all ? 'all' : entries;
-        await withEngine(o, async (engine) => {
+        const which = o.all ? { all: true } : { ids: entries };
+        await withAdminApi(o, async (api) => {
+          const path = `/syncs/${seg(sync)}/quarantine/${action}`;
           if (action === 'discard') {
-            const discarded = await engine.syncs.discardQuarantine(sync, which);
+            const { discarded } = await api.post<{ discarded: string[] }>(path, which);
             return write(`discarded ${discarded.length}`);
           }
-          const result = await engine.syncs.retryQuarantine(sync, which);
+          const result = await api.post<RetryResult>(path, which);
           write(
             `stored ${result.stored.length}, still failing ${result.failing.length}, superseded ${result.superseded.length}`,
           );
@@ -396,63 +384,38 @@ function conflictsCommand(): Command {
   const conflicts = new Command('conflicts').description(
     'Conflicts the manual policy parked (both sides changed the same fields): list, show, resolve.',
   );
-  conflicts
-    .command('list')
-    .argument('<sync>')
-    .option('-c, --config <file>', 'config file')
-    .option('--resolved', 'resolved ones instead of open ones')
-    .option('--limit <n>', 'at most this many', '50')
-    .option('--cursor <cursor>', 'continue after a previous page')
-    .option('--json', 'print JSON')
-    .action(
-      async (
-        sync: string,
-        o: GlobalOptions & { resolved?: boolean; limit: string; cursor?: string; json?: boolean },
-      ) => {
-        const limit = parseLimit(o.limit, 500);
-        const after = decodeCursor(o.cursor);
-        await withEngine(o, async (engine) => {
-          const rows = await engine.syncs.conflicts(sync, {
-            status: o.resolved ? 'resolved' : 'open',
-            limit: limit + 1,
-            ...(after && { after }),
-          });
-          const page = rows.slice(0, limit).map(conflictView);
-          const next = rows.length > limit ? encodeCursor(page.at(-1)!.id) : undefined;
-          if (o.json) return print({ data: page, ...(next && { nextCursor: next }) });
-          write(
-            formatTable(
-              ['ID', 'RECORD', 'STATUS', 'CREATED'],
-              page.map((c) => [c.id, c.recordId, c.resolution ?? c.status, ago(c.createdAt)]),
-            ),
-          );
-          if (next) write(`(more: --cursor ${next})`);
-        });
-      },
-    );
-  conflicts
-    .command('show')
-    .description('Show a conflict: the local version, the source version and their common base.')
-    .argument('<sync>')
-    .argument('<conflict>')
-    .option('-c, --config <file>', 'config file')
-    .action(async (sync: string, conflict: string, o: GlobalOptions) => {
-      await withEngine(o, async (engine) => print(conflictView(await engine.syncs.conflict(sync, conflict))));
-    });
-  conflicts
-    .command('resolve')
-    .description(
-      'Resolve a conflict: --take local (push it), --take source (drop the local change), or --data (a merged record).',
-    )
-    .argument('<sync>')
-    .argument('<conflict>')
-    .option('-c, --config <file>', 'config file')
+  addList<ReturnType<typeof conflictView>>(conflicts, 'list', {
+    args: ['<sync>'],
+    description: 'List open conflicts (resolved ones with --resolved).',
+    limit: '50',
+    path: (a) => `${syncPath(a)}/conflicts`,
+    options: (c) => c.option('--resolved', 'resolved ones instead of open ones'),
+    query: (o) => ({ status: o.resolved ? 'resolved' : 'open' }),
+    columns: ['ID', 'RECORD', 'STATUS', 'CREATED'],
+    row: (c) => [c.id, c.recordId, c.resolution ?? c.status, ago(c.createdAt)],
+  });
+  addShow(
+    conflicts,
+    'show',
+    'Show a conflict: the local version, the source version and their common base.',
+    ['<sync>', '<conflict>'],
+    (a) => `${syncPath(a)}/conflicts/${seg(a[1]!)}`,
+  );
+  adminOptions(
+    conflicts
+      .command('resolve')
+      .description(
+        'Resolve a conflict: --take local (push it), --take source (drop the local change), or --data (a merged record).',
+      )
+      .argument('<sync>')
+      .argument('<conflict>'),
+  )
     .option('--take <side>', 'local or source')
     .option('--data <json>', 'the merged record, as JSON')
-    .action(async (sync: string, conflict: string, o: GlobalOptions & { take?: string; data?: string }) => {
+    .action(async (sync: string, conflict: string, o: AdminOptions & { take?: string; data?: string }) => {
       if ((o.take === undefined) === (o.data === undefined))
         throw new CliError('give --take local|source or --data <json>, one of them');
-      let choice: ConflictChoice;
+      let body: { resolution: string } | { data: object };
       if (o.data !== undefined) {
         let data: unknown;
         try {
@@ -462,14 +425,17 @@ function conflictsCommand(): Command {
         }
         if (typeof data !== 'object' || data === null || Array.isArray(data))
           throw new CliError('--data must be a JSON object (the merged record)');
-        choice = { data: data as Record<string, never> };
+        body = { data };
       } else {
         if (o.take !== 'local' && o.take !== 'source')
           throw new CliError(`--take must be local or source, got "${o.take}"`);
-        choice = o.take;
+        body = { resolution: o.take };
       }
-      await withEngine(o, async (engine) => {
-        const resolved = conflictView(await engine.syncs.resolveConflict(sync, conflict, choice));
+      await withAdminApi(o, async (api) => {
+        const resolved = await api.post<ReturnType<typeof conflictView>>(
+          `/syncs/${seg(sync)}/conflicts/${seg(conflict)}/resolve`,
+          body,
+        );
         write(`conflict ${resolved.id}: ${resolved.status} (${resolved.resolution})`);
       });
     });
@@ -481,29 +447,20 @@ function deletesCommand(): Command {
     'Deletes the safety valve holds (a run that would delete more than the configured share): confirm or discard.',
   );
   for (const action of ['confirm', 'discard'] as const) {
-    deletes
-      .command(action)
-      .description(
-        action === 'confirm'
-          ? 'Let the held deletes go (the next run sweeps them).'
-          : 'Drop the held deletes: the records stay.',
-      )
-      .argument('<sync>')
-      .option('-c, --config <file>', 'config file')
-      .action(async (sync: string, o: GlobalOptions) => {
-        await withEngine(o, async (engine) => {
-          const before = await engine.syncs.status(sync);
-          const count = before.deletesHeld?.count ?? 0;
-          await (action === 'confirm'
-            ? engine.syncs.confirmDeletes(sync)
-            : engine.syncs.discardDeletes(sync));
-          write(
-            action === 'confirm'
-              ? `sync ${sync}: ${count} held deletes confirmed; the next run sweeps them`
-              : `sync ${sync}: ${count} held deletes discarded; the records stay`,
-          );
-        });
-      });
+    addAction(
+      deletes,
+      action,
+      action === 'confirm'
+        ? 'Let the held deletes go (the next run sweeps them).'
+        : 'Drop the held deletes: the records stay.',
+      async (api, sync) => {
+        const count = (await api.get<StatusView>(`/syncs/${seg(sync)}`)).deletesHeld?.count ?? 0;
+        await api.post(`/syncs/${seg(sync)}/deletes/${action}`);
+        return action === 'confirm'
+          ? `sync ${sync}: ${count} held deletes confirmed; the next run sweeps them`
+          : `sync ${sync}: ${count} held deletes discarded; the records stay`;
+      },
+    );
   }
   return deletes;
 }
