@@ -1,3 +1,4 @@
+import { CompiledQuery } from 'kysely';
 import type { Database } from './database.js';
 import type { SourcesTable } from './schema.js';
 
@@ -21,6 +22,18 @@ export class SourceStore {
     return this.database.db.selectFrom('sources').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * A value that changes whenever a source is made, changed or deleted (row count and the sum of
+   * `updated_at`, which every write sets), as for API destinations: one small read tells a process
+   * whether its copy is current.
+   */
+  async version(): Promise<string> {
+    const { rows } = await this.database.db.executeQuery<{ n: number | string; s: number | string | null }>(
+      SOURCES_VERSION,
+    );
+    return `${rows[0]?.n ?? 0}:${rows[0]?.s ?? 0}`;
+  }
+
   async list(): Promise<SourceRow[]> {
     return this.database.db.selectFrom('sources').selectAll().orderBy('id').execute();
   }
@@ -42,3 +55,5 @@ export class SourceStore {
     return Number(result.numDeletedRows) === 1;
   }
 }
+
+const SOURCES_VERSION = CompiledQuery.raw('select count(*) as n, sum(updated_at) as s from sources');

@@ -41,7 +41,10 @@ export interface EventsPorts {
 
 /** Webhook sources: those of the configuration file (read-only) and those made through the API. */
 export interface SourcesService {
-  /** Re-reads API-made sources now (a running process also does it every 5 s). */
+  /**
+   * Re-reads API-made sources now. Without it a process sees another's changes within a second: a
+   * request reads the stored version once the copy is a second old, the admin API on every call.
+   */
   refresh(): Promise<void>;
   list(): Promise<SourceView[]>;
   get(id: string): Promise<SourceView | undefined>;
@@ -111,23 +114,31 @@ export async function createEventsModule(
     clock,
     registry,
     logger,
-    loader: (id) => stored.load(id),
+    // Sources other processes made, changed or deleted: at most a second old when a request is matched.
+    revalidate: () => admin.revalidate(),
+  });
+  const revalidationFailures = new Counter({
+    name: 'patchbay_source_revalidation_failures_total',
+    help: 'Failed reads of the sources other processes made or changed, by stage: read (the store; the copy serves) or decode (a stored source no longer loads). The log has each.',
+    labelNames: ['stage'],
+    registers: [registry],
   });
   const admin = new SourceService(stored, ingress, new Set(settings.sources.map((s) => s.id)), {
     clock,
     logger,
+    onFailure: (stage) => revalidationFailures.inc({ stage }),
   });
   await admin.refresh();
 
   const sources: SourcesService = {
     refresh: () => admin.refresh(),
-    // Another process may have made or deleted sources since the last refresh.
+    // The admin API reads the stored version on every call, not once a second.
     async list() {
-      await admin.refresh();
+      await admin.revalidate(true);
       return admin.list();
     },
     async get(id) {
-      await admin.refresh();
+      await admin.revalidate(true);
       return admin.get(id);
     },
     create: (input) => admin.create(input),
@@ -138,6 +149,7 @@ export async function createEventsModule(
   const service: EventsService = {
     async publish(input) {
       const source = input.source ?? 'api';
+      await admin.revalidate();
       if (source === 'patchbay' || receiving.get(source) !== undefined) {
         throw new PatchbayError(
           ErrorCode.INVALID_ARGUMENT,
@@ -159,11 +171,6 @@ export async function createEventsModule(
     sources,
   };
 
-  const refreshFailures = new Counter({
-    name: 'patchbay_events_refresh_failures_total',
-    help: 'Periodic reads of API-made sources that failed (the log has each error).',
-    registers: [registry],
-  });
   let timers: NodeJS.Timeout[] = [];
   return {
     name: 'events',
@@ -174,20 +181,16 @@ export async function createEventsModule(
     },
     publicRoutes: (app) => ingressRoute(app, service),
     async start() {
-      const refresh = setInterval(() => {
-        admin.refresh().catch((err) => {
-          refreshFailures.inc();
-          logger.warn({ err }, 'reading API-made sources failed');
-        });
-      }, 5000);
-      // Harmless when several processes prune at once.
+      // Harmless when several processes prune at once. The sources are read first: an API-made
+      // source's own retention must be known before its events are pruned by the default.
       const prune = () =>
-        void pipeline
-          .prune()
+        void admin
+          .refresh()
+          .then(() => pipeline.prune())
           .then((n) => n > 0 && logger.info({ pruned: n }, 'pruned events past retention'))
           .catch((err) => logger.warn({ err: errorMessage(err) }, 'pruning events failed'));
       prune();
-      timers = [refresh, setInterval(prune, 10 * 60_000)];
+      timers = [setInterval(prune, 10 * 60_000)];
       for (const t of timers) t.unref();
     },
     async stop() {

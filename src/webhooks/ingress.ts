@@ -64,9 +64,6 @@ interface Source {
   signatureHeaders: readonly string[];
 }
 
-/** Finds a source this process does not know yet (made through the API by another process). */
-export type SourceLoader = (id: string) => Promise<SourceConfig | undefined>;
-
 export interface IngressOptions {
   sources: readonly SourceConfig[];
   pipeline: EventPipeline;
@@ -77,13 +74,13 @@ export interface IngressOptions {
   clock?: Clock;
   registry?: Registry;
   logger?: Logger;
-  /** Looks up ids this process does not know (sources another process created). */
-  loader?: SourceLoader;
+  /**
+   * Brings the sources other processes made, changed or deleted up to date before a request is matched;
+   * returns undefined when this process's copy is fresh (no await on the hot path). Unknown ids cost no
+   * read of their own, so a scanner cannot turn 404s into store reads.
+   */
+  revalidate?: () => Promise<void> | undefined;
 }
-
-/** How long an unknown id is remembered as unknown, so a scanner cannot turn 404s into store reads. */
-const MISS_TTL_MS = 5000;
-const MISS_CACHE_MAX = 1000;
 
 // JSON in all its spellings, forms (slash commands and interactivity post forms), and text/plain (validation
 // handshakes). Anything else with a body is refused before a single byte is parsed.
@@ -103,15 +100,14 @@ export class WebhookIngress {
   private readonly rejected?: Counter<'source' | 'code'>;
   private readonly defaults: { bodyLimit: number; retentionMs: number };
   private readonly logger: Logger | undefined;
-  private readonly loader: SourceLoader | undefined;
-  private readonly misses = new Map<string, number>();
+  private readonly revalidate: (() => Promise<void> | undefined) | undefined;
   private bodyCeiling = 0;
 
   constructor(options: IngressOptions) {
     this.pipeline = options.pipeline;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
-    this.loader = options.loader;
+    this.revalidate = options.revalidate;
     this.defaults = { bodyLimit: options.defaultBodyLimit, retentionMs: options.defaultRetentionMs };
     for (const source of options.sources) this.define(source, 'config');
     this.bodyCeiling = Math.max(this.defaults.bodyLimit, ...this.list().map((s) => s.bodyLimit));
@@ -160,7 +156,6 @@ export class WebhookIngress {
     }
     const signatureHeaders = schemeOptions.header !== undefined ? [schemeOptions.header] : [];
     this.sources.set(source.id, { view, verifier, signatureHeaders });
-    this.misses.delete(source.id);
     if (view.insecure) {
       this.logger?.warn(
         { source: source.id },
@@ -204,7 +199,9 @@ export class WebhookIngress {
   }
 
   async receive(sourceId: string, request: IngressRequest): Promise<IngressOutcome> {
-    const source = this.sources.get(sourceId) ?? (await this.load(sourceId));
+    const pending = this.revalidate?.();
+    if (pending) await pending;
+    const source = this.sources.get(sourceId);
     // Unknown ids are not echoed into metric labels: a scanner must not grow the label set.
     if (!source) return this.reject('(unknown)', 404, 'SOURCE_NOT_FOUND', 'no webhook source with this id');
     const { view, verifier, signatureHeaders } = source;
@@ -280,28 +277,6 @@ export class WebhookIngress {
     if (stored > 0) this.received?.inc({ source: view.id, outcome: 'accepted' }, stored);
     if (duplicates > 0) this.received?.inc({ source: view.id, outcome: 'duplicate' }, duplicates);
     return { kind: 'accepted', status: info.acceptedStatus, stored, duplicates };
-  }
-
-  private async load(id: string): Promise<Source | undefined> {
-    if (!this.loader) return undefined;
-    const now = this.clock.now();
-    const missedAt = this.misses.get(id);
-    if (missedAt !== undefined && now - missedAt < MISS_TTL_MS) return undefined;
-    let found: SourceConfig | undefined;
-    try {
-      found = await this.loader(id);
-      if (found) this.define(found, 'api');
-    } catch (err) {
-      // A stored source that no longer loads (its key or limits changed) answers 404, loudly.
-      this.logger?.error({ err, source: id }, 'stored webhook source could not be loaded');
-      found = undefined;
-    }
-    if (!found) {
-      if (this.misses.size >= MISS_CACHE_MAX) this.misses.clear();
-      this.misses.set(id, now);
-      return undefined;
-    }
-    return this.sources.get(id);
   }
 
   private reject(

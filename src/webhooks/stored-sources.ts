@@ -27,6 +27,11 @@ export class StoredSources {
     return row ? this.decode(row) : undefined;
   }
 
+  /** Changes whenever a stored source does (see `SourceStore.version`). */
+  version(): Promise<string> {
+    return this.store.version();
+  }
+
   /** Every stored row, undecoded: `decode` only those whose `formOf` changed. */
   rows(): Promise<SourceRow[]> {
     return this.store.list();
