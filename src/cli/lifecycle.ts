@@ -1,4 +1,4 @@
-import type { PatchbayConfig } from '../core/config/schema.js';
+import type { LoadedConfig } from '../core/config/load.js';
 import type { Engine } from '../engine/index.js';
 
 export interface GlobalOptions {
@@ -13,7 +13,7 @@ export interface GlobalOptions {
 export async function configFrom(
   options: GlobalOptions,
   unsetVariables: 'fail' | 'leave-out' = 'fail',
-): Promise<{ config: PatchbayConfig; file?: string }> {
+): Promise<LoadedConfig> {
   // The schema (zod) is loaded when a command needs the configuration, not for `--help`.
   const { loadConfig } = await import('../core/config/load.js');
   const loaded = await loadConfig({ ...(options.config && { file: options.config }), unsetVariables });

@@ -4,7 +4,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConnectionAuthResolver } from '../http/auth-provider.js';
-import type { HttpClientOptions } from '../http/client-options.js';
+import type { AttemptAnswer, HttpClientOptions } from '../http/client-options.js';
 import { createHttpClient, type HttpClient } from '../http/create-http-client.js';
 import type { BreakerStateStore } from '../resilience/breaker-state-store.js';
 import type { RateLimitStore } from '../resilience/rate-limit-store.js';
@@ -43,6 +43,8 @@ export interface ConnectorClientsOptions {
   sendLedger?: SendLedger;
   /** Timing of idempotent sends, for tests: how long an attempt may be in flight, how long a copy takes to show. */
   sends?: { inFlightMs?: number; settleMs?: number };
+  /** Told each attempt's answer of every connection's calls. */
+  onAttempt?: (connectionId: string, answer: AttemptAnswer) => void;
 }
 
 interface Built {
@@ -208,6 +210,9 @@ export class ConnectorClients {
       ...(dispatcher && { dispatcher }),
       ...(registry && { registry }),
       ...(logger && { logger }),
+      ...(this.options.onAttempt && {
+        onAttempt: (answer: AttemptAnswer) => this.options.onAttempt?.(connection.id, answer),
+      }),
       clock: this.clock,
     });
     return { version, client, connector, settings };

@@ -27,6 +27,7 @@ import { DESTINATION_SECRETS_COLUMN } from '../webhooks/delivery/stored-destinat
 import { createEventsModule, type EventsService } from '../webhooks/events-module.js';
 import type { PublishRequest, PublishResult } from '../webhooks/pipeline.js';
 import { SOURCE_SECRETS_COLUMN } from '../webhooks/stored-sources.js';
+import { opsSignals } from './ops-signals.js';
 
 export interface EngineOptions {
   config: PatchbayConfig;
@@ -130,6 +131,7 @@ export class Engine {
         logger: logger.child({ module: name }),
       });
       const queue = new JobQueue(database, clock);
+      const signals = opsSignals({ database, registry, logger: logger.child({ module: 'ops' }), clock });
 
       // Operational events (`connection.needs_reauth`, `delivery.exhausted`…) go into the event log as
       // source `patchbay`. The log is the events module, built after the modules that announce (it
@@ -172,6 +174,7 @@ export class Engine {
           sealer: vault.service.vault,
           publisher: announce,
           ...(options.network && { network: options.network }),
+          onLoopBlock: signals.onLoopBlock,
         },
       );
       built.push(delivery);
@@ -204,6 +207,7 @@ export class Engine {
         clock,
         registry,
         logger: logger.child({ module: 'connections' }),
+        onAttempt: signals.onConnectionAttempt,
       });
       // Stopped after the syncs (modules stop in reverse): a run stopping still has its client.
       built.push({ name: 'connections', service: clients, stop: () => clients.close() });
@@ -220,6 +224,7 @@ export class Engine {
           models: [...builtInConnectors.values()].flatMap((c) => c.models ?? []),
           subscribe: (patterns, handler, options) =>
             delivery.service.on([...patterns], async () => handler(), { id: options.id }),
+          onLoopBlock: signals.onLoopBlock,
         },
       );
       built.push(syncs);

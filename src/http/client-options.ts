@@ -104,6 +104,14 @@ export interface HttpClientOptions {
   clock?: Clock;
   /** Defaults to `trace.getTracer('patchbay')` (a no-op until the application registers an SDK). */
   tracer?: Tracer;
+  /** Told each attempt's answer, retries included (the engine records 429s for `doctor`). */
+  onAttempt?: (answer: AttemptAnswer) => void;
+}
+
+/** What one attempt got: the status, or the error code when no answer came (a timeout, a reset). */
+export interface AttemptAnswer {
+  status: number | undefined;
+  code: string | undefined;
 }
 
 export const httpClientDefaults = {
@@ -133,6 +141,7 @@ export const HTTP_CLIENT_OPTIONS = [
   'readError',
   'clock',
   'tracer',
+  'onAttempt',
 ] as const;
 
 /** Parses and checks the base URL: absolute, http(s), HTTPS unless allowed, no credentials or fragment in it. */

@@ -94,6 +94,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const readError = options.readError;
   if (readError !== undefined && typeof readError !== 'function')
     throw invalidOption('readError', 'a function', readError);
+  if (options.onAttempt !== undefined && typeof options.onAttempt !== 'function')
+    throw invalidOption('onAttempt', 'a function', options.onAttempt);
 
   const ownPool = options.dispatcher === undefined;
   const dispatcher: Dispatcher =
@@ -132,7 +134,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     ...(limiters.length > 0 ? [rateLimitInterceptor(limiters, clock)] : []),
     ...(breaker ? [breakerInterceptor(breaker)] : []),
     timeoutInterceptor(timeout, clock),
-    ...(metrics ? [attemptMetricsInterceptor(metrics, name)] : []),
+    ...(metrics || options.onAttempt ? [attemptMetricsInterceptor(metrics, name, options.onAttempt)] : []),
   ];
   const handler: Handler = chain.reduceRight<Handler>(
     (next, interceptor) => interceptor(next),

@@ -369,6 +369,17 @@ export interface SendLedgerTable {
   updated_at: number;
 }
 
+/** What crossed an operational threshold, for `doctor` (see migration 0012). */
+export interface OpsSignalsTable {
+  id: string;
+  /** `loop_block` (value: ms the event loop was held) or `rate_limited` (value: the status, 429). */
+  kind: string;
+  /** What it is attributed to: `handler:<destination id>`, `transform:<sync id>`, `connection:<id>`. */
+  subject: string;
+  at: number;
+  value: number;
+}
+
 export interface Schema {
   jobs: JobsTable;
   events: EventsTable;
@@ -391,4 +402,5 @@ export interface Schema {
   sync_quarantine: SyncQuarantineTable;
   sync_conflicts: SyncConflictsTable;
   sync_verify_keys: SyncVerifyKeysTable;
+  ops_signals: OpsSignalsTable;
 }

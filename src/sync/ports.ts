@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { LoopBlockReporter } from '../core/loop-block.js';
 import type { HttpClient } from '../http/create-http-client.js';
 import type { Tx } from '../store/database.js';
 import type { NewEvent } from '../store/event-store.js';
@@ -25,6 +26,8 @@ export interface SyncPorts {
   clock: Clock;
   logger: Logger;
   metrics?: SyncMetrics;
+  /** Told when a page's transforms held the event loop over 50 ms. */
+  onLoopBlock?: LoopBlockReporter;
 }
 
 /** Settings of the runner, shared by every sync of a process. */

@@ -1,5 +1,6 @@
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { measureSync } from '../core/loop-block.js';
 import type { IncomingRecord, NewQuarantined } from '../store/sync/index.js';
 import { canonicalJson, recordHash } from './canonical-json.js';
 import { externalId, type SyncDefinition, type SyncRecord, valueAt } from './define-sync.js';
@@ -22,6 +23,8 @@ export interface PreparedPage {
   hasCheckpoint: boolean;
   checkpoint: Checkpoint | undefined;
   complete: boolean;
+  /** Time the definition's `transform` took over the page's records, in ms (the loop was held for it). */
+  transformMs: number;
 }
 
 /**
@@ -49,8 +52,12 @@ export function preparePage(definition: SyncDefinition, page: SyncPage, now: num
     });
     if (found !== undefined) byId.delete(found);
   };
+  let transformMs = 0;
+  const timing = (ms: number) => {
+    transformMs += ms;
+  };
   for (const raw of page.records) {
-    const prepared = prepareRecord(definition, raw);
+    const prepared = prepareRecord(definition, raw, timing);
     if ('error' in prepared) quarantine(raw, prepared.path, prepared.error, prepared.id);
     else byId.set(prepared.id, prepared);
   }
@@ -63,17 +70,23 @@ export function preparePage(definition: SyncDefinition, page: SyncPage, now: num
     hasCheckpoint: Object.hasOwn(page, 'checkpoint') && page.checkpoint !== undefined,
     checkpoint: page.checkpoint,
     complete: page.complete !== false,
+    transformMs,
   };
 }
 
 type Prepared = PreparedRecord | { error: string; path: string; id?: string };
 
 /** One record through transform, schema, key and hash; also used by quarantine retries and writes. */
-export function prepareRecord(definition: SyncDefinition, raw: unknown): Prepared {
+export function prepareRecord(
+  definition: SyncDefinition,
+  raw: unknown,
+  onTransformed?: (ms: number) => void,
+): Prepared {
   let mapped: unknown = raw;
-  if (definition.transform) {
+  const { transform } = definition;
+  if (transform) {
     try {
-      mapped = definition.transform(raw);
+      mapped = onTransformed ? measureSync(() => transform(raw), onTransformed) : transform(raw);
     } catch (err) {
       return { error: `transform failed: ${errorMessage(err)}`, path: 'transform' };
     }

@@ -74,6 +74,7 @@ export async function retryQuarantined(
           hasCheckpoint: false,
           checkpoint: undefined,
           complete: true,
+          transformMs: 0,
         },
         {},
       );

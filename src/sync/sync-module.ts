@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { SyncEntry, SyncsSettings } from '../core/config/syncs.js';
 import { errorMessage } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import type { LoopBlockReporter } from '../core/loop-block.js';
 import type { ModuleContext, PatchbayModule } from '../core/module.js';
 import type { Database } from '../store/database.js';
 import { openSyncStores } from '../store/sync/index.js';
@@ -41,6 +42,8 @@ export interface SyncModulePorts {
     handler: () => Promise<void>,
     options: { id: string },
   ): Promise<void>;
+  /** Told when a page's transforms held the event loop over 50 ms. */
+  onLoopBlock?: LoopBlockReporter;
 }
 
 export type SyncModule = PatchbayModule<SyncService>;
@@ -68,6 +71,7 @@ export async function createSyncModule(
     clock,
     logger,
     metrics,
+    ...(ports.onLoopBlock && { onLoopBlock: ports.onLoopBlock }),
   };
   service = new SyncService({
     ports: syncPorts,

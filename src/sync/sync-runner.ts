@@ -1,5 +1,6 @@
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { LOOP_BLOCK_MS } from '../core/loop-block.js';
 import type { HttpClient } from '../http/create-http-client.js';
 import {
   type Lease,
@@ -211,6 +212,8 @@ export class SyncRunner {
         for await (const page of readAhead(definition.fetch(ctx))) {
           base.signal.throwIfAborted();
           const prepared = preparePage(definition, page, clock.now());
+          if (prepared.transformMs > LOOP_BLOCK_MS)
+            this.ports.onLoopBlock?.(`transform:${definition.id}`, prepared.transformMs);
           const progress = prepared.hasCheckpoint
             ? mode === 'full'
               ? { fullCheckpoint: prepared.checkpoint }

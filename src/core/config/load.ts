@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { ErrorCode, errorMessage, PatchbayError } from '../errors.js';
 import { formatPath } from './format-path.js';
 import { type InterpolationProblem, interpolate } from './interpolate.js';
+import { literalSecretPaths } from './literal-secrets.js';
 import { configSchema, type PatchbayConfig } from './schema.js';
 
 export const CONFIG_FILE_NAMES = [
@@ -25,6 +26,11 @@ export interface LoadedConfig {
    * references is not set, one plain line each (`sources[1] "gh" (GH_SECRET is not set)`).
    */
   leftOut?: string[];
+  /**
+   * Paths of secrets written in the file instead of as `${ENV}` references (`doctor` reports them);
+   * undefined for a `.js` file, whose values are built in code.
+   */
+  literalSecrets?: string[];
 }
 
 export interface LoadConfigOptions {
@@ -273,5 +279,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     problems.push(...err.problems.filter((p) => !consequence(p)));
   }
   if (problems.length > 0 || !config) throw new ConfigError(problems, file);
-  return { config, file, ...(leftOut.length > 0 && { leftOut }) };
+  const code = file !== undefined && /\.m?js$/i.test(file);
+  return {
+    config,
+    file,
+    ...(leftOut.length > 0 && { leftOut }),
+    ...(!code && { literalSecrets: literalSecretPaths(fromFile) }),
+  };
 }

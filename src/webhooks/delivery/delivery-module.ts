@@ -1,6 +1,7 @@
 import { Counter } from 'prom-client';
 import type { DestinationConfig, PatchbayConfig } from '../../core/config/schema.js';
 import { errorMessage, type PatchbayError } from '../../core/errors.js';
+import type { LoopBlockReporter } from '../../core/loop-block.js';
 import type { ModuleContext, PatchbayModule } from '../../core/module.js';
 import type { EventPublisher } from '../../core/publisher.js';
 import {
@@ -52,6 +53,8 @@ export interface DeliveryPorts {
    * are, and are never, dialled). Defaults to the system's DNS and undici's connector.
    */
   network?: { resolver?: Resolver; connect?: Connector };
+  /** Told when an in-process handler held the event loop over 50 ms. */
+  onLoopBlock?: LoopBlockReporter;
 }
 
 export type DeliveryModule = PatchbayModule<DeliveriesService>;
@@ -127,6 +130,7 @@ export async function createDeliveryModule(
     publisher: ports.publisher,
     guard,
     registryMetrics: metrics,
+    ...(ports.onLoopBlock && { onLoopBlock: ports.onLoopBlock }),
   });
   const operations = new DeliveryService(ports.database, store, registry, ports.queue, clock);
   const admin = new DestinationService({

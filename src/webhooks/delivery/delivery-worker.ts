@@ -4,6 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import { ErrorCode, errorMessage, PatchbayError, truncateBody } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
+import { LOOP_BLOCK_MS, type LoopBlockReporter, measureSync } from '../../core/loop-block.js';
 import { type EventPublisher, nullPublisher } from '../../core/publisher.js';
 import { TickBatcher } from '../../core/tick-batcher.js';
 import { contextOf, inSpan } from '../../core/tracing.js';
@@ -56,6 +57,8 @@ export interface DeliveryWorkerOptions {
   random?: () => number;
   registryMetrics?: Registry;
   userAgent?: string;
+  /** Told when a handler's synchronous part held the event loop over 50 ms. */
+  onLoopBlock?: LoopBlockReporter;
 }
 
 export const OPERATIONAL_SOURCE = 'patchbay';
@@ -373,12 +376,15 @@ export class DeliveryWorker {
     });
     const attemptSignal = controller.signal;
     try {
+      const context = { deliveryId: delivery.id, attempt: delivery.attempts + 1, signal: attemptSignal };
+      const delivered = toDeliveredEvent(event);
       await Promise.race([
-        destination.handler(toDeliveredEvent(event), {
-          deliveryId: delivery.id,
-          attempt: delivery.attempts + 1,
-          signal: attemptSignal,
-        }),
+        measureSync(
+          () => destination.handler(delivered, context),
+          (ms) => {
+            if (ms > LOOP_BLOCK_MS) this.options.onLoopBlock?.(`handler:${destination.id}`, ms);
+          },
+        ),
         // A handler that ignores its signal still ends the attempt on time.
         new Promise<never>((_, reject) =>
           attemptSignal.addEventListener('abort', () => reject(attemptSignal.reason), { once: true }),
