@@ -1,5 +1,6 @@
 /**
- * `patchbay`: the engine for library use, plus the pieces most users reach for first. Narrower entry points:
+ * `patchbay`: the engine for library use, plus the pieces most users reach for first — the connectors among
+ * them (`await engine.connectors.api('mail', msgraphConnector)`). Narrower entry points:
  * `patchbay/webhooks` (verifiers, signing, SSRF guard), `patchbay/resilience` (policies), `patchbay/http`
  * (the HTTP client) and `patchbay/testing` (fake clock, chaos upstream).
  *
@@ -11,6 +12,50 @@
  * await engine.startWorkers();
  * ```
  */
+export {
+  builtInConnectors,
+  type ConnectionCheck,
+  type Connector,
+  ConnectorClients,
+  type ConnectorContext,
+  type CrmRecord,
+  type FinaleApi,
+  type FinaleSettings,
+  finaleConnector,
+  type GitHubApi,
+  type GitHubSettings,
+  type GraphMessage,
+  githubConnector,
+  githubIssues,
+  githubPulls,
+  HubSpotApi,
+  type HubSpotSettings,
+  hubspotCompanies,
+  hubspotConnector,
+  hubspotContacts,
+  hubspotDeals,
+  hubspotObjects,
+  type Mail,
+  MsGraphMail,
+  type MsGraphSettings,
+  MsGraphSubscriptions,
+  msgraphConnector,
+  msgraphMailFolders,
+  msgraphMessages,
+  OnceOnlyMailer,
+  type OpenAIApi,
+  type OpenAISettings,
+  type OutgoingMail,
+  openaiConnector,
+  type ProviderDefinition,
+  type SendGridApi,
+  type SendGridSettings,
+  type SendOutcome,
+  type StripeApi,
+  type StripeSettings,
+  sendgridConnector,
+  stripeConnector,
+} from './connectors/index.js';
 export { type Clock, systemClock } from './core/clock.js';
 export {
   ConfigError,

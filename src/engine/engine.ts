@@ -74,6 +74,11 @@ export class Engine {
   readonly queues: QueuesService;
   /** Syncs: status, runs, records, local writes, quarantine, conflicts, verify; `define` adds one in code. */
   readonly syncs: SyncService;
+  /**
+   * Connections as clients: `client(id)` the resilient HTTP client, `api(id, msgraphConnector)` the
+   * provider's typed calls, `check(id)` one read that proves the credential works.
+   */
+  readonly connectors: ConnectorClients;
   /** Every module, in start order; the server mounts their routes. */
   readonly modules: readonly PatchbayModule[];
   /** Where the store is (`sqlite:/…/patchbay.db`, `postgres://host/db`), without credentials. */
@@ -84,7 +89,16 @@ export class Engine {
   private constructor(
     parts: Pick<
       Engine,
-      'config' | 'logger' | 'clock' | 'registry' | 'events' | 'delivery' | 'vault' | 'queues' | 'syncs'
+      | 'config'
+      | 'logger'
+      | 'clock'
+      | 'registry'
+      | 'events'
+      | 'delivery'
+      | 'vault'
+      | 'queues'
+      | 'syncs'
+      | 'connectors'
     >,
     modules: readonly PatchbayModule[],
     private readonly database: Database,
@@ -99,6 +113,7 @@ export class Engine {
     this.vault = parts.vault;
     this.queues = parts.queues;
     this.syncs = parts.syncs;
+    this.connectors = parts.connectors;
     this.modules = modules;
     this.storeDescription = database.description;
   }
@@ -253,6 +268,7 @@ export class Engine {
           vault: vault.service,
           queues: queues.service,
           syncs: syncs.service,
+          connectors: clients,
         },
         built,
         database,
