@@ -3,19 +3,18 @@ import { type RunningFinaleFake, startFinaleFake } from '../../../src/connectors
 import {
   type FinaleApi,
   finaleConnector,
-  finalePurchaseOrders,
-  finaleStock,
-  finaleVendors,
   type PurchaseOrderRecord,
   type StockRecord,
   stockId,
   type VendorRecord,
 } from '../../../src/connectors/finale/index.js';
-import { defineSync, type SyncDefinition } from '../../../src/sync/index.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import type { SyncContext, SyncDefinition } from '../../../src/sync/index.js';
 import type { IntegrityReport } from '../../../src/sync/integrity.js';
 import { allDialects } from '../../helpers/databases.js';
 import { type SyncHarness, serviceHarness, storedRecords } from '../../sync/helpers.js';
 import { type ConnectorSetup, connectorSetup } from '../github/connector-setup.js';
+import { finaleSyncs } from './finale-syncs.js';
 
 /**
  * The Finale sync models against the stateful fake, both ways: stock per product and facility,
@@ -67,30 +66,18 @@ for (const { dialect, available } of allDialects) {
       const finale: FinaleApi = await setup.clients.api('stock', finaleConnector);
       const facilities = await finale.facilities.list();
       const facility = (name: string) => facilities.find((f) => f.facilityName === name)!.facilityUrl;
-      const definitions = {
-        stock: defineSync({
-          id: 'stock',
-          connection: 'stock',
-          model: finaleStock.name,
-          conflicts: 'local-wins',
-          ...finaleStock.define({ lookback: 5000 }),
-        }),
-        vendors: defineSync({
-          id: 'vendors',
-          connection: 'stock',
-          model: finaleVendors.name,
-          ...finaleVendors.define({ lookback: 5000 }),
-        }),
-        orders: defineSync({
-          id: 'orders',
-          connection: 'stock',
-          model: finalePurchaseOrders.name,
-          ...finalePurchaseOrders.define({ lookback: 5000 }),
-        }),
-      };
+      const definitions = finaleSyncs('stock');
       for (const d of Object.values(definitions)) await harness.service.define(d);
       await harness.stores.state.ensure(Object.keys(definitions), Date.now());
-      return { finale, facility, definitions, h: harness };
+      const ctx: SyncContext = {
+        syncId: 'stock',
+        connectionId: 'stock',
+        http: client,
+        signal: new AbortController().signal,
+        logger: silentLogger,
+        now: () => Date.now(),
+      };
+      return { finale, facility, definitions, h: harness, ctx };
     }
 
     const run = async (h: SyncHarness, d: SyncDefinition, mode?: 'full') => {
@@ -248,6 +235,69 @@ for (const { dialect, available } of allDialects) {
       const mended = await run(h, definitions.stock, 'full');
       expect(mended.integrity.equal).toBe(true);
       expect((await h.service.status('stock')).health.reasons).toEqual([]);
+    });
+
+    it('pushes a change again after a crash before its outcome was committed, and Finale moves once', async () => {
+      const { finale, facility, definitions, ctx } = await start();
+      const main = facility('Main');
+      const p3 = await finale.products.get('P3');
+      const id = stockId(p3.productUrl, main);
+      const base = (await finale.inventory.stock()).find(
+        (l) => l.productUrl === p3.productUrl && l.facilityUrl === main,
+      )!;
+      const record: StockRecord = {
+        id,
+        productId: 'P3',
+        productUrl: p3.productUrl,
+        facilityUrl: main,
+        onHand: base.onHand,
+        onOrder: 0,
+        reserved: 0,
+      };
+      const change = {
+        id,
+        base: record,
+        data: { ...record, onHand: 20 },
+        changedFields: ['onHand'],
+        idempotencyKey: 'lw_crash1',
+      };
+      // The same change twice, as the push after a restart sends it: one variance, stock moved once.
+      for (let i = 0; i < 2; i++) {
+        const [outcome] = await definitions.stock.push!(ctx, [change]);
+        expect(outcome).toMatchObject({ id, ok: true, record: { onHand: 20 } });
+      }
+      expect((await finale.inventory.variances()).map((v) => v.physicalInventoryId)).toEqual([
+        'pb-lw_crash1',
+      ]);
+      // A new order pushed twice is created once, and locked once.
+      const [vendor] = await finale.partyGroups.vendors();
+      const order: PurchaseOrderRecord = {
+        orderId: 'PO-CRASH',
+        orderUrl: null,
+        statusId: 'ORDER_LOCKED',
+        facilityUrl: main,
+        supplierId: vendor!.partyId,
+        items: [{ productUrl: p3.productUrl, quantity: 4, unitPrice: 1 }],
+        lastUpdatedDate: null,
+      };
+      const create = {
+        id: 'PO-CRASH',
+        base: undefined,
+        data: order,
+        changedFields: [],
+        idempotencyKey: 'lw_crash2',
+      };
+      for (let i = 0; i < 2; i++) {
+        const [outcome] = await definitions.orders.push!(ctx, [create]);
+        expect(outcome).toMatchObject({
+          ok: true,
+          record: { orderId: 'PO-CRASH', statusId: 'ORDER_LOCKED' },
+        });
+      }
+      const level = (await finale.inventory.stock()).find(
+        (l) => l.productUrl === p3.productUrl && l.facilityUrl === main,
+      );
+      expect(level).toMatchObject({ onHand: 20, onOrder: 4 });
     });
   });
 }
