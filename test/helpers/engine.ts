@@ -83,13 +83,15 @@ export async function openTestEngine(
 }
 
 /**
- * A second engine (another "process") on the store of `t`, with the same encryption key, and its app.
- * The caller stops it (`app.close()`, then `engine.stop()`).
+ * A second engine (another "process") on the store of `t`, with the same encryption key, and its app;
+ * on its own clock and logging into `logs` when given. The caller stops it (`app.close()`, then
+ * `engine.stop()`).
  */
 export async function openPeerEngine(
   t: TestEngine,
   config: PatchbayConfigInput,
   env: Record<string, string>,
+  options: { clock?: Clock; logs?: LogCapture } = {},
 ): Promise<{ engine: Engine; app: FastifyInstance }> {
   const engine = await Engine.open({
     config: parseConfig({
@@ -98,7 +100,10 @@ export async function openPeerEngine(
       database: { url: t.testDb.url },
     }),
     env,
-    logger: createLogger({ level: 'silent' }),
+    logger: options.logs
+      ? createLogger({ level: 'debug', destination: options.logs })
+      : createLogger({ level: 'silent' }),
+    ...(options.clock && { clock: options.clock }),
   });
   return { engine, app: await buildServer(engine) };
 }

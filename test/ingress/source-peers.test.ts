@@ -1,34 +1,14 @@
-import { createHmac } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/core/config/index.js';
-import { createLogger } from '../../src/core/logger.js';
-import { Engine } from '../../src/engine/index.js';
-import { buildServer } from '../../src/server/index.js';
+import type { Engine } from '../../src/engine/index.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { formatKey, generateKey } from '../../src/vault/index.js';
 import { allDialects } from '../helpers/databases.js';
-import { LogCapture, openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { LogCapture, openPeerEngine, openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { githubRequest } from '../helpers/github-request.js';
 
 const SECRET = 'peer-source-secret';
-
-function githubRequest(delivery: string) {
-  const body = JSON.stringify({ n: delivery });
-  return {
-    method: 'POST' as const,
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-github-delivery': delivery,
-      'x-github-event': 'issue',
-      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
-    },
-  };
-}
 
 /**
  * A source made, changed or deleted by one process is seen by another within a second of the other's
@@ -46,16 +26,7 @@ for (const { dialect, available } of allDialects) {
 
     beforeAll(async () => {
       a = await openTestEngine(dialect, {}, { env });
-      b = await Engine.open({
-        config: parseConfig({
-          dataDir: mkdtempSync(join(tmpdir(), 'patchbay-data-')),
-          database: { url: a.testDb.url },
-        }),
-        env,
-        clock,
-        logger: createLogger({ level: 'debug', destination: logs }),
-      });
-      bApp = await buildServer(b);
+      ({ engine: b, app: bApp } = await openPeerEngine(a, {}, env, { clock, logs }));
     });
     afterAll(async () => {
       await bApp?.close();
@@ -64,7 +35,7 @@ for (const { dialect, available } of allDialects) {
     });
 
     const receive = async (delivery: string) =>
-      (await bApp.inject({ url: '/webhooks/peer', ...githubRequest(delivery) })).statusCode;
+      (await bApp.inject({ url: '/webhooks/peer', ...githubRequest(SECRET, delivery) })).statusCode;
     const failures = async () => {
       const text = await b.registry.metrics();
       return Number(/patchbay_source_revalidation_failures_total\{stage="read"\} (\d+)/.exec(text)?.[1] ?? 0);

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,23 +6,10 @@ import type { Engine } from '../../src/engine/index.js';
 import { formatKey, generateKey } from '../../src/vault/index.js';
 import { allDialects } from '../helpers/databases.js';
 import { adminApi, openPeerEngine, openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { githubRequest } from '../helpers/github-request.js';
 
 const TOKEN = 'sources-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
-
-function githubRequest(secret: string, delivery: string) {
-  const body = JSON.stringify({ action: 'created', n: delivery });
-  return {
-    method: 'POST' as const,
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-github-delivery': delivery,
-      'x-github-event': 'issue',
-      'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
-    },
-  };
-}
 
 for (const { dialect, available } of allDialects) {
   describe.skipIf(!available)(`sources through the admin API on ${dialect.name}`, () => {
