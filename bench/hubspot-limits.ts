@@ -39,13 +39,14 @@ interface Result {
 }
 
 async function startFake(): Promise<{ url: string; limited(): Promise<number>; close(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', fakeScript], {
-    env: {
-      ...process.env,
-      PATCHBAY_FIXTURE: JSON.stringify({ tier: 'starter', seed: { contacts: 1000, associate: false } }),
+  const options = { tier: 'starter', seed: { contacts: 1000, associate: false } };
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', fakeScript, JSON.stringify(options)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
     },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  );
   const url = await new Promise<string>((resolve) =>
     createInterface({ input: child.stdout! }).once('line', resolve),
   );

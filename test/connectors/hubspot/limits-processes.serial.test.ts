@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
+import { spawnFixture, until } from '../../helpers/fixture-process.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 
 /**
@@ -20,6 +20,8 @@ const UPSERTS = 5_000;
 // 100 reads and 17 upserts per process (the last upserts 1,600: 16).
 const REQUESTS = CONTACTS / 100 + 17 + 17 + 16;
 const postgres = allDialects[1]!;
+const CLIENT = new URL('../../fixtures/hubspot-client-process.ts', import.meta.url);
+const FAKE = new URL('../../fixtures/hubspot-fake-process.ts', import.meta.url);
 
 interface ChildResult {
   first: number;
@@ -56,28 +58,18 @@ async function run(tier: 'starter' | 'professional') {
     upsert: [1 + i * 1700, i === 2 ? UPSERTS - 3400 : 1700],
   }));
   const children = jobs.map((job) =>
-    spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/hubspot-client-process.ts'], {
-      env: {
-        ...process.env,
-        PATCHBAY_FIXTURE: JSON.stringify({
-          databaseUrl: testDb.url,
-          key: vault.key,
-          dataDir: tempDataDir(),
-          ...job,
-        }),
-      },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    }),
+    spawnFixture(CLIENT, [testDb.url, vault.key, tempDataDir(), JSON.stringify(job)]),
   );
   cleanups.push(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
   });
-  const outputs = children.map(lines);
-  for (const output of outputs) expect(await output.next()).toBe('ready');
+  for (const { child, output } of children) await lineOf(child, output, /^ready$/m);
   const before = (await fake.buckets()).tenSecondly.requests;
-  for (const child of children) child.stdin!.write('go\n');
+  for (const { child } of children) child.stdin!.write('go\n');
   const results: ChildResult[] = [];
-  for (const output of outputs) results.push(JSON.parse(await output.next()) as ChildResult);
+  for (const { child, output } of children) {
+    results.push(JSON.parse(await lineOf(child, output, /^\{.*\}$/m)) as ChildResult);
+  }
   const elapsed = Math.max(...results.map((r) => r.last)) - Math.min(...results.map((r) => r.first));
   const buckets = await fake.buckets();
   return {
@@ -90,11 +82,8 @@ async function run(tier: 'starter' | 'professional') {
 
 /** The fake in its own process: arrivals are timed by an event loop that does nothing else. */
 async function startFakeProcess(options: Record<string, unknown>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/hubspot-fake-process.ts'], {
-    env: { ...process.env, PATCHBAY_FIXTURE: JSON.stringify(options) },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const url = await lines(child).next();
+  const { child, output } = spawnFixture(FAKE, [JSON.stringify(options)]);
+  const url = await lineOf(child, output, /^http:\/\/\S+$/m);
   return {
     url,
     buckets: async () =>
@@ -110,23 +99,14 @@ async function startFakeProcess(options: Record<string, unknown>) {
   };
 }
 
-function lines(child: ChildProcess): { next(): Promise<string> } {
-  const queue: string[] = [];
-  const waiting: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const w = waiting.shift();
-    if (w) w(line);
-    else queue.push(line);
+/** The first line of a fixture's output that matches, once printed (failing if it exits first). */
+async function lineOf(child: ChildProcess, output: () => string, pattern: RegExp): Promise<string> {
+  await until(`${pattern} from the fixture`, () => {
+    if (pattern.test(output())) return true;
+    if (child.exitCode !== null) throw new Error(`fixture exited (${child.exitCode}): ${output()}`);
+    return false;
   });
-  return {
-    next: () =>
-      new Promise((resolve, reject) => {
-        const line = queue.shift();
-        if (line !== undefined) return resolve(line);
-        waiting.push(resolve);
-        child.once('exit', (code) => reject(new Error(`process exited (${code}) before answering`)));
-      }),
-  };
+  return pattern.exec(output())![0];
 }
 
 const minimum = (perTenSeconds: number) => (Math.ceil(REQUESTS / perTenSeconds) - 1) * 10_000;

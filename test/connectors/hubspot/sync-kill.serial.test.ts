@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrmRecord } from '../../../src/connectors/hubspot/index.js';
 import { openSyncStores } from '../../../src/store/sync/index.js';
 import { type RunningHubSpotFake, startHubSpotFake } from '../../../src/testing/index.js';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
+import { spawnFixture, until } from '../../helpers/fixture-process.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 import { storedRecords } from '../../sync/helpers.js';
 
@@ -18,12 +18,24 @@ import { storedRecords } from '../../sync/helpers.js';
 const CONTACTS = 3000;
 const LEASE_MS = 3000;
 
+const FIXTURE = new URL('../../fixtures/hubspot-sync-process.ts', import.meta.url);
+const SYNCS = JSON.stringify([
+  { id: 'contacts', model: 'hubspot.contacts', options: { lookback: '5s', properties: ['hs_lead_status'] } },
+]);
+
 interface RunLine {
   startedAt: number;
   status: string;
   counts?: Record<string, number>;
   error?: string;
 }
+
+/** The runs a fixture process has printed so far (its other output is warnings). */
+const runsOf = (output: string): RunLine[] =>
+  output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as RunLine);
 
 /** A seeded generator (mulberry32): the same kill moments and changes on every run of the test. */
 function seeded(seed: number): () => number {
@@ -89,23 +101,16 @@ for (const { dialect, available } of allDialects) {
 
       let spawned = 0;
       const start = () => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/hubspot-sync-process.ts'], {
-          env: {
-            ...process.env,
-            PATCHBAY_FIXTURE: JSON.stringify({
-              databaseUrl: testDb.url,
-              key: vault.key,
-              dataDir: tempDataDir(),
-              owner: `child-${++spawned}`,
-              leaseMs: LEASE_MS,
-            }),
-          },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        const { child, output } = spawnFixture(FIXTURE, [
+          testDb.url,
+          vault.key,
+          tempDataDir(),
+          `child-${++spawned}`,
+          String(LEASE_MS),
+          SYNCS,
+        ]);
         children.push(child);
-        const runs: RunLine[] = [];
-        createInterface({ input: child.stdout! }).on('line', (line) => runs.push(JSON.parse(line)));
-        return { child, runs };
+        return { child, runs: () => runsOf(output()) };
       };
       const kill = async (child: ChildProcess) => {
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -113,13 +118,7 @@ for (const { dialect, available } of allDialects) {
         await exited;
       };
       const count = () => stores.records.count('contacts', {});
-      const waitFor = async (what: string, check: () => Promise<boolean> | boolean) => {
-        const deadline = Date.now() + 120_000;
-        while (!(await check())) {
-          if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-          await sleep(20);
-        }
-      };
+      const waitFor = (what: string, check: () => Promise<boolean> | boolean) => until(what, check, 120_000);
 
       // The first run lists the contacts, 100 a page: killed mid-listing, between commits.
       for (let i = 0; i < 3; i++) {
@@ -142,7 +141,7 @@ for (const { dialect, available } of allDialects) {
       })();
       for (let i = 0; i < 3; i++) {
         const { child, runs } = start();
-        await waitFor('a run ended', () => runs.some((r) => r.status !== 'busy'));
+        await waitFor('a run ended', () => runs().some((r) => r.status !== 'busy'));
         await sleep(random() * 1500);
         await kill(child);
       }
@@ -152,12 +151,11 @@ for (const { dialect, available } of allDialects) {
 
       // The changes have stopped: a run started after they are all searchable brings the store level.
       const { child, runs } = start();
-      await waitFor(
-        'a complete run after the last change',
-        () => runs.filter((r) => r.status === 'succeeded' && r.startedAt > lastChange + 1000).length > 0,
+      await waitFor('a complete run after the last change', () =>
+        runs().some((r) => r.status === 'succeeded' && r.startedAt > lastChange + 1000),
       );
       await kill(child);
-      expect(runs.filter((r) => r.status === 'failed')).toEqual([]);
+      expect(runs().filter((r) => r.status === 'failed')).toEqual([]);
 
       const stored = (await storedRecords(stores, 'contacts')) as Map<string, CrmRecord>;
       const expected = live();
