@@ -169,20 +169,29 @@ export function crmDefinition(
     // A full read whose last page is committed: nothing is left to list.
     if (at !== undefined && at.list === null) return;
     const since = at?.since ?? ctx.startedAt;
-    let after = at?.list ?? undefined;
-    do {
-      const page = await objects.page({
+    const read = (after: string | undefined) => {
+      const page = objects.page({
         properties: shape.properties,
         associations: shape.associations,
         ...(after !== undefined && { after }),
         signal: ctx.signal,
       });
-      after = page.after;
+      // A page read ahead that is never awaited (the run stopped) must not be an unhandled rejection.
+      page.catch(() => {});
+      return page;
+    };
+    let next = read(at?.list ?? undefined);
+    for (;;) {
+      const page = await next;
+      // One cursor is one request at a time: the next page is read while the runner commits this one,
+      // or the listing goes at the pace of a page's round trip plus its commit, not at the quota's.
+      if (page.after !== undefined) next = read(page.after);
       yield {
         records: page.results,
-        checkpoint: { since, archivedSince: since, list: after ?? null, archivedAfter: null },
+        checkpoint: { since, archivedSince: since, list: page.after ?? null, archivedAfter: null },
       };
-    } while (after !== undefined);
+      if (page.after === undefined) return;
+    }
   }
 
   /** What changed since the watermark, by search; returns the new watermark. */
