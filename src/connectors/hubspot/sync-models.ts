@@ -22,21 +22,36 @@ import {
 /**
  * Where a HubSpot read resumes. `since`: records last modified at or after it (less the lookback) are
  * read next, by search. `archivedSince`: records archived at or after it (less the lookback) are
- * deletes. `list`: a listing under way (a full read, or the first run), its next `after`.
- * `archivedAfter`: the archived listing of an incremental run under way.
+ * deletes. `list`: a listing under way (a full read, the first run, or an associations re-listing),
+ * its next `after`. `archivedAfter`: the archived listing of an incremental run under way. `listedAt`:
+ * when the last listing began (checkpoints written before it existed have none).
  */
 export type CrmCheckpoint = {
   since: number;
   archivedSince: number;
   list: string | null;
   archivedAfter: string | null;
+  listedAt?: number;
 };
+
+const durationIssue = (what: string) => `${what} must be a duration like "2m" or "30s"`;
 
 const duration = (what: string) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const ms = parseDuration(value);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a duration like "2m" or "30s"` });
+      ctx.addIssue({ code: 'custom', message: durationIssue(what) });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** A duration, or `false` for never. */
+const durationOrOff = (what: string) =>
+  z.union([z.string(), z.number(), z.boolean()]).transform((value, ctx) => {
+    const ms = value === false ? false : typeof value === 'boolean' ? undefined : parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${durationIssue(what)}, or false` });
       return z.NEVER;
     }
     return ms;
@@ -74,6 +89,12 @@ const commonOptions = {
     .optional(),
   /** A push naming properties the type lacks creates them (as strings) and writes again. Defaults to false. */
   createMissingProperties: z.boolean().default(false),
+  /**
+   * How old the last listing may get before an incremental run lists every record again, to read
+   * associations changed alone (HubSpot does not move the last-modified date for those, so search never
+   * returns them). `false` never re-lists. Defaults to 24 h: one request per 100 records a day.
+   */
+  associationsEvery: durationOrOff('associationsEvery').default(86_400_000),
 };
 
 const modelOptions = z.strictObject(commonOptions);
@@ -155,20 +176,31 @@ export function crmDefinition(
       yield* listing(ctx, objects, at);
       return;
     }
+    if (associationsStale(ctx, at)) {
+      // Changes of properties meanwhile are found by the next search: `since` stays where it is.
+      yield* listing(ctx, objects, { ...at, listedAt: ctx.now() }, { fresh: true });
+      return;
+    }
     const since = yield* changes(ctx, objects, at);
     if (options.archived) yield* archivedSince(ctx, objects, { ...at, since });
     else yield { records: [], checkpoint: { ...at, since, archivedSince: ctx.startedAt } };
   }
 
-  /** Every record, by list pages; records changed meanwhile are read by the next incremental run. */
+  /**
+   * Every record, by list pages, from `at.list` (or from the start when `fresh`); records changed
+   * meanwhile are read by the next incremental run.
+   */
   async function* listing(
     ctx: FetchContext<CrmCheckpoint>,
     objects: HubSpotObjects,
     at: CrmCheckpoint | undefined,
+    { fresh = false } = {},
   ): AsyncGenerator<SyncPage<HubSpotObject>> {
     // A full read whose last page is committed: nothing is left to list.
-    if (at !== undefined && at.list === null) return;
+    if (!fresh && at !== undefined && at.list === null) return;
     const since = at?.since ?? ctx.startedAt;
+    const archivedSince = at?.archivedSince ?? since;
+    const listedAt = at?.listedAt ?? ctx.startedAt;
     const read = (after: string | undefined) => {
       const page = objects.page({
         properties: shape.properties,
@@ -180,7 +212,7 @@ export function crmDefinition(
       page.catch(() => {});
       return page;
     };
-    let next = read(at?.list ?? undefined);
+    let next = read(fresh ? undefined : (at?.list ?? undefined));
     for (;;) {
       const page = await next;
       // One cursor is one request at a time: the next page is read while the runner commits this one,
@@ -188,7 +220,7 @@ export function crmDefinition(
       if (page.after !== undefined) next = read(page.after);
       yield {
         records: page.results,
-        checkpoint: { since, archivedSince: since, list: page.after ?? null, archivedAfter: null },
+        checkpoint: { since, archivedSince, list: page.after ?? null, archivedAfter: null, listedAt },
       };
       if (page.after === undefined) return;
     }
@@ -254,6 +286,13 @@ export function crmDefinition(
       };
       if (after === undefined) return;
     }
+  }
+
+  /** Whether the last listing is older than `associationsEvery` (for a model that reads associations). */
+  function associationsStale(ctx: FetchContext<CrmCheckpoint>, at: CrmCheckpoint): boolean {
+    if (options.associationsEvery === false || shape.associations.length === 0) return false;
+    // A checkpoint from before `listedAt` existed: its watermark is as old as its last listing, at most.
+    return ctx.now() - (at.listedAt ?? at.since) >= options.associationsEvery;
   }
 
   /** A search page's records with their associations (search returns none), one v4 batch per type. */

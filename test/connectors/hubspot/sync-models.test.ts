@@ -5,6 +5,7 @@ import {
   hubspotDeals,
   hubspotObjects,
 } from '../../../src/connectors/hubspot/index.js';
+import { type Clock, systemClock } from '../../../src/core/clock.js';
 import { defineSync, type SyncDefinition } from '../../../src/sync/index.js';
 import type { AnySyncModel } from '../../../src/sync/sync-model.js';
 import type { SyncService } from '../../../src/sync/sync-service.js';
@@ -23,9 +24,13 @@ async function open(
   model: AnySyncModel,
   options: Record<string, unknown> = {},
   fakeOptions: Parameters<typeof hubspotWorld>[0] = {},
+  clock?: Clock,
 ): Promise<SyncDefinition> {
   world = await hubspotWorld(fakeOptions);
-  h = await serviceHarness(dialects[0]!, { clients: { crm: await world.clients.client('crm') } });
+  h = await serviceHarness(dialects[0]!, {
+    clients: { crm: await world.clients.client('crm') },
+    ...(clock && { clock }),
+  });
   const sync = defineSync({
     id: 'crm',
     connection: 'crm',
@@ -269,6 +274,69 @@ describe('hubspot.deals and hubspot.objects', () => {
     expect(record.properties.amount).toBe('4242');
     expect(record.associations.contacts).toContain(contact.id);
     expect(record.associations.companies).toHaveLength(1);
+  });
+
+  it('lists every record again once associationsEvery has passed, so association-only changes arrive', async () => {
+    // The engine's clock, moved by hand: the hours between runs pass at once.
+    let hours = 0;
+    const clock: Clock = { now: () => Date.now() + hours * 3_600_000, sleep: systemClock.sleep };
+    await open(hubspotContacts, { lookback: '5s', associationsEvery: '6h' }, {}, clock);
+    await seed({ contacts: 150, companies: 5 });
+    await h.service.runNow('crm');
+    const contact = live('contacts')[7]!;
+    const { associations } = world.fake.hubspot;
+    const types = (name: string) => crm().type(name).type;
+    const company = live('companies').find(
+      (c) =>
+        !associations
+          .list(types('contacts'), contact.id, types('companies'))
+          .some((a) => a.toObjectId === c.id),
+    )!;
+    world.fake.clock.advance(30_000);
+    // An association made alone: HubSpot leaves the contact's last-modified date as it was.
+    associations.associate(types('contacts'), contact.id, types('companies'), company.id, [
+      associations.defaultType(types('contacts'), types('companies')),
+    ]);
+    const companiesOf = async () => (await stored()).get(contact.id)!.associations.companies;
+
+    hours = 5;
+    const unseen = await h.service.runNow('crm');
+    expect(unseen).toMatchObject({ status: 'succeeded', mode: 'incremental', counts: { updated: 0 } });
+    expect(await companiesOf()).not.toContain(company.id);
+
+    hours = 6.5;
+    const searches = () => world.fake.hubspot.buckets.stats.search.requests;
+    let before = { requests: await requests(), searches: searches() };
+    const relisted = await h.service.runNow('crm');
+    expect(relisted).toMatchObject({
+      status: 'succeeded',
+      mode: 'incremental',
+      counts: { pages: 2, updated: 1, deleted: 0 },
+    });
+    // Two list pages, no search.
+    expect({
+      requests: (await requests()) - before.requests,
+      searches: searches() - before.searches,
+    }).toEqual({
+      requests: 2,
+      searches: 0,
+    });
+    expect(await companiesOf()).toContain(company.id);
+
+    // The next runs search again, until 6 h have passed since that listing began.
+    hours = 12;
+    before = { requests: await requests(), searches: searches() };
+    await h.service.runNow('crm');
+    expect(searches() - before.searches).toBe(1);
+  });
+
+  it('never lists again with associationsEvery: false', () => {
+    const parsed = hubspotContacts.options!.safeParse({ associationsEvery: false });
+    expect(parsed).toMatchObject({ success: true, data: { associationsEvery: false } });
+    const bad = hubspotContacts.options!.safeParse({ associationsEvery: 'daily' });
+    expect(bad.success ? [] : bad.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'associationsEvery: associationsEvery must be a duration like "2m" or "30s", or false',
+    ]);
   });
 
   it('hubspot.objects syncs another type (tickets) with the properties it names, then its changes', async () => {
