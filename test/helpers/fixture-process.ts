@@ -19,3 +19,11 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The JSON lines a fixture has printed so far (`output()` of `spawnFixture`), other lines (warnings) left out. */
+export function jsonLines<T>(output: string): T[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as T);
+}

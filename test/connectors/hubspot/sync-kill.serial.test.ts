@@ -4,7 +4,7 @@ import type { CrmRecord } from '../../../src/connectors/hubspot/index.js';
 import { openSyncStores } from '../../../src/store/sync/index.js';
 import { type RunningHubSpotFake, startHubSpotFake } from '../../../src/testing/index.js';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
-import { spawnFixture, until } from '../../helpers/fixture-process.js';
+import { jsonLines, spawnFixture, until } from '../../helpers/fixture-process.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 import { storedRecords } from '../../sync/helpers.js';
 
@@ -29,13 +29,6 @@ interface RunLine {
   counts?: Record<string, number>;
   error?: string;
 }
-
-/** The runs a fixture process has printed so far (its other output is warnings). */
-const runsOf = (output: string): RunLine[] =>
-  output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as RunLine);
 
 /** A seeded generator (mulberry32): the same kill moments and changes on every run of the test. */
 function seeded(seed: number): () => number {
@@ -110,7 +103,7 @@ for (const { dialect, available } of allDialects) {
           SYNCS,
         ]);
         children.push(child);
-        return { child, runs: () => runsOf(output()) };
+        return { child, runs: () => jsonLines<RunLine>(output()) };
       };
       const kill = async (child: ChildProcess) => {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -4,7 +4,7 @@ import type { CrmRecord } from '../../../src/connectors/hubspot/index.js';
 import { openSyncStores } from '../../../src/store/sync/index.js';
 import { startHubSpotFake } from '../../../src/testing/index.js';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
-import { spawnFixture, until } from '../../helpers/fixture-process.js';
+import { jsonLines, spawnFixture, until } from '../../helpers/fixture-process.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 import { storedRecords } from '../../sync/helpers.js';
 
@@ -35,12 +35,6 @@ interface RunLine {
   runId?: string;
   error?: string;
 }
-
-const runsOf = (output: string): RunLine[] =>
-  output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as RunLine);
 
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -94,7 +88,7 @@ describe.skipIf(!postgres.available)('three processes on PostgreSQL syncing HubS
       children.push(child);
       return output;
     });
-    const lines = () => outputs.flatMap((output) => runsOf(output()));
+    const lines = () => outputs.flatMap((output) => jsonLines<RunLine>(output()));
     const ran = () => lines().filter((l) => l.status !== 'busy');
     const succeeded = (sync: string, after = 0) =>
       ran().some((l) => l.sync === sync && l.status === 'succeeded' && l.startedAt > after);
