@@ -24,6 +24,7 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
 export function jsonLines<T>(output: string): T[] {
   return output
     .split('\n')
+    .slice(0, -1) // the text after the last newline is a line not yet complete
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as T);
 }

@@ -5,6 +5,7 @@ import { openSyncStores } from '../../../src/store/sync/index.js';
 import { type RunningHubSpotFake, startHubSpotFake } from '../../../src/testing/index.js';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
 import { jsonLines, spawnFixture, until } from '../../helpers/fixture-process.js';
+import { kill, type RunLine, seeded } from '../../helpers/kill-loop.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 import { storedRecords } from '../../sync/helpers.js';
 
@@ -22,24 +23,6 @@ const FIXTURE = new URL('../../fixtures/hubspot-sync-process.ts', import.meta.ur
 const SYNCS = JSON.stringify([
   { id: 'contacts', model: 'hubspot.contacts', options: { lookback: '5s', properties: ['hs_lead_status'] } },
 ]);
-
-interface RunLine {
-  startedAt: number;
-  status: string;
-  counts?: Record<string, number>;
-  error?: string;
-}
-
-/** A seeded generator (mulberry32): the same kill moments and changes on every run of the test. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const children: ChildProcess[] = [];
@@ -104,11 +87,6 @@ for (const { dialect, available } of allDialects) {
         ]);
         children.push(child);
         return { child, runs: () => jsonLines<RunLine>(output()) };
-      };
-      const kill = async (child: ChildProcess) => {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
       };
       const count = () => stores.records.count('contacts', {});
       const waitFor = (what: string, check: () => Promise<boolean> | boolean) => until(what, check, 120_000);
