@@ -68,6 +68,15 @@ export function idFloor(prefix: string, ms: number): string {
   return `${prefix}_${out}${'0'.repeat(16)}`;
 }
 
+/**
+ * The id of the `n`th row made at `ms`, whatever ids this process made before: for rows written with
+ * times of their own (a benchmark's seeding, a test's). `newId` cannot: it is monotonic, so an earlier
+ * time than its last one gets that last time.
+ */
+export function idAt(prefix: string, ms: number, n: number): string {
+  return idFloor(prefix, ms).slice(0, -16) + String(n).padStart(16, '0');
+}
+
 /** When an id of `newId` was made (ms): the inverse of `idFloor`. */
 export function idTime(id: string): number {
   const start = id.indexOf('_') + 1;

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { idAt } from '../../src/core/ids.js';
 import type { Database } from '../../src/store/database.js';
-import { type AttemptUpdate, type Delivery, DeliveryStore } from '../../src/store/delivery-store.js';
+import {
+  type AttemptUpdate,
+  type Delivery,
+  type DeliveryAttempt,
+  DeliveryStore,
+} from '../../src/store/delivery-store.js';
 import { allDialects, migratedDatabase } from '../helpers/databases.js';
 
 const delivery = (id: string, changes: Partial<Delivery> = {}): Delivery => ({
@@ -90,6 +96,46 @@ for (const { dialect, available } of allDialects) {
         lastStatus: 410,
         lastError: 'gone',
       });
+    });
+
+    it('counts attempts per hour by outcome from their ids, each at its own hour', async () => {
+      const H = 3_600_000;
+      const at = (hour: number, minute: number) => 100 * H + hour * H + minute * 60_000;
+      const made: [number, DeliveryAttempt['outcome']][] = [
+        [at(0, 0), 'succeeded'],
+        [at(0, 59), 'failed'],
+        [at(1, 0), 'failed'],
+        [at(1, 30), 'failed'],
+        [at(1, 59), 'succeeded'],
+        [at(3, 10), 'succeeded'],
+        [at(4, 0), 'failed'], // at the end of the range: not counted
+      ];
+      await database.transaction((tx) =>
+        store.addAttempts(
+          tx,
+          made.map(([time, outcome], i) => ({
+            id: idAt('att', time, i),
+            deliveryId: `dlv_${i}`,
+            attempt: 1,
+            trigger: 'scheduled',
+            url: 'https://app.example.com/hooks',
+            startedAt: time,
+            durationMs: 5,
+            statusCode: outcome === 'failed' ? 503 : 200,
+            responseHeaders: null,
+            responseBody: null,
+            errorCode: null,
+            errorMessage: null,
+            outcome,
+          })),
+        ),
+      );
+      expect(await store.attemptCountsByTime(at(0, 0), at(4, 0), H)).toEqual([
+        { succeeded: 1, failed: 1 },
+        { succeeded: 1, failed: 2 },
+        { succeeded: 0, failed: 0 },
+        { succeeded: 1, failed: 0 },
+      ]);
     });
 
     it('applies a batch naming a delivery twice in order, the last one winning', async () => {

@@ -8,6 +8,7 @@ import { destinationSecrets } from './0007-destination-secrets.js';
 import { syncs } from './0008-syncs.js';
 import { sendLedger } from './0009-send-ledger.js';
 import { eventTrace } from './0010-event-trace.js';
+import { dashboardIndexes } from './0011-dashboard-indexes.js';
 import { opsSignals } from './0012-ops-signals.js';
 import type { Migration } from './types.js';
 
@@ -25,5 +26,6 @@ export const migrations: readonly Migration[] = [
   syncs,
   sendLedger,
   eventTrace,
+  dashboardIndexes,
   opsSignals,
 ];

@@ -5,7 +5,7 @@ import type { EventBrowseQuery } from '../../store/event-store.js';
 import { cursorField, type FormQuery, field, lastEventId, timeField } from '../filters.js';
 import { badge, bodyText, when } from '../format.js';
 import { type Html, html } from '../html.js';
-import { PAGE_SIZE, pager, SEARCH_WINDOW, tailControl } from '../listing.js';
+import { PAGE_SIZE, pager, SEARCH_WINDOW, TEXT_WINDOW, tailControl } from '../listing.js';
 import { TAIL_BATCH } from '../live-tail.js';
 import { pageContext, renderPage } from '../page-context.js';
 import type { UiDeps } from '../ui-deps.js';
@@ -50,15 +50,13 @@ export async function eventsRoutes(app: FastifyInstance, deps: UiDeps): Promise<
     let tail: Html | false = false;
     let status = 200;
     try {
-      const page = await deps.events.browse({
-        ...eventFilter(query, deps.clock.now()),
-        limit: PAGE_SIZE,
-        window: SEARCH_WINDOW,
-      });
+      const filter = eventFilter(query, deps.clock.now());
+      const window = filter.text === undefined ? SEARCH_WINDOW : TEXT_WINDOW;
+      const page = await deps.events.browse({ ...filter, limit: PAGE_SIZE, window });
       list = html`<table><caption class="muted">Newest first</caption><thead><tr><th scope="col">Event</th><th scope="col">Source</th><th scope="col">Type</th><th scope="col" class="num">Bytes</th><th scope="col" class="num">Repeats</th><th scope="col">Received</th></tr></thead>
 <tbody id="event-rows">${page.rows.map(eventRow)}</tbody></table>
 ${page.rows.length === 0 && html`<p class="muted">No event matches.</p>`}
-${pager('/ui/events', query, page)}`;
+${pager('/ui/events', query, page, window)}`;
       tail = tailControl('/ui/events/live', query, page.rows[0]?.id, 'event-rows');
     } catch (err) {
       if (!isPatchbayError(err) || err.code !== 'INVALID_ARGUMENT') throw err;
