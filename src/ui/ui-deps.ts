@@ -1,5 +1,5 @@
+import type { ConnectorClients } from '../connectors/connector-clients.js';
 import type { Clock } from '../core/clock.js';
-import type { HttpClient } from '../http/create-http-client.js';
 import type { QueuesService } from '../store/queue-module.js';
 import type { SyncService } from '../sync/sync-service.js';
 import type { VaultServices } from '../vault/index.js';
@@ -13,11 +13,24 @@ export interface UiPorts {
   delivery: DeliveriesService;
   vault: VaultServices;
   queues: QueuesService;
-  /** Connections' HTTP clients (auth, limits, breaker, retries), for the connection page's test call. */
-  connections: { client(connectionId: string): Promise<HttpClient> };
+  /** Connections' HTTP clients (auth, limits, breaker, retries) and providers' checks, for the connection page. */
+  connections: Pick<ConnectorClients, 'client' | 'check'>;
   syncs: Pick<
     SyncService,
-    'list' | 'status' | 'runs' | 'records' | 'quarantine' | 'conflicts' | 'request' | 'pause' | 'resume'
+    | 'list'
+    | 'status'
+    | 'runs'
+    | 'records'
+    | 'quarantine'
+    | 'conflicts'
+    | 'request'
+    | 'pause'
+    | 'resume'
+    | 'retryQuarantine'
+    | 'discardQuarantine'
+    | 'resolveConflict'
+    | 'confirmDeletes'
+    | 'discardDeletes'
   >;
 }
 

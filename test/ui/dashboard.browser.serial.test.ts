@@ -12,6 +12,7 @@ import { dialects } from '../helpers/databases.js';
 import { openTestEngine, type TestEngine } from '../helpers/engine.js';
 import { type OidcServer, startOidcServer } from '../helpers/oidc-server.js';
 import { Receiver } from '../helpers/receiver.js';
+import { syncToReview } from './sync-to-review.js';
 
 /**
  * The dashboard in a real Chromium (Debian's package, driven by playwright-core): one browser for the
@@ -134,6 +135,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
         ),
     );
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    // A sync with a conflict, a quarantined record and held deletes: every action of its page shows.
+    const source = await syncToReview(t.engine);
+    for (let i = 10; i < 15; i++) source.records.delete(String(i).padStart(6, '0'));
+    await t.engine.syncs.runNow('people', { mode: 'full' });
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     const context = await browser.newContext({ viewport: { width: 1024, height: 640 } });
@@ -260,7 +265,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     expect((await t.engine.vault.connections.require('crm')).status).toBe('active');
     expect(await page.locator('dl.facts').textContent()).toContain('active');
     await shot('connection');
-    await page.getByLabel('Test call: GET').fill('/whoami');
+    await page.getByLabel('Call a path: GET').fill('/whoami');
     await page.getByRole('button', { name: 'Call' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/^HTTP 200 after 1 attempt/);
     expect(await page.locator('pre').last().textContent()).toContain('"client": "web-client"');
@@ -294,7 +299,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
       ['/ui/sources/gh', 'source'],
       ['/ui/connections', 'connections'],
       ['/ui/connections/crm', undefined],
-      ['/ui/syncs', undefined],
+      ['/ui/syncs', 'syncs'],
+      ['/ui/syncs/people', 'sync'],
       ['/ui/destinations/crm-app', undefined],
     ];
     const found: string[] = [];
@@ -313,6 +319,20 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     for (const v of await axe()) found.push(`job: ${v}`);
     expect(found.join('\n')).toBe('');
     expect(problems.join('\n')).toBe('');
+  });
+
+  it('resolves a conflict and confirms held deletes from a sync page', async () => {
+    await page.goto(`${base}/ui/syncs/people`);
+    await page.getByRole('button', { name: 'Keep local' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toMatch(/^Resolved the conflict on 000001 \(local\)/);
+    // Confirmed in the browser's dialog (accepted by the handler above).
+    await page.getByRole('button', { name: 'Confirm the deletes' }).click();
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toContain('the next run of people deletes the held records');
+    expect((await t.engine.syncs.status('people')).conflictsOpen).toBe(0);
   });
 
   it('signs out: the session ends and pages ask for sign-in again', async () => {

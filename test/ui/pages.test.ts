@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/testing/fake-clock.js';
+import { startGitHubFake } from '../../src/testing/index.js';
 import { generateWebhookSecret } from '../../src/webhooks/index.js';
 import { dialects } from '../helpers/databases.js';
 import { openTestEngine, type TestEngine } from '../helpers/engine.js';
@@ -24,6 +25,8 @@ describe.each(dialects)('dashboard pages ($name)', (dialect) => {
         server: { adminToken: TOKEN },
         destinations: [{ id: 'crm-app', url: receiver.url, secrets: [secret] }],
         delivery: { allowedNetworks: ['127.0.0.0/8'] },
+        // The provider fakes are on loopback: open to connections by configuration.
+        vault: { allowedNetworks: ['127.0.0.0/8'] },
       },
       { clock },
     );
@@ -117,6 +120,41 @@ describe.each(dialects)('dashboard pages ($name)', (dialect) => {
     expect(new URL(String(configured.headers.location), 'http://x').searchParams.get('problem')).toContain(
       'configuration file',
     );
+  });
+
+  it("tests a connection with its provider's check, and says why it did not pass", async () => {
+    const fake = await startGitHubFake();
+    try {
+      const github = (id: string, token: string) =>
+        t.engine.vault.connections.create({
+          id,
+          provider: 'github',
+          baseUrl: fake.url,
+          auth: { scheme: 'bearer', token },
+        });
+      await github('gh-good', `ghp_${'a'.repeat(36)}`);
+      await github('gh-bad', 'not-a-token');
+      await t.engine.vault.connections.create({
+        id: 'plain',
+        baseUrl: fake.url,
+        auth: { scheme: 'bearer', token: 't' },
+      });
+      expect((await ui.get('/ui/connections/gh-good')).body).toContain('>Test connection</button>');
+      const passed = await ui.post('/ui/connections/gh-good/check');
+      expect(passed.statusCode).toBe(200);
+      expect(passed.body).toMatch(
+        /Passed: HTTP 200 from GET <code>\/[^<]*<\/code> in \d+ ms; the provider accepted the credentials/,
+      );
+      const refused = await ui.post('/ui/connections/gh-bad/check');
+      expect(refused.body).toMatch(/role="alert">[A-Z_]+ \(HTTP 401\): /);
+      const none = await ui.post('/ui/connections/plain/check');
+      expect(none.body).toContain('connection &quot;plain&quot; has no provider check');
+      expect(none.body).toContain('call a path of its API');
+      const forged = await ui.post('/ui/connections/gh-good/check', {}, { csrf: false });
+      expect(forged.statusCode).toBe(403);
+    } finally {
+      await fake.close();
+    }
   });
 
   it('shows every destination, source and connection on the overview', async () => {

@@ -15,6 +15,7 @@ function actions(ctx: PageContext, c: Connection): Html {
   return html`<div class="actions">
 ${c.scheme === 'oauth2-authorization-code' && actionButton(ctx, `${base}/authorize`, c.status === 'needs_reauth' || !c.hasAccessToken ? 'Authorize' : 'Authorize again')}
 ${isOAuth(c) && c.hasAccessToken && actionButton(ctx, `${base}/refresh`, 'Refresh credentials now', { kind: 'secondary' })}
+${actionButton(ctx, `${base}/check`, 'Test connection', { kind: 'secondary' })}
 </div>
 ${testForm(ctx, c.id, '/')}`;
 }
@@ -22,9 +23,24 @@ ${testForm(ctx, c.id, '/')}`;
 /** Bytes of a test call's answer shown at most. */
 const TEST_BODY_LIMIT = 4096;
 
-/** A GET through the connection's own client: its credentials, limits, breaker and retries. */
+/** A GET of any path through the connection's own client: its credentials, limits, breaker and retries. */
 function testForm(ctx: PageContext, id: string, path: string): Html {
-  return html`<form class="actions" method="post" action="/ui/connections/${id}/test">${csrfField(ctx)}<label for="test-path">Test call: GET<input id="test-path" name="path" value="${path}" size="32" required pattern="/.*"></label><button type="submit" class="secondary">Call</button></form>`;
+  return html`<form class="actions" method="post" action="/ui/connections/${id}/test">${csrfField(ctx)}<label for="test-path">Call a path: GET<input id="test-path" name="path" value="${path}" size="32" required pattern="/.*"></label><button type="submit" class="secondary">Call</button></form>`;
+}
+
+/** An error of a call as the page shows it: its code, the HTTP status when there was one, the message. */
+function callError(err: unknown): Html {
+  if (!isPatchbayError(err)) throw err;
+  const status = (err as { status?: number }).status;
+  return html`<p class="flash error" role="alert">${err.code}${status !== undefined && ` (HTTP ${status})`}: ${errorMessage(err)}</p>`;
+}
+
+/** The answer page of a check or a call (a POST's answer: nothing of it goes into a URL). */
+function callPage(ctx: PageContext, id: string, what: Html, result: Html, path: string): Html {
+  return html`<p><a href="/ui/connections/${id}">Back to ${id}</a></p>
+<p class="muted">${what}</p>
+${result}
+${testForm(ctx, id, path)}`;
 }
 
 function answerText(body: unknown): string {
@@ -132,17 +148,31 @@ ${actions(ctx, c)}`;
 <h2>Answer headers</h2><pre>${Object.entries(res.headers).map(([k, v]) => `${k}: ${v}\n`)}</pre>
 <h2>Answer body</h2><pre>${answerText(res.body)}</pre>`;
       } catch (err) {
-        if (!isPatchbayError(err)) throw err;
-        const status = (err as { status?: number }).status;
-        result = html`<p class="flash error" role="alert">${err.code}${status !== undefined && ` (HTTP ${status})`}: ${errorMessage(err)}</p>`;
+        result = callError(err);
       }
-      const body = html`<p><a href="/ui/connections/${id}">Back to ${id}</a></p>
-<p class="muted">GET <code>${path}</code> through the connection's client, with its credentials, limits, breaker and retries.</p>
-${result}
-${testForm(ctx, id, path)}`;
-      return renderPage(reply, ctx, `Test call: ${id}`, body);
+      const what = html`GET <code>${path}</code> through the connection's client, with its credentials, limits, breaker and retries.`;
+      return renderPage(reply, ctx, `Test call: ${id}`, callPage(ctx, id, what, result, path));
     },
   );
+
+  // The provider's own check (ConnectorClients.check, as the catalog defines it): its cheapest read
+  // that needs the credential, so a pass means the provider took it.
+  app.post<{ Params: { id: string } }>('/ui/connections/:id/check', async (request, reply) => {
+    const ctx = pageContext(request, deps.open);
+    const { id } = request.params;
+    let result: Html;
+    try {
+      const check = await deps.connections.check(id, { signal: AbortSignal.timeout(30_000) });
+      result = html`<p class="flash" role="status">Passed: HTTP ${check.status} from GET <code>${check.path}</code> in ${check.durationMs} ms; the provider accepted the credentials.</p>`;
+    } catch (err) {
+      result = html`${callError(err)}${
+        isPatchbayError(err, 'INVALID_ARGUMENT') &&
+        html`<p>Without a provider check, call a path of its API that needs the credentials instead.</p>`
+      }`;
+    }
+    const what = html`The provider's check: its cheapest read that needs the connection's credentials, through the connection's client.`;
+    return renderPage(reply, ctx, `Test: ${id}`, callPage(ctx, id, what, result, '/'));
+  });
 
   app.post<{ Params: { id: string } }>('/ui/connections/:id/refresh', async (request, reply) => {
     const { id } = request.params;

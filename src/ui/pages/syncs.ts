@@ -1,20 +1,37 @@
 import type { FastifyInstance } from 'fastify';
 import { errorMessage, isPatchbayError } from '../../core/errors.js';
 import type { SyncRun } from '../../store/sync/sync-run-store.js';
+import { readRecordCursor, recordCursor } from '../../sync/record-cursor.js';
 import type { SyncStatus } from '../../sync/sync-service.js';
+import { cursorField, type FormQuery, withQuery } from '../filters.js';
 import { badge, count, when } from '../format.js';
 import { type Html, html } from '../html.js';
 import { actionButton, type PageContext } from '../layout.js';
 import { pageContext, redirectWith, renderPage } from '../page-context.js';
 import type { UiDeps } from '../ui-deps.js';
+import {
+  conflictsTable,
+  cut,
+  heldDeletes,
+  quarantineTable,
+  reviewActions,
+  type SyncAction,
+} from './sync-review.js';
 
 /** Rows of each list on a sync's page. */
 const ROWS = 20;
-/** Characters of a record's JSON shown in a list. */
-const DATA_CUT = 300;
 
-const cut = (text: string | null) =>
-  text === null ? '' : text.length > DATA_CUT ? `${text.slice(0, DATA_CUT)}…` : text;
+/**
+ * The links under one of a sync page's lists: "First" back to its start, "Next" on from `next` (its
+ * cursor, in the query field `name`; the other lists keep their place).
+ */
+function listPager(path: string, query: FormQuery, name: string, next: string | undefined): Html | false {
+  if (query[name] === undefined && next === undefined) return false;
+  return html`<nav class="pager" aria-label="Pages of ${name}">
+${query[name] !== undefined && html`<a href="${withQuery(path, query, { [name]: undefined })}">First</a>`}
+${next && html`<a href="${withQuery(path, query, { [name]: next })}" rel="next">Next ${ROWS}</a>`}
+</nav>`;
+}
 
 function health(s: SyncStatus): Html {
   const tone = s.health.score >= 90 ? 'ok' : s.health.score >= 60 ? 'warn' : 'bad';
@@ -56,22 +73,55 @@ ${all.length === 0 && html`<p class="muted">No sync yet: add them under <code>sy
     return renderPage(reply, ctx, 'Syncs', body);
   });
 
-  app.get<{ Params: { id: string } }>('/ui/syncs/:id', async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: FormQuery }>('/ui/syncs/:id', async (request, reply) => {
     const ctx = pageContext(request, deps.open);
     const { id } = request.params;
+    const path = `/ui/syncs/${id}`;
+    const query = request.query;
     let s: SyncStatus;
+    let after: { records?: { updatedAt: number; id: string }; quarantine?: string; conflicts?: string };
     try {
       s = await syncs.status(id);
+      const records = readRecordCursor(cursorField(query, 'records'));
+      const quarantine = cursorField(query, 'quarantine');
+      const conflicts = cursorField(query, 'conflicts');
+      after = {
+        ...(records && { records }),
+        ...(quarantine && { quarantine }),
+        ...(conflicts && { conflicts }),
+      };
     } catch (err) {
-      if (!isPatchbayError(err, 'NOT_FOUND')) throw err;
-      return renderPage(reply, ctx, 'Sync not found', html`<p>${errorMessage(err)}.</p>`, 404);
+      if (isPatchbayError(err, 'NOT_FOUND')) {
+        return renderPage(reply, ctx, 'Sync not found', html`<p>${errorMessage(err)}.</p>`, 404);
+      }
+      if (!isPatchbayError(err, 'INVALID_ARGUMENT')) throw err;
+      ctx.problem = errorMessage(err);
+      return renderPage(
+        reply,
+        ctx,
+        `Sync ${id}`,
+        html`<p><a href="${path}">The sync's first page</a></p>`,
+        400,
+      );
     }
+    // Each list reads one more row than it shows: that row's presence is the "Next" link.
     const [runs, records, quarantine, conflicts] = await Promise.all([
       syncs.runs(id, { limit: ROWS }),
-      syncs.records(id, { limit: ROWS }),
-      syncs.quarantine(id, { status: 'open', limit: ROWS }),
-      syncs.conflicts(id, { status: 'open', limit: ROWS }),
+      syncs.records(id, { limit: ROWS, ...(after.records && { after: after.records }) }),
+      syncs.quarantine(id, {
+        status: 'open',
+        limit: ROWS,
+        ...(after.quarantine && { after: after.quarantine }),
+      }),
+      syncs.conflicts(id, {
+        status: 'open',
+        limit: ROWS,
+        ...(after.conflicts && { after: after.conflicts }),
+      }),
     ]);
+    const shown = <T>(rows: T[]) => rows.slice(0, ROWS);
+    const nextOf = <T>(rows: T[], key: (row: T) => string) =>
+      rows.length > ROWS ? key(rows[ROWS - 1]!) : undefined;
     const body = html`<dl class="facts">
 <dt>Model</dt><dd>${s.model}</dd>
 <dt>Connection</dt><dd>${s.connection ? html`<a href="/ui/connections/${s.connection}">${s.connection}</a>` : html`<span class="muted">none</span>`}</dd>
@@ -81,37 +131,47 @@ ${all.length === 0 && html`<p class="muted">No sync yet: add them under <code>sy
 <dt>Records</dt><dd>${count(s.records)}</dd>
 <dt>Last success</dt><dd>${when(s.lastSuccessAt)}</dd>
 <dt>Next run</dt><dd>${when(s.nextRunAt)}</dd>
-<dt>Deletes held</dt><dd>${s.deletesHeld ? `${count(s.deletesHeld.count)} (confirm or discard through the API)` : 'none'}</dd>
+<dt>Deletes held</dt><dd>${heldDeletes(ctx, s)}</dd>
 <dt>Local changes</dt><dd>${count(s.pendingChanges)} pending, ${count(s.failedChanges)} failed</dd>
 </dl>
 ${actions(ctx, s)}
 <section class="job" aria-labelledby="h-runs"><h2 id="h-runs">Runs</h2>
 ${s.state === 'running' && s.lastRun && html`<p role="status">Running: ${count(s.lastRun.pages)} pages, ${count(s.lastRun.seen)} records seen so far. This page refreshes itself.</p>`}
-${runs.length === 0 ? html`<p class="muted">No run yet.</p>` : html`<table>${RUN_HEAD}<tbody>${runs.map(runRow)}</tbody></table>`}</section>
-<h2>Records <span class="muted">(the first ${ROWS} by last change)</span></h2>
+${runs.length === 0 ? html`<p class="muted">No run yet.</p>` : html`<table>${RUN_HEAD}<tbody>${shown(runs).map(runRow)}</tbody></table>`}</section>
+<h2 id="records">Records <span class="muted">(by last change, ${ROWS} a page)</span></h2>
 ${
   records.length === 0
-    ? html`<p class="muted">No record stored yet.</p>`
-    : html`<table><thead><tr><th scope="col">Id</th><th scope="col" class="num">Revision</th><th scope="col">Changed</th><th scope="col">Data</th></tr></thead><tbody>${records.map((r) => html`<tr><td><code>${r.id}</code></td><td class="num">${r.revision}</td><td>${when(r.updatedAt)}</td><td><code>${cut(r.data)}</code></td></tr>`)}</tbody></table>`
+    ? html`<p class="muted">${after.records ? 'No more records.' : 'No record stored yet.'}</p>`
+    : html`<table><thead><tr><th scope="col">Id</th><th scope="col" class="num">Revision</th><th scope="col">Changed</th><th scope="col">Data</th></tr></thead><tbody>${shown(records).map((r) => html`<tr><td><code>${r.id}</code></td><td class="num">${r.revision}</td><td>${when(r.updatedAt)}</td><td><code>${cut(r.data)}</code></td></tr>`)}</tbody></table>`
 }
-<h2>Quarantine <span class="muted">(${count(s.quarantineOpen)} open)</span></h2>
-${
-  quarantine.length === 0
-    ? html`<p class="muted">No record is quarantined.</p>`
-    : html`<table><thead><tr><th scope="col">Record</th><th scope="col">Where</th><th scope="col">Why</th><th scope="col" class="num">Retries</th><th scope="col">Since</th></tr></thead><tbody>${quarantine.map((q) => html`<tr><td><code>${q.externalId ?? '?'}</code></td><td><code>${q.errorPath}</code></td><td>${q.error}</td><td class="num">${q.retries}</td><td>${when(q.createdAt)}</td></tr>`)}</tbody></table>`
-}
-<h2>Conflicts <span class="muted">(${count(s.conflictsOpen)} open)</span></h2>
-${
-  conflicts.length === 0
-    ? html`<p class="muted">No open conflict.</p>`
-    : html`<table><thead><tr><th scope="col">Record</th><th scope="col">Local</th><th scope="col">Source</th><th scope="col">Since</th></tr></thead><tbody>${conflicts.map((c) => html`<tr><td><code>${c.externalId}</code></td><td><code>${cut(c.localData)}</code></td><td><code>${cut(c.sourceData)}</code></td><td>${when(c.createdAt)}</td></tr>`)}</tbody></table>`
-}`;
+${listPager(
+  path,
+  query,
+  'records',
+  nextOf(records, (r) => recordCursor(r.updatedAt, r.id)),
+)}
+<h2 id="quarantine">Quarantine <span class="muted">(${count(s.quarantineOpen)} open)</span></h2>
+${quarantineTable(ctx, s, shown(quarantine))}
+${listPager(
+  path,
+  query,
+  'quarantine',
+  nextOf(quarantine, (q) => q.id),
+)}
+<h2 id="conflicts">Conflicts <span class="muted">(${count(s.conflictsOpen)} open)</span></h2>
+${conflictsTable(ctx, s, shown(conflicts))}
+${listPager(
+  path,
+  query,
+  'conflicts',
+  nextOf(conflicts, (c) => c.id),
+)}`;
     // A running sync's page follows it: a reload every 3 s shows the run's counts as pages commit.
     const head = s.state === 'running' ? html`<meta http-equiv="refresh" content="3">` : '';
     return renderPage(reply, ctx, `Sync ${s.id}`, body, 200, head);
   });
 
-  const act = (path: string, run: (id: string, form: Record<string, string>) => Promise<string>) =>
+  const act = (path: string, run: SyncAction) =>
     app.post<{ Params: { id: string }; Body: Record<string, string> | undefined }>(
       `/ui/syncs/:id/${path}`,
       async (request, reply) => {
@@ -137,4 +197,5 @@ ${
     await syncs.resume(id);
     return `Resumed ${id}.`;
   });
+  for (const [path, run] of reviewActions(deps)) act(path, run);
 }
