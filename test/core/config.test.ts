@@ -132,6 +132,15 @@ destinations:
     expect(config.database.url).toBe('sqlite:/tmp/x.db');
   });
 
+  it('keeps a destination breaker turned off in a YAML file (false, not the default)', async () => {
+    const cwd = dirWith(
+      'patchbay.config.yaml',
+      'destinations:\n  - id: app\n    url: https://app.example.com/hooks\n    secrets: ["${SECRET}"]\n    breaker: false\n',
+    );
+    const { config } = await loadConfig({ cwd, env: { SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } });
+    expect(config.destinations[0]).toMatchObject({ id: 'app', breaker: false });
+  });
+
   it('reports a bad PATCHBAY_PORT and a file that is not an object', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'pb-'));
     expect(await problemsOf(loadConfig({ cwd, env: { PATCHBAY_PORT: 'abc' } }))).toEqual([

@@ -299,6 +299,33 @@ for (const { dialect, available } of allDialects) {
       expect(startedAt).toHaveLength(6);
     });
 
+    // Reported: a config destination with `breaker: false` still deferred with "circuit is open". Failing
+    // for a minute: with a breaker, the destination is deferred as open (and throttled); with
+    // `breaker: false`, every delivery is attempted and none is deferred. (The old test below makes
+    // its attempts at one instant, which the default breaker's 30 s run of failures never sees.)
+    it.each([
+      { breaker: { consecutiveFailures: 5 }, label: 'a breaker' },
+      { breaker: false as const, label: 'breaker: false' },
+    ])('fails for a minute with $label', async ({ breaker }) => {
+      await open([{ id: 'app', url: receiver.url, secrets: [secret], breaker }]);
+      receiver.behaviour = (_r, res) => void answer(res, 503);
+      const ids = await publish(20);
+      const errors: string[] = [];
+      for (const id of ids) {
+        const outcome = (await attempt(id)) as { error?: string; deferred?: boolean };
+        errors.push(outcome.deferred ? `deferred: ${outcome.error}` : String(outcome.error));
+        await clock.advance(3_000);
+      }
+      if (breaker === false) {
+        expect(errors).toEqual(Array(20).fill('HTTP 503'));
+        expect(startedAt).toHaveLength(20);
+        expect(t!.engine.delivery.destinations.breakerState('app')).toBe('closed');
+      } else {
+        expect(errors.filter((e) => /circuit is open/.test(e)).length, errors.join('\n')).toBeGreaterThan(0);
+        expect(startedAt.length).toBeLessThan(20);
+      }
+    });
+
     it('lets breaker: false destinations fail without ever deferring', async () => {
       await open([{ id: 'app', url: receiver.url, secrets: [secret], breaker: false }]);
       receiver.behaviour = (_r, res) => void answer(res, 500);
