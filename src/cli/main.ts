@@ -9,6 +9,7 @@ import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { sourcesCommand } from './commands/sources.js';
 import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
 import { syncsCommand } from './commands/syncs.js';
 import { workerCommand } from './commands/worker.js';
 import { CliError, printFailure } from './output.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     connectionsCommand(),
     syncsCommand(),
     keysCommand(),
+    statusCommand(),
     fakeCommand(),
   ]) {
     program.addCommand(command.exitOverride().showHelpAfterError('(run with --help for usage)'));

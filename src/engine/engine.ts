@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../core/logger.js';
 import type { ModuleContext, PatchbayModule, ReadinessCheck } from '../core/module.js';
 import type { EventPublisher } from '../core/publisher.js';
 import { startTracing, type Tracing } from '../core/tracing.js';
+import { createHealthModule } from '../health/health-module.js';
 import type { Connector, Resolver } from '../http/ssrf/index.js';
 import { type Database, openDatabase } from '../store/database.js';
 import { databaseUrl } from '../store/database-url.js';
@@ -243,6 +244,18 @@ export class Engine {
         },
       );
       built.push(syncs);
+      const health = createHealthModule(
+        ctx('health'),
+        {},
+        {
+          database,
+          destinations: delivery.service.destinations,
+          connections: vault.service.connections,
+          syncs: syncs.service,
+          publisher: announce,
+        },
+      );
+      built.push(health);
       const ui = await createUiModule(
         ctx('ui'),
         { adminToken: config.server.adminToken, sessionTtlMs: config.ui.sessionTtl },

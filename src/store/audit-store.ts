@@ -56,6 +56,7 @@ export async function readAuditHistory(database: Database, since: number): Promi
       .innerJoin('deliveries as d', 'd.id', 'a.delivery_id')
       .select((eb) => ['d.destination_id', eb.fn.countAll<number>().as('count')])
       .where('a.id', '>=', idFloor('att', since))
+      .where('a.started_at', '>=', since)
       .where('a.status_code', '=', 429)
       .groupBy('d.destination_id')
       .orderBy('d.destination_id')

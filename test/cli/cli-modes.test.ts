@@ -143,6 +143,18 @@ describe('the CLI, locally and against a running instance', { timeout: 300_000 }
     expect((await remote(['connections', 'remove', 'crm-remote'])).stdout).toBe('crm-remote removed\n');
   });
 
+  it('shows the health of every destination, connection and sync the same way', async () => {
+    const status = await both(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout.split('\n')[0]).toBe('healthy (score 100)');
+    expect(status.stdout).toMatch(/destination\s+app\s+100\s+healthy/);
+    const json = await local(['status', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'healthy',
+      destinations: [{ id: 'app', score: 100 }],
+    });
+  });
+
   it("fails the same way, with the API's message", async () => {
     const missing = await both(['events', 'show', 'evt_nope']);
     expect(missing.code).toBe(1);

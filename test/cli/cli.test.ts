@@ -22,6 +22,7 @@ describe('patchbay CLI', () => {
       'connections',
       'syncs',
       'keys',
+      'status',
       'fake',
     ]) {
       const help = await runCli([command, '--help'], { cwd });

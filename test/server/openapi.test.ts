@@ -229,6 +229,7 @@ export function use(d: Destination, p: Published, e: ErrorBody): string {
 
     // Queues.
     await call('GET', '/api/v1/queues');
+    await call('GET', '/api/v1/status');
     await call('GET', '/api/v1/queues/deliveries/dead');
     await call('POST', '/api/v1/queues/deliveries/dead/requeue', { ids: [] });
 

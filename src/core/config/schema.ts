@@ -179,6 +179,11 @@ export const destinationSchema = z.strictObject({
   timeout: duration('timeout').optional(),
   /** Deliver one at a time in event order. Defaults to false (best effort, concurrent). */
   ordered: z.boolean().optional(),
+  /**
+   * The body sent: `event` (the Standard Webhooks envelope, the default) or `slack` (`{"text": …}` for a
+   * Slack incoming webhook: the payload's `text`, as health events carry, else `<source>.<type> <id>`).
+   */
+  format: oneOf(['event', 'slack'] as const, 'format').optional(),
   /** Extra request headers; names are HTTP tokens, values hold no CR, LF or NUL (refused here, not at each attempt). */
   headers: z
     .record(z.string(), headerValue)

@@ -19,6 +19,10 @@ export const destinationSchema = object(
     url: { type: 'string', description: 'Origin and path; a query string shows as ?….' },
     secrets: { type: 'integer', description: 'How many signing secrets (never the secrets).' },
     headers: { type: 'array', items: string, description: 'Header names only.' },
+    format: {
+      ...oneOfValues(['event', 'slack']),
+      description: 'The body: the event envelope, or {text} for Slack.',
+    },
     events: nullable({ type: 'array', items: string }),
     ordered: boolean,
     rateLimit: nullable(
@@ -34,7 +38,7 @@ export const destinationSchema = object(
     disabledAt: nullable(time),
     failingSince: nullable(time),
   },
-  ['url', 'secrets', 'headers'],
+  ['url', 'secrets', 'headers', 'format'],
 );
 
 export const createdDestinationSchema = {

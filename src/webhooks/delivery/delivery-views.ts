@@ -48,6 +48,7 @@ export function destinationView(d: Destination, state: DestinationState | undefi
       secrets: d.secrets.length,
       // Header names only: values are often credentials.
       headers: Object.keys(d.headers),
+      format: d.format,
     }),
     events: d.events ?? null,
     ordered: d.ordered,

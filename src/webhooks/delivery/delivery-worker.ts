@@ -319,7 +319,7 @@ export class DeliveryWorker {
     signal: AbortSignal,
   ): Promise<AttemptResult> {
     const now = this.options.clock.now();
-    const body = envelope(event);
+    const body = destination.format === 'slack' ? slackMessage(event) : envelope(event);
     const signature = this.options.sign({
       id: event.id,
       timestamp: Math.floor(now / 1000),
@@ -503,6 +503,13 @@ export function envelope(event: StoredEvent): Buffer {
   const isJson = /json/i.test(event.contentType ?? 'application/json');
   const data = isJson ? event.body : Buffer.from(JSON.stringify(decodePayload(event)));
   return Buffer.concat([Buffer.from(`${head.slice(0, -1)},"data":`), data, Buffer.from('}')]);
+}
+
+/** A Slack incoming webhook's body: the payload's `text` (health events carry one), else the event's name. */
+export function slackMessage(event: StoredEvent): Buffer {
+  const payload = decodePayload(event) as { text?: unknown } | null;
+  const text = typeof payload?.text === 'string' ? payload.text : `${event.source}.${event.type} ${event.id}`;
+  return Buffer.from(JSON.stringify({ text }));
 }
 
 function iso(ms: number): string {

@@ -58,6 +58,8 @@ export interface HttpDestination extends CommonDestination {
   headers: Readonly<Record<string, string>>;
   /** `api` when made through the admin API (stored, secrets sealed); config otherwise. */
   origin?: 'config' | 'api';
+  /** The body: the event envelope, or `{text}` for a Slack incoming webhook. */
+  format: 'event' | 'slack';
 }
 
 export interface HandlerDestination extends CommonDestination {
@@ -120,6 +122,7 @@ export function httpDestinationFromConfig(
     matches: compileFilters(config.events),
     timeoutMs: config.timeout ?? defaultTimeoutMs,
     ordered: config.ordered ?? false,
+    format: config.format ?? 'event',
     ...(config.rateLimit && { rateLimit: config.rateLimit }),
     ...(config.breaker !== undefined && {
       breaker:

@@ -1,0 +1,149 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthService } from '../../src/health/health-service.js';
+import { OpsSignalStore } from '../../src/store/ops-signal-store.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
+import { generateWebhookSecret } from '../../src/webhooks/sign/standard-webhooks.js';
+import { allDialects } from '../helpers/databases.js';
+import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { Receiver } from '../helpers/receiver.js';
+
+const MINUTE = 60_000;
+
+for (const { dialect, available } of allDialects) {
+  describe.skipIf(!available)(`integration health on ${dialect.name}`, () => {
+    const secret = generateWebhookSecret();
+    let app: Receiver;
+    let alerts: Receiver;
+    let t: TestEngine | undefined;
+
+    beforeAll(async () => {
+      app = await new Receiver([secret]).start();
+      alerts = await new Receiver([secret]).start();
+    });
+    afterAll(async () => {
+      await app.stop();
+      await alerts.stop();
+    });
+    afterEach(async () => {
+      await t?.close();
+      t = undefined;
+    });
+
+    it('a destination that starts failing moves its score down, then back up; each crossing reaches the alert destination', async () => {
+      const clock = new FakeClock(Date.now());
+      t = await openTestEngine(
+        dialect,
+        {
+          destinations: [
+            { id: 'app', url: app.url, secrets: [secret], events: ['api.*'] },
+            // A Slack incoming webhook's shape: {"text": …}.
+            {
+              id: 'alerts',
+              url: alerts.url,
+              secrets: [secret],
+              events: ['patchbay.health.*'],
+              format: 'slack',
+            },
+          ],
+          delivery: { allowedNetworks: ['127.0.0.0/8'] },
+        },
+        { clock },
+      );
+      const engine = t.engine;
+      const health = engine.modules.find((m) => m.name === 'health')!.service as HealthService;
+      const signal = new AbortController().signal;
+      /** Publishes `n` events for `app` and makes each one's first attempt. */
+      const deliver = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const event = await engine.publish({ source: 'api', type: 'order.created', payload: { i } });
+          const [delivery] = await engine.delivery.list({
+            eventId: event.id,
+            destinationId: 'app',
+            limit: 1,
+          });
+          await engine.delivery.attempt(delivery!.id, signal);
+        }
+      };
+      /** Delivers the alerts published so far; returns their texts. */
+      const deliverAlerts = async () => {
+        const pending = await engine.delivery.list({ destinationId: 'alerts', status: 'pending', limit: 50 });
+        for (const d of pending) await engine.delivery.attempt(d.id, signal);
+        return alerts.received.map((r) => {
+          const body = JSON.parse(r.body) as Record<string, unknown>;
+          expect(Object.keys(body)).toEqual(['text']);
+          return body.text as string;
+        });
+      };
+      const appHealth = async () => (await health.status()).destinations.find((d) => d.id === 'app')!;
+
+      await deliver(10);
+      expect(await appHealth()).toMatchObject({
+        score: 100,
+        status: 'healthy',
+        inputs: { attempts: 10, successRate: 1 },
+      });
+      await health.watch();
+      expect(await deliverAlerts()).toEqual([]);
+
+      app.behaviour = (_r, res) => void res.writeHead(503).end();
+      await clock.advance(16 * MINUTE); // the successes leave the 15-minute window
+      await deliver(10);
+      const failing = await appHealth();
+      expect(failing.status).toBe('failing');
+      expect(failing.score).toBeLessThan(50);
+      expect(failing.reasons).toContain('-60: 10 of the last 10 attempts failed');
+      await health.watch();
+      expect(await deliverAlerts()).toEqual([
+        expect.stringMatching(
+          /^Patchbay: destination "app" is failing \(score \d+, was healthy\): -60: 10 of the last 10 attempts failed/,
+        ),
+      ]);
+      // Watching again without a change publishes nothing more.
+      await health.watch();
+      expect(await deliverAlerts()).toHaveLength(1);
+      const metrics = await engine.registry.getSingleMetricAsString('patchbay_health_score');
+      expect(metrics).toContain(`patchbay_health_score{kind="destination",id="app"} ${failing.score}`);
+      expect(metrics).toContain('patchbay_health_score{kind="destination",id="alerts"} 100');
+
+      app.behaviour = (_r, res) => void res.writeHead(200).end('ok');
+      await clock.advance(16 * MINUTE); // past the breaker's half-open delay and the window
+      await deliver(10);
+      expect(await appHealth()).toMatchObject({ score: 100, status: 'healthy' });
+      await health.watch();
+      const texts = await deliverAlerts();
+      expect(texts).toHaveLength(2);
+      expect(texts[1]).toBe('Patchbay: destination "app" is healthy (score 100, was failing)');
+      const recovered = (
+        await engine.events.list({ source: 'patchbay', type: 'health.recovered', limit: 5 })
+      )[0]!;
+      expect(recovered).toBeDefined();
+
+      const answer = await t.app.inject({ method: 'GET', url: '/api/v1/status' });
+      expect(answer.statusCode).toBe(200);
+      expect(answer.json()).toMatchObject({ status: 'healthy', score: 100, connections: [], syncs: [] });
+    });
+
+    it('scores a connection by its auth status and its 429s in the last hour', async () => {
+      t = await openTestEngine(dialect, {
+        connections: [
+          { id: 'crm', baseUrl: 'https://crm.example.com', auth: { scheme: 'bearer', token: 'x' } },
+        ],
+      });
+      const health = t.engine.modules.find((m) => m.name === 'health')!.service as HealthService;
+      expect((await health.status()).connections).toMatchObject([
+        { id: 'crm', score: 100, status: 'healthy', inputs: { auth: 'active', rateLimited: 0 } },
+      ]);
+      const signals = new OpsSignalStore(t.db);
+      for (let i = 0; i < 3; i++) await signals.record('rate_limited', 'connection:crm', 429, Date.now());
+      await signals.record('rate_limited', 'connection:crm', 429, Date.now() - 2 * 3_600_000);
+      expect((await health.status()).connections).toMatchObject([
+        {
+          id: 'crm',
+          score: 85,
+          reasons: ['-15: 3 calls answered 429 in the last hour'],
+          inputs: { rateLimited: 3 },
+        },
+      ]);
+    });
+  });
+}
