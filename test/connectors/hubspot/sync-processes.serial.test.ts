@@ -1,7 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CrmRecord } from '../../../src/connectors/hubspot/index.js';
+import { type CrmRecord, hubspotContacts } from '../../../src/connectors/hubspot/index.js';
+import { systemClock } from '../../../src/core/clock.js';
+import { silentLogger } from '../../../src/core/logger.js';
 import { openSyncStores } from '../../../src/store/sync/index.js';
+import { defineSync } from '../../../src/sync/index.js';
+import { writeLocal } from '../../../src/sync/local-writes.js';
 import { startHubSpotFake } from '../../../src/testing/index.js';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
 import { jsonLines, spawnFixture, until } from '../../helpers/fixture-process.js';
@@ -14,13 +18,16 @@ import { storedRecords } from '../../sync/helpers.js';
  * one starter-tier connection. Each sync is leased to one process at a time; the limit is counted in the
  * database, so the three share the portal's 100 requests per rolling 10 s. The first runs list every
  * record; then HubSpot's records change, and the next incremental runs bring the store level: it ends
- * equal to the fake (ids, values, associations), with no 429 at the fake.
+ * equal to the fake (ids, values, associations), with no 429 at the fake. Meanwhile a sixth of the contacts
+ * are changed locally, and the contacts sync pushes them by batch update, 100 a request.
  *
  * 30,000 contacts (3,000 companies and deals) by default; CI sets HUBSPOT_SYNC_CONTACTS lower (.ci/run).
  */
 const CONTACTS = Number(process.env.HUBSPOT_SYNC_CONTACTS ?? 30_000);
 const COMPANIES = Math.ceil(CONTACTS / 10);
 const DEALS = Math.ceil(CONTACTS / 10);
+/** Contacts changed locally and pushed (5,000 of 30,000). */
+const PUSHES = Math.round(CONTACTS / 6);
 const PER_TEN_SECONDS = 100;
 const FIXTURE = new URL('../../fixtures/hubspot-sync-process.ts', import.meta.url);
 const SYNCS = ['contacts', 'companies', 'deals'] as const;
@@ -33,6 +40,7 @@ interface RunLine {
   endedAt: number;
   status: string;
   runId?: string;
+  counts?: { pushed: number; pushFailed: number };
   error?: string;
 }
 
@@ -106,6 +114,7 @@ describe.skipIf(!postgres.available)('three processes on PostgreSQL syncing HubS
 
     // HubSpot changes: records created, updated and archived in each type.
     const crm = fake.hubspot.store;
+    const pushedIds = [...crm.type('contacts').records.values()].slice(1000, 1000 + PUSHES).map((r) => r.id);
     for (const type of SYNCS) {
       const state = crm.type(type);
       const live = [...state.records.values()].filter((r) => !r.archived);
@@ -113,7 +122,38 @@ describe.skipIf(!postgres.available)('three processes on PostgreSQL syncing HubS
       for (let i = 0; i < 5; i++) crm.archive(state, live[i * 11 + 3]!);
       for (let i = 0; i < 10; i++) crm.create(state, createOf(type, i));
     }
+    // Local changes to contacts HubSpot did not change, queued as the API's writes are.
+    const stores = openSyncStores(database);
+    const contacts = defineSync({
+      id: 'contacts',
+      connection: 'crm',
+      model: hubspotContacts.name,
+      ...hubspotContacts.define(optionsOf({ lookback: '5s' })),
+    });
+    const ports = {
+      stores,
+      events: { append: async () => {} },
+      clients: () => {
+        throw new Error('the test process pushes nothing itself');
+      },
+      clock: systemClock,
+      logger: silentLogger,
+    };
+    const before = (await storedRecords(stores, 'contacts')) as Map<string, CrmRecord>;
+    for (let i = 0; i < PUSHES; i += 1000) {
+      const writes = pushedIds.slice(i, i + 1000).map((id, j) => {
+        const record = before.get(id)!;
+        return { data: { ...record, properties: { ...record.properties, firstname: `Pushed ${i + j}` } } };
+      });
+      const { accepted } = await writeLocal(ports, contacts, writes);
+      expect(accepted).toHaveLength(writes.length);
+    }
     const changed = Date.now();
+    const pushed = () =>
+      ran()
+        .filter((l) => l.sync === 'contacts')
+        .reduce((sum, l) => sum + (l.counts?.pushed ?? 0), 0);
+    await until(`${PUSHES} contacts pushed`, () => pushed() >= PUSHES, 300_000);
     // Every sync's run started after the changes are searchable (search lags writes by 300 ms).
     await until('an incremental run of each sync after the changes', () =>
       SYNCS.every((s) => succeeded(s, changed + 1000)),
@@ -132,8 +172,13 @@ describe.skipIf(!postgres.available)('three processes on PostgreSQL syncing HubS
     ).toEqual(new Set(SYNCS));
     expect(new Set(ran().map((l) => l.owner)).size).toBeGreaterThan(1);
 
+    expect(pushed()).toBe(PUSHES);
+    expect(ran().reduce((sum, l) => sum + (l.counts?.pushFailed ?? 0), 0)).toBe(0);
+    expect(pushedIds.map((id) => crm.type('contacts').records.get(id)!.properties.firstname)).toEqual(
+      pushedIds.map((_, i) => `Pushed ${i}`),
+    );
+
     // The store is the fake: the same live records, values and associations, for each type.
-    const stores = openSyncStores(database);
     const { associations } = fake.hubspot;
     for (const type of SYNCS) {
       const state = crm.type(type);
@@ -160,11 +205,17 @@ describe.skipIf(!postgres.available)('three processes on PostgreSQL syncing HubS
     console.log(
       `3 processes, starter tier: first runs listed ${total} records (${CONTACTS} contacts) with ${requests} requests in ${elapsed} ms ` +
         `(minimum ${min} ms: ${((min / elapsed) * 100).toFixed(1)} % of the 10 s quota); ` +
-        `${buckets.stats.search.requests} searches in all, 429s: ${buckets.stats.tenSecondly.limited + buckets.stats.search.limited}; ` +
+        `then ${PUSHES} contacts pushed; ${buckets.stats.tenSecondly.requests} requests and ${buckets.stats.search.requests} searches in all, 429s: ${buckets.stats.tenSecondly.limited + buckets.stats.search.limited}; ` +
         `runs ${ran().length} by ${new Set(ran().map((l) => l.owner)).size} processes`,
     );
   });
 });
+
+function optionsOf(options: unknown) {
+  const parsed = hubspotContacts.options!.safeParse(options);
+  if (!parsed.success) throw new Error(JSON.stringify(parsed.error.issues));
+  return parsed.data;
+}
 
 function updateOf(type: string, i: number): Record<string, string> {
   if (type === 'contacts') return { firstname: `Changed ${i}` };
