@@ -158,8 +158,19 @@ describe.each(dialects)('dashboard pages ($name)', (dialect) => {
   });
 
   it('shows every destination, source and connection on the overview', async () => {
+    await t.engine.delivery.destinations.create({
+      id: 'no-breaker',
+      url: receiver.url,
+      secrets: [secret],
+      breaker: false,
+    });
     const res = await ui.get('/ui/');
     expect(res.body).toContain('href="/ui/destinations/crm-app"');
+    // A destination without a breaker says so, rather than showing one closed.
+    expect(res.body).toMatch(
+      /href="\/ui\/destinations\/no-breaker">no-breaker<\/a><\/td><td><span class="status ok">enabled<\/span> <span class="muted">off<\/span>/,
+    );
+    expect(res.body).toMatch(/destinations\/crm-app">crm-app<\/a><\/td><td>[^\n]*status ok">closed/);
     expect(res.body).toContain('href="/ui/syncs"');
   });
 

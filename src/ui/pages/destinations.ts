@@ -17,7 +17,8 @@ function limits(d: DestinationView): Html {
   return parts.length ? html`${parts.join(', ')}` : html`<span class="muted">none</span>`;
 }
 
-function breaker(d: DestinationView, state: string): Html {
+/** A destination's breaker as this process sees it, or "off" when it has none (`breaker: false`). */
+export function breaker(d: DestinationView, state: string): Html {
   return d.breaker === 'off' ? html`<span class="muted">off</span>` : badge(state);
 }
 

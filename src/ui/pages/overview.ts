@@ -4,6 +4,7 @@ import { badge, when } from '../format.js';
 import { type Html, html } from '../html.js';
 import { pageContext, renderPage } from '../page-context.js';
 import type { UiDeps } from '../ui-deps.js';
+import { breaker } from './destinations.js';
 
 const HOUR = 3_600_000;
 /** Hours the charts look back. */
@@ -73,7 +74,7 @@ ${
     : html`<table><thead><tr><th scope="col">Destination</th><th scope="col">Status</th><th scope="col">Failing since / why</th></tr></thead><tbody>
 ${destinations.map(
   (d) =>
-    html`<tr><td><a href="/ui/destinations/${d.id}">${d.id}</a></td><td>${badge(d.status)} ${badge(deps.delivery.destinations.breakerState(d.id))}</td><td>${d.disabledReason ?? (d.failingSince ? when(d.failingSince) : html`<span class="muted">—</span>`)}</td></tr>`,
+    html`<tr><td><a href="/ui/destinations/${d.id}">${d.id}</a></td><td>${badge(d.status)} ${breaker(d, deps.delivery.destinations.breakerState(d.id))}</td><td>${d.disabledReason ?? (d.failingSince ? when(d.failingSince) : html`<span class="muted">—</span>`)}</td></tr>`,
 )}</tbody></table>`
 }
 </section>
