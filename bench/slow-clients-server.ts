@@ -2,7 +2,8 @@
  * Patchbay for the slow-clients benchmark, in its own process: an engine on SQLite in argv[2] with the
  * default `server.limits`, one GitHub-signed source, the HTTP server on 127.0.0.1. Reports its port over
  * IPC, samples its RSS every 100 ms, and answers `{ rss: true }` with `{ rssPeak, rss }` (bytes) and how
- * busy its event loop was since the last `{ resetPeak: true }` (`loopBusy`, 0–1; `loopDelayP99Ms`).
+ * busy its event loop was since the last `{ resetPeak: true }` (`loopBusy`, 0–1; `loopDelayP99Ms`) and the
+ * CPU time it used (`cpuMs`).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -12,22 +13,33 @@ import { parseConfig } from '../src/core/config/index.js';
 import { createLogger } from '../src/core/logger.js';
 import { Engine } from '../src/engine/index.js';
 import { buildServer } from '../src/server/app.js';
+import { listenOptions } from '../src/server/limits/index.js';
 
 const [databaseUrl, secret, dataDir] = process.argv.slice(2) as [string, string, string];
+// BENCH_LIMITS='{"listenBacklog":511}': other `server.limits` than the defaults, to compare levers.
+const limits = process.env.BENCH_LIMITS ? JSON.parse(process.env.BENCH_LIMITS) : {};
 const config = parseConfig({
+  server: { limits },
   dataDir,
-  database: { url: databaseUrl },
+  // BENCH_SQLITE_SYNCHRONOUS=NORMAL: commits that do not wait for the disk, to see what the fsyncs cost.
+  database: {
+    url: databaseUrl,
+    ...(process.env.BENCH_SQLITE_SYNCHRONOUS && { sqliteSynchronous: process.env.BENCH_SQLITE_SYNCHRONOUS }),
+  },
   sources: [{ id: 'bench', verify: { scheme: 'github', secrets: [secret] } }],
   log: { level: 'warn' },
 });
 const engine = await Engine.open({ config, logger: createLogger({ level: 'warn' }) });
 const app = await buildServer(engine);
-await app.listen({ host: '127.0.0.1', port: 0 });
+await app.listen({ ...listenOptions(config.server), port: 0 });
 
 let rssPeak = process.memoryUsage.rss();
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 let elu = performance.eventLoopUtilization();
+// CPU time is what a loaded machine does not distort: loop utilisation counts the time the process waited
+// for a core as busy.
+let cpu = process.cpuUsage();
 setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }, 100).unref();
@@ -56,6 +68,7 @@ process.on(
       rssPeak = process.memoryUsage.rss();
       loopDelay.reset();
       elu = performance.eventLoopUtilization();
+      cpu = process.cpuUsage();
     }
     if (message.rss) {
       process.send?.({
@@ -63,6 +76,7 @@ process.on(
         rss: process.memoryUsage.rss(),
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
         loopBusy: performance.eventLoopUtilization(elu).utilization,
+        cpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu)),
       });
     }
     if (message.connections) {

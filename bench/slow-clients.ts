@@ -56,6 +56,7 @@ if (limit !== undefined && limit < ATTACKERS + 500) {
 interface Stats {
   rssPeak: number;
   loopBusy: number;
+  cpuMs: number;
   loopDelayP99Ms: number;
 }
 
@@ -273,6 +274,7 @@ try {
       'server conns (median)',
       'RSS peak MB',
       'server loop busy',
+      'server CPU ms per webhook',
     ],
     [
       [
@@ -286,6 +288,7 @@ try {
         '-',
         mb(quietRss.rssPeak),
         `${(quietRss.loopBusy * 100).toFixed(0)}%`,
+        (quietRss.cpuMs / quiet.sent).toFixed(1),
       ],
       [
         `${ATTACKERS} slow/silent`,
@@ -298,6 +301,7 @@ try {
         held.length > 0 ? String(median(held)) : '-',
         mb(attackRss.rssPeak),
         `${(attackRss.loopBusy * 100).toFixed(0)}%`,
+        (attackRss.cpuMs / underAttack.sent).toFixed(1),
       ],
     ],
   );

@@ -21,6 +21,8 @@ describe('configuration', () => {
     const { config, file } = await loadConfig({ cwd: mkdtempSync(join(tmpdir(), 'pb-')), env: {} });
     expect(file).toBeUndefined();
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080, bodyLimit: 1024 * 1024 });
+    // Node's listen backlog of 511 let a burst of silent connections past the server unseen (security.md).
+    expect(config.server.limits).toMatchObject({ listenBacklog: 4096, inflightBodyLimit: 64 * 1024 * 1024 });
     expect(config.database.sqliteSynchronous).toBe('FULL');
     expect(config.sources).toEqual([]);
   });

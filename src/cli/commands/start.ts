@@ -32,11 +32,11 @@ export function startCommand(): Command {
       assertAdminTokenForBind(config.server.host, config.server.adminToken);
 
       const { Engine } = await import('../../engine/index.js');
-      const { buildServer } = await import('../../server/index.js');
+      const { buildServer, listenOptions } = await import('../../server/index.js');
       const engine = await Engine.open({ config });
       try {
         const app = await buildServer(engine);
-        await app.listen({ host: config.server.host, port: config.server.port });
+        await app.listen(listenOptions(config.server));
         if (options.workers) await engine.startWorkers();
         const address = app.server.address();
         const port = typeof address === 'object' && address ? address.port : config.server.port;

@@ -221,9 +221,16 @@ const serverLimitsSchema = z
     maxConnectionsPerAddress: z.number().int().positive().optional(),
     /**
      * Request bodies being received, all requests together: a request whose declared size does not fit
-     * is refused (503) before its body is read. Defaults to 64 MiB.
+     * cuts off a larger body still arriving, or waits (unread, within bodyTimeout) for room. Defaults to
+     * 64 MiB.
      */
     inflightBodyLimit: size('inflightBodyLimit').default(64 * 1024 * 1024),
+    /**
+     * Connections the kernel may hold for the server before it accepts them (the listen backlog; Linux
+     * caps it at net.core.somaxconn). Beyond it new connections are dropped and their senders retry
+     * after a second or more. Defaults to 4,096 (Node's own default is 511).
+     */
+    listenBacklog: z.number().int().positive().max(65_535).default(4096),
   })
   .prefault({});
 

@@ -13,6 +13,15 @@ export { answerClientError, rawAnswer } from './raw-answer.js';
 /** Without `trustProxy`, the cap per client address; with it, every client shares the proxy's address. */
 const DEFAULT_PER_ADDRESS = 256;
 
+/** What `app.listen` takes from the configuration: the address, and the listen backlog. */
+export function listenOptions(server: PatchbayConfig['server']): {
+  host: string;
+  port: number;
+  backlog: number;
+} {
+  return { host: server.host, port: server.port, backlog: server.limits.listenBacklog };
+}
+
 /** `server.limits` as the supervisor takes it. */
 export function connectionLimits(server: PatchbayConfig['server']): ConnectionLimits {
   const { limits } = server;
