@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConnectorClients } from '../connectors/connector-clients.js';
+import { createMsGraphSubscriptionsModule } from '../connectors/msgraph/subscriptions-module.js';
 import { builtInConnectors } from '../connectors/registry.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { PatchbayConfig } from '../core/config/index.js';
@@ -256,6 +257,21 @@ export class Engine {
         },
       );
       built.push(health);
+      // Graph subscriptions for the folders whose syncs say `notify` (started with the workers).
+      built.push(
+        await createMsGraphSubscriptionsModule(
+          ctx('msgraph-subscriptions'),
+          { syncs: config.syncs, sources: config.sources },
+          {
+            connections: vault.service.connections,
+            clients,
+            limits: limitStores.rateLimits,
+            on: (pattern, handler, id) =>
+              delivery.service.on(pattern, (event) => handler(event.type, event.payload), { id }),
+            requestRun: (syncId, at) => syncs.service.request(syncId, { trigger: 'event', at }),
+          },
+        ),
+      );
       const ui = await createUiModule(
         ctx('ui'),
         { adminToken: config.server.adminToken, sessionTtlMs: config.ui.sessionTtl },

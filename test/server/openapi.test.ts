@@ -245,6 +245,7 @@ export function use(d: Destination, p: Published, e: ErrorBody): string {
     await call('PATCH', '/api/v1/connections/crm', { metadata: { team: 'sales' } });
     expect((await call('POST', '/api/v1/connections/crm/refresh', {})).statusCode).toBe(400);
     expect((await call('GET', '/api/v1/connections/crm/authorize')).statusCode).toBe(400);
+    expect((await call('GET', '/api/v1/connections/crm/subscriptions')).statusCode).toBe(200);
     expect((await call('DELETE', '/api/v1/connections/crm')).statusCode).toBe(204);
 
     // Keys.

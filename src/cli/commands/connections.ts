@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import type { SubscriptionView } from '../../connectors/msgraph/subscriptions-module.js';
 import { formatPath } from '../../core/config/format-path.js';
 import { type InterpolationProblem, interpolate } from '../../core/config/interpolate.js';
 import { errorMessage } from '../../core/errors.js';
@@ -242,6 +243,40 @@ export function connectionsCommand(): Command {
       const expiresAt = after.credentials?.expiresAt ?? null;
       process.stdout.write(
         `${id} refreshed; the access token expires ${expiresAt === null ? 'never (as far as the provider said)' : expiresAt}\n`,
+      );
+    });
+  });
+
+  adminOptions(
+    connections
+      .command('subscriptions')
+      .description(
+        "Show the Graph change-notification subscriptions a connection keeps for its syncs' folders (expiry, last renewal, problem).",
+      )
+      .argument('<id>')
+      .option('--json', 'print JSON'),
+  ).action(async (id: string, o: AdminOptions & { json?: boolean }) => {
+    await withAdminApi(o, async (api) => {
+      const { data } = await api.get<{ data: SubscriptionView[] }>(`/connections/${seg(id)}/subscriptions`);
+      if (o.json) return printJson({ data });
+      if (data.length === 0) {
+        process.stdout.write(
+          `${id} keeps no subscriptions (no msgraph.messages sync of it sets options.notify)\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        `${formatTable(
+          ['SYNC', 'SOURCE', 'SUBSCRIPTION', 'EXPIRES', 'RENEWED', 'PROBLEM'],
+          data.map((s) => [
+            s.syncId,
+            s.source,
+            s.subscriptionId ?? '',
+            s.expiresAt ?? '',
+            s.renewedAt ?? '',
+            s.problem ?? '',
+          ]),
+        )}\n`,
       );
     });
   });

@@ -63,6 +63,8 @@ export interface FolderSubscription {
   resource: string;
   subscriptionId: string | null;
   expiresAt: number | null;
+  /** When this process last created or renewed it (null when another process renews). */
+  renewedAt: number | null;
   /** Why the folder has no live subscription, when it has none (the last create or renew failure). */
   problem: string | null;
 }
@@ -123,6 +125,7 @@ export class MsGraphSubscriptions {
         resource: resourceOf(folder),
         subscriptionId: null,
         expiresAt: null,
+        renewedAt: null,
         problem: 'not yet created',
       });
     }
@@ -167,7 +170,10 @@ export class MsGraphSubscriptions {
       now: this.options.clock.now(),
       token,
     });
-    if (!grant.granted) return report;
+    if (!grant.granted) {
+      await this.observe();
+      return report;
+    }
     report.ran = true;
     try {
       const listed = await this.listOurs();
@@ -232,14 +238,14 @@ export class MsGraphSubscriptions {
       if (!keep) {
         const created = await this.create(folder);
         report.created++;
-        this.note(folder, created, null);
+        this.note(folder, created, null, true);
         // Changes made while there was no subscription were notified to nobody.
         await this.run(folder, 'subscription created', now);
         return;
       }
       this.bySubscription.set(keep.id, folder);
       if (Date.parse(keep.expirationDateTime) - now >= this.renewBeforeMs) {
-        this.note(folder, keep, null);
+        this.note(folder, keep, null, false);
         return;
       }
       const renewed = await client
@@ -255,11 +261,11 @@ export class MsGraphSubscriptions {
           return created;
         });
       report.renewed++;
-      this.note(folder, renewed, null);
+      this.note(folder, renewed, null, true);
     } catch (err) {
       report.failed++;
       const problem = errorMessage(err);
-      this.note(folder, undefined, problem);
+      this.note(folder, undefined, problem, false);
       this.logger.error(
         { sync: folder.syncId, resource: resourceOf(folder), err: problem },
         `msgraph subscriptions: no live subscription for ${resourceOf(folder)}: ${problem}`,
@@ -297,7 +303,7 @@ export class MsGraphSubscriptions {
         'msgraph subscriptions: reauthorize failed; renewing instead (a renewal also reauthorizes)',
       );
       const renewed = await client.request(renewSubscriptionRequest(id, this.expiry()));
-      this.note(folder, renewed.body, null);
+      this.note(folder, renewed.body, null, true);
     }
   }
 
@@ -325,6 +331,22 @@ export class MsGraphSubscriptions {
     return ours;
   }
 
+  /**
+   * Another process renews: what it keeps is read from Graph, so this process's `subscriptions()` (its
+   * API and CLI) show the same ids and expiries.
+   */
+  private async observe(): Promise<void> {
+    const listed = await this.listOurs();
+    const now = this.options.clock.now();
+    for (const folder of this.options.folders) {
+      const [live] = (listed.get(resourceOf(folder).toLowerCase()) ?? [])
+        .filter((s) => Date.parse(s.expirationDateTime) > now)
+        .sort((a, b) => Date.parse(b.expirationDateTime) - Date.parse(a.expirationDateTime));
+      if (live) this.bySubscription.set(live.id, folder);
+      this.note(folder, live, live ? null : 'no live subscription yet (another process renews them)', false);
+    }
+  }
+
   /** A notification of a subscription this process has not seen (another one made it): list again. */
   private async relist(id: string): Promise<WatchedFolder | undefined> {
     const listed = await this.listOurs();
@@ -335,7 +357,13 @@ export class MsGraphSubscriptions {
     return this.bySubscription.get(id);
   }
 
-  private note(folder: WatchedFolder, subscription: GraphSubscription | undefined, problem: string | null) {
+  /** Records what a folder has now; `renewed` when this process just created or renewed it. */
+  private note(
+    folder: WatchedFolder,
+    subscription: GraphSubscription | undefined,
+    problem: string | null,
+    renewed: boolean,
+  ) {
     const current = this.status.get(folder.syncId)!;
     this.status.set(folder.syncId, {
       ...current,
@@ -343,6 +371,7 @@ export class MsGraphSubscriptions {
         subscriptionId: subscription.id,
         expiresAt: Date.parse(subscription.expirationDateTime),
       }),
+      ...(renewed && { renewedAt: this.options.clock.now() }),
       problem,
     });
   }

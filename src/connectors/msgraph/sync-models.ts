@@ -38,6 +38,12 @@ export const messagesOptionsSchema = z.strictObject({
     .min(1, 'must be at least 1')
     .max(1000, 'must be at most 1,000')
     .default(100),
+  /**
+   * The id of the `msgraph` source Graph notifies of this folder's changes: the engine keeps a
+   * subscription for the folder (to the source's `publicUrl`, its first secret as `clientState`) and
+   * each notification starts an incremental run. Without it the folder is read on its schedule only.
+   */
+  notify: z.string({ error: 'must be the id of an msgraph source' }).min(1).optional(),
 });
 
 export type MessagesOptions = z.output<typeof messagesOptionsSchema>;
