@@ -13,7 +13,13 @@ export {
   type FinaleSettings,
   finaleConnector,
   finaleDefinition,
+  finalePurchaseOrders,
+  finaleStock,
+  finaleVendors,
+  type PurchaseOrderRecord,
   type StockLevel,
+  type StockRecord,
+  type VendorRecord,
 } from './finale/index.js';
 export {
   type GitHubApi,

@@ -36,6 +36,11 @@ describe("connectors from the package entry ('patchbay')", () => {
       expect(patchbay.builtInConnectors.get(id)).toBe(connector);
     }
     expect(patchbay.msgraphConnector.models).toEqual([patchbay.msgraphMessages, patchbay.msgraphMailFolders]);
+    expect(patchbay.finaleConnector.models).toEqual([
+      patchbay.finaleStock,
+      patchbay.finaleVendors,
+      patchbay.finalePurchaseOrders,
+    ]);
     expect(typeof patchbay.MsGraphSubscriptions).toBe('function');
   });
 

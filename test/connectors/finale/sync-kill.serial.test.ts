@@ -18,7 +18,8 @@ import type { IntegrityReport } from '../../../src/sync/integrity.js';
 import { writeLocal } from '../../../src/sync/local-writes.js';
 import type { SyncPorts } from '../../../src/sync/ports.js';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
-import { spawnFixture, until } from '../../helpers/fixture-process.js';
+import { jsonLines, spawnFixture, until } from '../../helpers/fixture-process.js';
+import { kill, type RunLine, seeded } from '../../helpers/kill-loop.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 import { storedRecords } from '../../sync/helpers.js';
 import { finaleSyncs } from './finale-syncs.js';
@@ -37,30 +38,11 @@ const LEASE_MS = 2000;
 const FIXTURE = new URL('../../fixtures/finale-sync-process.ts', import.meta.url);
 const UNLIMITED = { limit: 10_000_000, periodMs: 60_000 };
 
-interface RunLine {
-  sync: string;
-  startedAt: number;
-  status: string;
-  counts?: Record<string, number>;
-  error?: string;
-}
-
-/** A seeded generator (mulberry32): the same changes and kill moments on every run of the test. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const children: ChildProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0)) await kill(child);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -187,26 +169,14 @@ for (const { dialect, available } of allDialects) {
       let spawned = 0;
       const start = () => {
         const { child, output } = spawnFixture(FIXTURE, [
-          JSON.stringify({
-            databaseUrl: testDb.url,
-            key: vault.key,
-            dataDir: tempDataDir(),
-            owner: `child-${++spawned}`,
-            leaseMs: LEASE_MS,
-          }),
+          testDb.url,
+          vault.key,
+          tempDataDir(),
+          `child-${++spawned}`,
+          String(LEASE_MS),
         ]);
         children.push(child);
-        const runs = () =>
-          output()
-            .split('\n')
-            .filter((l) => l.startsWith('{'))
-            .map((l) => JSON.parse(l) as RunLine);
-        return { child, runs };
-      };
-      const kill = async (child: ChildProcess) => {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        await exited;
+        return { child, runs: () => jsonLines<RunLine>(output()) };
       };
       const pending = async () =>
         (await stores.changes.count('stock', 'pending')) +
