@@ -36,17 +36,35 @@ const HOSTILE_VALUES: unknown[] = [
 
 const HOSTILE_BODIES = ['{', 'null', '[]', '"x"', '1', '{"a":', '\u0000', '{"__proto__": {"x": 1}}'];
 
-/** The endpoints that take a body, each with a valid body that the hostile values are mixed into. */
-const WITH_BODY: [string, Record<string, unknown>][] = [
-  ['/destinations', { id: 'probe', url: 'http://127.0.0.1:1/hooks' }],
-  ['/events', { type: 'order.created', payload: {} }],
-  ['/destinations/fixed/recover', { since: '1h' }],
-  ['/destinations/fixed/disable', {}],
-  ['/destinations/fixed/enable', {}],
-  ['/deliveries/dlv_missing/replay', {}],
-  ['/queues/deliveries/dead/requeue', {}],
+/**
+ * The endpoints that take a body, each with a valid body that the hostile values are mixed into, in an
+ * order where each finds what it changes (a connection is created before it is patched). Every route
+ * whose OpenAPI operation has a request body must be here (tested below).
+ */
+const WITH_BODY: ['POST' | 'PATCH', string, Record<string, unknown>][] = [
+  ['POST', '/destinations', { id: 'probe', url: 'http://127.0.0.1:1/hooks' }],
+  ['PATCH', '/destinations/fixed', {}],
+  ['POST', '/events', { type: 'order.created', payload: {} }],
+  ['POST', '/destinations/fixed/recover', { since: '1h' }],
+  ['POST', '/destinations/fixed/disable', {}],
+  ['POST', '/destinations/fixed/enable', {}],
+  ['POST', '/deliveries/dlv_missing/replay', {}],
+  ['POST', '/queues/deliveries/dead/requeue', {}],
+  ['POST', '/connections', { id: 'probe-conn', auth: { scheme: 'bearer', token: 't0ken-value' } }],
+  ['PATCH', '/connections/probe-conn', { metadata: {} }],
+  ['POST', '/sources', { id: 'probe-src', verify: { scheme: 'github', secrets: ['probe-secret-value'] } }],
+  ['PATCH', '/sources/probe-src', { bodyLimit: '64kb' }],
+  ['POST', '/keys/rotate', {}],
+  ['POST', '/syncs/missing/run', {}],
+  ['POST', '/syncs/missing/runs', {}],
+  ['POST', '/syncs/missing/records', { records: [{ data: {} }] }],
+  ['POST', '/syncs/missing/quarantine/retry', { ids: ['q1'] }],
+  ['POST', '/syncs/missing/quarantine/discard', { all: true }],
+  ['POST', '/syncs/missing/conflicts/c1/resolve', { resolution: 'local' }],
+  ['POST', '/syncs/missing/verify', {}],
 ];
 
+/** Fields mixed into every body, besides the route's own (from its OpenAPI schema). */
 const FIELDS = [
   'id',
   'url',
@@ -124,18 +142,52 @@ describeSqlite('the admin API under hostile input', () => {
     expect(statuses.get(400)).toBeGreaterThan(0);
   }
 
-  it('answers every malformed body with a 4xx naming the problem, never a 5xx', async () => {
-    for (const [path, valid] of WITH_BODY) {
-      for (const raw of HOSTILE_BODIES) await send('POST', path, { raw });
-      await send('POST', path, { raw: 'a=b', type: 'application/x-www-form-urlencoded' });
-      await send('POST', path, { raw: '<a/>', type: 'text/xml' });
-      for (const field of FIELDS) {
-        for (const value of HOSTILE_VALUES) await send('POST', path, { json: { ...valid, [field]: value } });
+  /** The admin API's OpenAPI operations that take a body: `METHOD /path/{param}` → its body's fields. */
+  async function bodyOperations(): Promise<Map<string, string[]>> {
+    type Operation = { requestBody?: { content: Record<string, { schema?: { properties?: object } }> } };
+    const doc = (await t.app.inject('/api/v1/openapi.json')).json() as {
+      paths: Record<string, Record<string, Operation>>;
+    };
+    const operations = new Map<string, string[]>();
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const body = operation.requestBody?.content['application/json']?.schema;
+        if (!operation.requestBody) continue;
+        operations.set(
+          `${method.toUpperCase()} ${path.replace(/^\/api\/v1/, '')}`,
+          Object.keys(body?.properties ?? {}),
+        );
       }
     }
-    for (const field of FIELDS) {
-      for (const value of HOSTILE_VALUES)
-        await send('PATCH', '/destinations/fixed', { json: { [field]: value } });
+    return operations;
+  }
+
+  /** Which operation `METHOD /concrete/path` is, by matching the document's templates. */
+  function operationOf(method: string, path: string, operations: Map<string, string[]>): string | undefined {
+    return [...operations.keys()].find((key) => {
+      const [m, template] = key.split(' ') as [string, string];
+      const pattern = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      return m === method && pattern.test(path);
+    });
+  }
+
+  it('sweeps every admin route that takes a body', async () => {
+    const operations = await bodyOperations();
+    expect(operations.size).toBeGreaterThan(10);
+    const swept = new Set(WITH_BODY.map(([method, path]) => operationOf(method, path, operations)));
+    expect([...operations.keys()].filter((key) => !swept.has(key))).toEqual([]);
+  });
+
+  it('answers every malformed body with a 4xx naming the problem, never a 5xx', async () => {
+    const operations = await bodyOperations();
+    for (const [method, path, valid] of WITH_BODY) {
+      for (const raw of HOSTILE_BODIES) await send(method, path, { raw });
+      await send(method, path, { raw: 'a=b', type: 'application/x-www-form-urlencoded' });
+      await send(method, path, { raw: '<a/>', type: 'text/xml' });
+      const own = operations.get(operationOf(method, path, operations) ?? '') ?? [];
+      for (const field of new Set([...own, ...Object.keys(valid), ...FIELDS])) {
+        for (const value of HOSTILE_VALUES) await send(method, path, { json: { ...valid, [field]: value } });
+      }
     }
     expect(problems).toEqual([]);
     expectReachedHandlers();
@@ -144,8 +196,8 @@ describeSqlite('the admin API under hostile input', () => {
   it('refuses JSON nested deeper than 64 levels on every body with a 400 naming it, as the ingress does', async () => {
     const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
     const bodies: ['POST' | 'PATCH', string, (nested: string) => string][] = [
-      ...WITH_BODY.map(([path, valid]): ['POST', string, (nested: string) => string] => [
-        'POST',
+      ...WITH_BODY.map(([method, path, valid]): ['POST' | 'PATCH', string, (nested: string) => string] => [
+        method,
         path,
         (nested) =>
           `${JSON.stringify(valid).slice(0, -1)}${Object.keys(valid).length ? ',' : ''}"deep":${nested}}`,

@@ -71,6 +71,18 @@ describe('slow and hostile clients', () => {
     return client;
   }
 
+  /** `count` uploads from addresses of their own, each declaring `size` bytes and sending only `start`. */
+  async function stallUploads(count: number, size: number, start = ''): Promise<RawClient[]> {
+    const stalled: RawClient[] = [];
+    for (let i = 0; i < count; i++) {
+      const c = await open(`127.0.0.${10 + i}`);
+      c.write(headersOnly(size) + start);
+      stalled.push(c);
+      await until(() => requests === i + 1, 'the stalled upload to reserve its body');
+    }
+    return stalled;
+  }
+
   /** Moves the injected clock on in the supervisor's 250 ms steps, letting real I/O happen between. */
   async function pass(ms: number): Promise<void> {
     for (let done = 0; done < ms; done += 250) {
@@ -195,14 +207,7 @@ describe('slow and hostile clients', () => {
 
   it('holds a bounded amount of request bodies: a new request cuts off the longest-stalled one', async () => {
     await start({ inflightBodyLimit: '1mb', bodyTimeout: '5s' }, { bodyLimit: '256kb' });
-    const stalled = [];
-    for (let i = 0; i < 4; i++) {
-      const c = await open(`127.0.0.${10 + i}`);
-      c.write(headersOnly(256 * 1024));
-      c.write('{"partial":');
-      stalled.push(c);
-      await until(() => requests === i + 1, 'the stalled upload to reserve its body');
-    }
+    const stalled = await stallUploads(4, 256 * 1024, '{"partial":');
     const webhook = await open();
     webhook.write(signedWebhook('while-memory-is-full', 'close'));
     await webhook.closed;
@@ -217,13 +222,7 @@ describe('slow and hostile clients', () => {
 
   it('lets a body that no larger one can make room for wait unread, not cut off an equal one, within bodyTimeout', async () => {
     await start({ inflightBodyLimit: '1mb', bodyTimeout: '5s' }, { bodyLimit: '256kb' });
-    const stalled = [];
-    for (let i = 0; i < 4; i++) {
-      const c = await open(`127.0.0.${10 + i}`);
-      c.write(headersOnly(256 * 1024));
-      stalled.push(c);
-      await until(() => requests === i + 1, 'the stalled upload to reserve its body');
-    }
+    const stalled = await stallUploads(4, 256 * 1024);
     // As large as each stalled one: cutting one off for it would let equal trickles rotate for ever.
     const large = await open('127.0.0.20');
     large.write(signedWebhook('large-and-whole', 'close', 256 * 1024));
