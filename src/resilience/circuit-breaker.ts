@@ -235,6 +235,8 @@ export class CircuitBreaker implements Policy {
       throw new PatchbayError(ErrorCode.CIRCUIT_OPEN, `circuit "${this.name}" is open`, {
         retryAfterMs: admission.retryAfterMs,
         classification: 'permanent',
+        // Refused before the call was made: a once-only sender may free its key.
+        notSent: true,
         data: { breaker: this.name },
       });
     }

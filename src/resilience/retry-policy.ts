@@ -151,9 +151,16 @@ export class RetryPolicy implements Policy {
   ): Promise<T> {
     let error = firstError;
     let previousDelay = 0;
+    let everyNotSent = notSent(firstError);
     for (let failed = 1; ; failed++) {
       if (signal.aborted) throw abortError(signal);
-      const decision = this.decide(error, { attempt: failed, deadline, previousDelay, isRetryable });
+      const decision = this.decide(error, {
+        attempt: failed,
+        deadline,
+        previousDelay,
+        isRetryable,
+        everyNotSent,
+      });
       if (!decision.retry) {
         if (decision.reason === 'permanent') this.budget?.recordSuccess();
         this.giveUpEvents.emit({ attempts: failed, reason: decision.reason, error: decision.error });
@@ -169,6 +176,7 @@ export class RetryPolicy implements Policy {
         return value;
       } catch (next) {
         error = next;
+        everyNotSent &&= notSent(next);
       }
     }
   }
@@ -184,21 +192,34 @@ export class RetryPolicy implements Policy {
       deadline: number;
       previousDelay?: number;
       isRetryable?: ((error: unknown) => boolean) | undefined;
+      /** Whether every attempt so far provably never left (`notSent`): the final error then says so. */
+      everyNotSent?: boolean;
     },
   ): RetryDecision {
     const { attempt, deadline } = state;
+    const exhausted = (why: string) => exhaustedError(error, attempt, why, state.everyNotSent === true);
     const classification = this.classifier.error(error);
-    if (classification !== 'transient') return { retry: false, error, reason: 'permanent' };
+    if (classification !== 'transient') {
+      // A last attempt refused before it left (an open circuit) must not speak for earlier ones that may have.
+      if (attempt > 1 && notSent(error) && state.everyNotSent !== true) {
+        return {
+          retry: false,
+          error: exhausted('the last attempt was refused before it left'),
+          reason: 'permanent',
+        };
+      }
+      return { retry: false, error, reason: 'permanent' };
+    }
     if (state.isRetryable && !state.isRetryable(error))
       return { retry: false, error, reason: 'not-retryable' };
     if (attempt >= this.maxAttempts) {
-      return { retry: false, error: exhausted(error, attempt, 'no attempts left'), reason: 'attempts' };
+      return { retry: false, error: exhausted('no attempts left'), reason: 'attempts' };
     }
     const asked = error instanceof PatchbayError ? error.retryAfterMs : undefined;
     if (asked !== undefined && asked > this.maxRetryAfterMs) {
       return {
         retry: false,
-        error: exhausted(error, attempt, `the upstream asked to wait ${asked} ms, more than maxRetryAfterMs`),
+        error: exhausted(`the upstream asked to wait ${asked} ms, more than maxRetryAfterMs`),
         reason: 'retry-after',
       };
     }
@@ -209,14 +230,14 @@ export class RetryPolicy implements Policy {
     if (this.clock.now() + delayMs >= deadline) {
       return {
         retry: false,
-        error: exhausted(error, attempt, `the next retry (in ${delayMs} ms) would end past the deadline`),
+        error: exhausted(`the next retry (in ${delayMs} ms) would end past the deadline`),
         reason: 'deadline',
       };
     }
     if (this.budget && !this.budget.tryRetry()) {
       return {
         retry: false,
-        error: exhausted(error, attempt, 'the retry budget is spent'),
+        error: exhausted('the retry budget is spent'),
         reason: 'budget',
       };
     }
@@ -227,9 +248,10 @@ export class RetryPolicy implements Policy {
 /**
  * The error a call ends with when its transient failures were not overcome. After a single attempt
  * that is the upstream's own error (nothing was retried); after several it is `RETRIES_EXHAUSTED`
- * carrying the last failure as `cause` and its status, retry hint, headers and body.
+ * carrying the last failure as `cause` and its status, retry hint, headers and body, and `notSent` when
+ * no attempt left (every one refused at connect, say): a once-only sender may then free its key.
  */
-function exhausted(error: unknown, attempts: number, why: string): unknown {
+function exhaustedError(error: unknown, attempts: number, why: string, everyNotSent: boolean): unknown {
   if (attempts <= 1) return error;
   const last = error instanceof PatchbayError ? error : undefined;
   // The last failure's classification (transient) is not copied: an enclosing policy must not retry the
@@ -243,6 +265,7 @@ function exhausted(error: unknown, attempts: number, why: string): unknown {
       ...(last?.retryAfterMs !== undefined && { retryAfterMs: last.retryAfterMs }),
       ...(last?.headers !== undefined && { headers: last.headers }),
       ...(last?.body !== undefined && { body: last.body }),
+      ...(everyNotSent && { notSent: true }),
       data: { ...last?.data, attempts, lastCode: last?.code ?? 'UNKNOWN' },
     },
   );
@@ -255,4 +278,8 @@ function attempt<T>(fn: (context: PolicyContext) => Promise<T> | T, context: Pol
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+function notSent(error: unknown): boolean {
+  return error instanceof PatchbayError && error.notSent === true;
 }

@@ -68,6 +68,47 @@ describe('retry policy', () => {
     expect(calls()).toBe(2);
   });
 
+  it('says the call never left (notSent) when no attempt did, and only then', async () => {
+    const refused = () =>
+      new PatchbayError(ErrorCode.NETWORK_ERROR, 'connect ECONNREFUSED', {
+        classification: 'transient',
+        notSent: true,
+      });
+    const reset = () =>
+      new PatchbayError(ErrorCode.NETWORK_ERROR, 'socket hang up', { classification: 'transient' });
+    const giveUp = async (failures: unknown[]) => {
+      const clock = new FakeClock();
+      const policy = new RetryPolicy({ maxAttempts: failures.length, backoff: constantBackoff(10), clock });
+      const run = track(policy.execute(failingThen(failures, 'never').fn));
+      for (let i = 1; i < failures.length; i++) {
+        await untilSleeping(clock);
+        await clock.advance(10);
+      }
+      return (await run.result.catch((e: unknown) => e)) as PatchbayError;
+    };
+    const never = await giveUp([refused(), refused(), refused()]);
+    expect(never).toMatchObject({ code: ErrorCode.RETRIES_EXHAUSTED, notSent: true });
+    // One attempt that may have reached the upstream is enough to keep it unknown, first or last.
+    expect((await giveUp([reset(), refused(), refused()])).notSent).toBeUndefined();
+    expect((await giveUp([refused(), refused(), reset()])).notSent).toBeUndefined();
+    // An open circuit refuses before the call is made; after an attempt that may have left, it is no proof.
+    const circuitOpen = () =>
+      new PatchbayError(ErrorCode.CIRCUIT_OPEN, 'circuit "x" is open', {
+        classification: 'permanent',
+        notSent: true,
+      });
+    expect(await giveUp([refused(), circuitOpen()])).toMatchObject({
+      code: ErrorCode.CIRCUIT_OPEN,
+      notSent: true,
+    });
+    const afterReset = await giveUp([reset(), circuitOpen()]);
+    expect(afterReset).toMatchObject({
+      code: ErrorCode.RETRIES_EXHAUSTED,
+      data: { lastCode: ErrorCode.CIRCUIT_OPEN },
+    });
+    expect(afterReset.notSent).toBeUndefined();
+  });
+
   it("waits for the upstream's Retry-After instead of the computed delay", async () => {
     const clock = new FakeClock();
     const policy = new RetryPolicy({ baseDelayMs: 100, clock, random: () => 0 });

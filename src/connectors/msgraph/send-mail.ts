@@ -192,7 +192,8 @@ export async function sendMail(
 
 function nothingSent(error: unknown): boolean {
   if (!(error instanceof PatchbayError)) return false;
-  if (error.code === ErrorCode.NETWORK_ERROR) return error.notSent === true;
+  // A connection refused on every attempt: NETWORK_ERROR, or RETRIES_EXHAUSTED after the client's retries.
+  if (error.notSent === true) return true;
   const status = error.status;
   return status !== undefined && status >= 400 && status < 500 && status !== 408;
 }

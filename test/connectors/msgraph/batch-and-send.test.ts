@@ -3,6 +3,7 @@ import type { RunningMsGraphFake } from '../../../src/connectors/msgraph/fake/in
 import { ErrorCode } from '../../../src/core/errors.js';
 import type { Database } from '../../../src/store/database.js';
 import { FakeClock } from '../../../src/testing/index.js';
+import { freePort } from '../../helpers/cli.js';
 import { dialects, migratedDatabase } from '../../helpers/databases.js';
 import { openTestVault, type TestVault } from '../../helpers/vault.js';
 import { drive as driveAll, rejection } from '../../http/helpers.js';
@@ -205,6 +206,24 @@ describe('sendMail', () => {
     });
     expect(sent()).toHaveLength(1);
     expect(clock.now() - started).toBeLessThan(10_000); // the settle time had passed since the attempt
+  });
+
+  it('frees the key when the send never left (connection refused on every attempt): the retry sends at once', async () => {
+    await vault.connections.update('mail', { baseUrl: `http://127.0.0.1:${await freePort()}` });
+    const refused = await rejection(
+      drive(
+        clock,
+        (await graph.mail()).sendMail('adele@contoso.test', message, { idempotencyKey: 'k-down' }),
+      ),
+    );
+    // Five refusals open the connection's circuit: the sixth attempt is refused before it is made.
+    expect(refused).toMatchObject({ code: ErrorCode.CIRCUIT_OPEN, notSent: true });
+    await vault.connections.update('mail', { baseUrl: fake.url });
+    // Not OUTCOME_UNKNOWN until the settle time is over, as after a reset: nothing went out.
+    expect(
+      await (await graph.mail()).sendMail('adele@contoso.test', message, { idempotencyKey: 'k-down' }),
+    ).toEqual({ status: 'sent' });
+    expect(sent()).toHaveLength(1);
   });
 
   it('marks the message with the key: a header recipients see, a property Sent Items is searched by', async () => {

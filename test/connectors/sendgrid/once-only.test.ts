@@ -11,6 +11,7 @@ import { MemoryRateLimitStore } from '../../../src/resilience/rate-limit-store.j
 import type { Database } from '../../../src/store/database.js';
 import { SendLedgerStore } from '../../../src/store/send-ledger-store.js';
 import { FakeClock } from '../../../src/testing/index.js';
+import { freePort } from '../../helpers/cli.js';
 import { dialects, migratedDatabase } from '../../helpers/databases.js';
 import { openTestVault, type TestVault } from '../../helpers/vault.js';
 import { drive, rejection } from '../../http/helpers.js';
@@ -139,6 +140,18 @@ describe('once-only sends', () => {
     await fetch(`${fake.url}/_fake/faults`, { method: 'DELETE' });
     expect(await drive(clock, mailer().send('k-busy', mail()))).toMatchObject({ outcome: 'sent' });
     expect(await sent()).toHaveLength(2);
+  });
+
+  it('frees the key when the send never left (connection refused on every attempt), so the retry is a fresh send', async () => {
+    await vault.connections.update('mail', { baseUrl: `http://127.0.0.1:${await freePort()}` });
+    api = await clients.api('mail', sendgridConnector);
+    const refused = await rejection(drive(clock, mailer().send('k-down', mail())));
+    expect(refused).toMatchObject({ code: ErrorCode.RETRIES_EXHAUSTED, notSent: true });
+    await vault.connections.update('mail', { baseUrl: fake.url });
+    api = await clients.api('mail', sendgridConnector);
+    // Not OUTCOME_UNKNOWN ("may still be in flight"), as after a reset: nothing went out, nothing to look for.
+    expect(await mailer().send('k-down', mail())).toMatchObject({ outcome: 'sent' });
+    expect(await sent()).toHaveLength(1);
   });
 
   it('never re-sends an unknown outcome without Email Activity to look in', async () => {
