@@ -1,6 +1,8 @@
+import { context, type Span, SpanStatusCode } from '@opentelemetry/api';
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { LOOP_BLOCK_MS } from '../core/loop-block.js';
+import { inSpan, tracingOn } from '../core/tracing.js';
 import type { HttpClient } from '../http/create-http-client.js';
 import {
   type Lease,
@@ -18,7 +20,7 @@ import { type LeaseScope, withLease } from './leased-run.js';
 import type { SyncMode } from './page.js';
 import { type CommitScope, commitPage } from './page-commit.js';
 import { DEFAULT_RUNNER_SETTINGS, type RunnerSettings, type SyncPorts } from './ports.js';
-import { preparePage } from './prepare-page.js';
+import { type PreparedPage, preparePage } from './prepare-page.js';
 import { pushPending } from './push-runner.js';
 import { readAhead } from './read-ahead.js';
 import { nextRunTime } from './schedule.js';
@@ -61,6 +63,16 @@ export class SyncRunner {
   ) {}
 
   async run(definition: SyncDefinition, request: RunRequest): Promise<RunOutcome> {
+    if (!tracingOn()) return this.runOnce(definition, request);
+    // Its pages and the HTTP calls its fetch makes are children of this span (the active context).
+    return inSpan('sync.run', context.active(), { 'patchbay.sync': definition.id }, async (span) => {
+      const outcome = await this.runOnce(definition, request);
+      describeRun(span, outcome);
+      return outcome;
+    });
+  }
+
+  private async runOnce(definition: SyncDefinition, request: RunRequest): Promise<RunOutcome> {
     const startedAt = this.ports.clock.now();
     const held = await withLease(this.ports, this.settings, definition, request.signal, (scope) =>
       this.runLeased(definition, request, scope, startedAt),
@@ -219,7 +231,13 @@ export class SyncRunner {
               ? { fullCheckpoint: prepared.checkpoint }
               : { checkpoint: prepared.checkpoint }
             : {};
-          add(await commitPage(scope, prepared, progress));
+          add(
+            tracingOn()
+              ? await inSpan('sync.page', context.active(), pageAttributes(scope, prepared), () =>
+                  commitPage(scope, prepared, progress),
+                )
+              : await commitPage(scope, prepared, progress),
+          );
           waitsInARow = 0;
           if (!prepared.complete) complete = false;
         }
@@ -360,6 +378,29 @@ export class SyncRunner {
     metrics.runs.inc({ sync: definition.id, mode, status });
     metrics.runSeconds.observe({ sync: definition.id, mode }, (this.ports.clock.now() - startedAt) / 1000);
   }
+}
+
+/** A run's span says how it ended and what it committed (ids and counts only: no cursor, no record). */
+function describeRun(span: Span, outcome: RunOutcome): void {
+  span.setAttribute('patchbay.sync.outcome', outcome.status);
+  if (outcome.status === 'busy') return;
+  span.setAttributes({ 'patchbay.sync.run': outcome.runId, 'patchbay.sync.mode': outcome.mode });
+  for (const [key, value] of Object.entries(outcome.counts)) span.setAttribute(`patchbay.sync.${key}`, value);
+  if (outcome.error) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+}
+
+/** A page's span: its size, never its checkpoint (a cursor can hold a provider's token or PII). */
+function pageAttributes(scope: CommitScope, page: PreparedPage): Record<string, number | string | boolean> {
+  return {
+    'patchbay.sync': scope.definition.id,
+    'patchbay.sync.run': scope.runId ?? '',
+    'patchbay.sync.seen': page.seen,
+    'patchbay.sync.records': page.records.length,
+    'patchbay.sync.deleted': page.deleted.length,
+    'patchbay.sync.quarantined': page.quarantined.length,
+    'patchbay.sync.checkpoint': page.hasCheckpoint,
+    'patchbay.sync.complete': page.complete,
+  };
 }
 
 /** The part of a fetch's context that does not change within a run. */

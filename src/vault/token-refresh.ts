@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { context, type Span } from '@opentelemetry/api';
 import { abortError, type Clock, systemClock } from '../core/clock.js';
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
+import { inSpan, tracingOn } from '../core/tracing.js';
 import { connectionStamp } from '../store/connection-store.js';
 import type { Connection } from './connection-model.js';
 import type { ConnectionService, ConnectionState } from './connection-service.js';
@@ -287,26 +289,38 @@ export class TokenRefreshManager {
         pollMs = Math.min(pollMs * 2, MAX_POLL_MS);
         continue;
       }
-      const refreshed = await this.refreshLocked(state, force);
+      const refreshed = tracingOn()
+        ? await inSpan('oauth.refresh', context.active(), { 'patchbay.connection': id }, (span) =>
+            this.refreshLocked(state, force, span),
+          )
+        : await this.refreshLocked(state, force, undefined);
       if (refreshed) return this.remember(refreshed);
       // Lost the compare-and-swap (our lock had expired and someone else wrote): read again.
     }
   }
 
   /** Holding the lock: asks the token endpoint, persists the result, returns the new state (or undefined to re-read). */
-  private async refreshLocked(state: ConnectionState, force: boolean): Promise<ConnectionState | undefined> {
+  private async refreshLocked(
+    state: ConnectionState,
+    force: boolean,
+    span: Span | undefined,
+  ): Promise<ConnectionState | undefined> {
     const { connection, credentials, secrets } = state;
     let tokens: TokenSet;
     const grantType =
       connection.scheme === 'oauth2-client-credentials' ? 'client_credentials' : 'refresh_token';
     const started = this.clock.now();
-    const report = (outcome: GrantEvent['outcome']) =>
+    // The span gets the grant and how it ended; never a token, a secret or the endpoint's answer.
+    span?.setAttribute('patchbay.oauth.grant_type', grantType);
+    const report = (outcome: GrantEvent['outcome']) => {
+      span?.setAttribute('patchbay.oauth.outcome', outcome);
       this.onGrant?.({
         connectionId: connection.id,
         grantType,
         outcome,
         durationMs: this.clock.now() - started,
       });
+    };
     try {
       this.grants++;
       const config = connection.settings as unknown as OAuthServerConfig;

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/testing/fake-clock.js';
@@ -7,34 +5,8 @@ import { formatKey, generateKey } from '../../src/vault/index.js';
 import { generateWebhookSecret } from '../../src/webhooks/sign/standard-webhooks.js';
 import { dialects } from '../helpers/databases.js';
 import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { startCollector } from '../helpers/otlp-collector.js';
 import { Receiver } from '../helpers/receiver.js';
-
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-}
-
-/** An OTLP/HTTP collector on 127.0.0.1: keeps every span posted to /v1/traces (JSON encoding). */
-async function startCollector(): Promise<{ url: string; spans: ExportedSpan[]; server: Server }> {
-  const spans: ExportedSpan[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          resourceSpans: { scopeSpans: { spans: ExportedSpan[] }[] }[];
-        };
-        for (const r of body.resourceSpans) for (const s of r.scopeSpans) spans.push(...s.spans);
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, server };
-}
 
 const SENDER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SENDER_SPAN = '00f067aa0ba902b7';
