@@ -1,4 +1,8 @@
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type { SingleBar } from 'cli-progress';
+
+// cli-progress (CommonJS) is required when a bar is drawn on a terminal, not when a command file loads.
+const require = createRequire(import.meta.url);
 
 /**
  * A progress bar on stderr for long work (replays, backfills, key rotation). On a non-TTY stderr
@@ -6,7 +10,8 @@ import { SingleBar } from 'cli-progress';
  */
 export function progressBar(label: string): { update(done: number, total: number): void; stop(): void } {
   if (process.stderr.isTTY) {
-    const bar = new SingleBar({
+    const { SingleBar: Bar } = require('cli-progress') as { SingleBar: typeof SingleBar };
+    const bar = new Bar({
       format: `${label} [{bar}] {percentage}% | {value}/{total}`,
       stream: process.stderr,
       hideCursor: true,

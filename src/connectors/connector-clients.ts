@@ -10,10 +10,14 @@ import type { BreakerStateStore } from '../resilience/breaker-state-store.js';
 import type { RateLimitStore } from '../resilience/rate-limit-store.js';
 import type { Connection } from '../vault/connection-model.js';
 import { isLoopbackUrl } from '../vault/oauth-client.js';
-import { hubspotConnector } from './hubspot/connector.js';
 import type { HubSpotApi } from './hubspot/hubspot-api.js';
 import type { Connector } from './provider.js';
-import { builtInConnectors, type ConnectorRegistry } from './registry.js';
+import {
+  builtInConnectorSource,
+  type ConnectorRegistry,
+  type ConnectorSource,
+  connectorSourceOf,
+} from './registry.js';
 import type { SendLedger } from './send-ledger.js';
 import { settingsOf } from './settings.js';
 
@@ -30,7 +34,7 @@ export interface ConnectorClientsOptions {
   rateLimits: RateLimitStore;
   /** Where breakers keep their state across processes. Defaults to each process's own. */
   breakers?: BreakerStateStore;
-  /** Defaults to the providers Patchbay ships. */
+  /** Defaults to the providers Patchbay ships, each loaded when a connection first names it. */
   connectors?: ConnectorRegistry;
   /** Sends every call (the engine passes its SSRF-guarded dispatcher). Defaults to a pool per client. */
   dispatcher?: Dispatcher;
@@ -70,13 +74,13 @@ export interface ConnectionCheck {
 
 export class ConnectorClients {
   private readonly options: ConnectorClientsOptions;
-  private readonly registry: ConnectorRegistry;
+  private readonly connectors: ConnectorSource;
   private readonly clock: Clock;
   private readonly built = new Map<string, Built>();
 
   constructor(options: ConnectorClientsOptions) {
     this.options = options;
-    this.registry = options.connectors ?? builtInConnectors;
+    this.connectors = options.connectors ? connectorSourceOf(options.connectors) : builtInConnectorSource;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -137,7 +141,8 @@ export class ConnectorClients {
   }
 
   /** A HubSpot connection's typed CRM calls. */
-  hubspot(connectionId: string): Promise<HubSpotApi> {
+  async hubspot(connectionId: string): Promise<HubSpotApi> {
+    const { hubspotConnector } = await import('./hubspot/connector.js');
     return this.api(connectionId, hubspotConnector);
   }
 
@@ -155,20 +160,23 @@ export class ConnectorClients {
     const version = `${connection.provider}|${connection.baseUrl}|${connection.scheme}|${connection.updatedAt}`;
     const cached = this.built.get(connectionId);
     if (cached?.version === version) return cached;
-    const fresh = this.create(connection, version);
+    const connector = await this.connectors.load(connection.provider);
+    // Another call built it while the connector loaded: one client per connection version.
+    const current = this.built.get(connectionId);
+    if (current?.version === version) return current;
+    const fresh = this.create(connection, version, connector);
     this.built.set(connectionId, fresh);
     // The old client's pool closes once its calls in flight are answered.
-    if (cached) void cached.client.close().catch(() => undefined);
+    if (current) void current.client.close().catch(() => undefined);
     return fresh;
   }
 
-  private create(connection: Connection, version: string): Built {
-    const connector = this.registry.get(connection.provider);
+  private create(connection: Connection, version: string, connector: Connector | undefined): Built {
     const definition = connector?.definition;
     if (!definition && connection.provider !== 'custom') {
       throw new PatchbayError(
         ErrorCode.CONFIG_INVALID,
-        `connection "${connection.id}": provider "${connection.provider}" is not one Patchbay knows (${['custom', ...this.registry.keys()].join(', ')})`,
+        `connection "${connection.id}": provider "${connection.provider}" is not one Patchbay knows (${['custom', ...this.connectors.ids].join(', ')})`,
       );
     }
     const settings = definition ? settingsOf(definition, connection) : undefined;

@@ -62,7 +62,21 @@ export type {
   ProviderTimeouts,
   ProviderWebhook,
 } from './provider.js';
-export { builtInConnectors, type ConnectorRegistry } from './registry.js';
+
+import { type ConnectorRegistry, loadBuiltInConnectors } from './registry.js';
+
+export {
+  builtInConnectorSource,
+  builtInProviderIds,
+  type ConnectorRegistry,
+  type ConnectorSource,
+  connectorSourceOf,
+  loadBuiltInConnectors,
+  syncModelsFor,
+} from './registry.js';
+
+/** Every connector Patchbay ships, by provider id (this entry loads them all; the engine loads what it uses). */
+export const builtInConnectors: ConnectorRegistry = await loadBuiltInConnectors();
 export type { SendLedger } from './send-ledger.js';
 export {
   type Mail,

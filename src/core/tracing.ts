@@ -8,14 +8,13 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
 /**
  * OpenTelemetry tracing, on when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) is set: spans go
  * over OTLP/HTTP to the collector. Off, nothing is registered, the API's tracer is a no-op and the
- * call sites below skip their work (`tracingOn()`), so tracing off costs nothing (decision 0111).
+ * call sites below skip their work (`tracingOn()`), so tracing off costs nothing (decision 0111) — not
+ * even loading the SDK and its exporter (a few hundred modules): they are imported when tracing starts.
  */
 
 let provider: NodeTracerProvider | undefined;
@@ -26,12 +25,19 @@ export interface Tracing {
 }
 
 /** Starts the SDK if the environment asks for it; returns undefined when tracing stays off. */
-export function startTracing(env: Record<string, string | undefined>): Tracing | undefined {
+export async function startTracing(env: Record<string, string | undefined>): Promise<Tracing | undefined> {
   const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!traces && !base) return undefined;
   if (provider) return undefined; // one per process: the first engine's
   const url = traces || `${base!.replace(/\/+$/, '')}/v1/traces`;
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] =
+    await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace-node'),
+    ]);
+  if (provider) return undefined; // another engine started it while these loaded
   const started = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || 'patchbay' }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1000 })],

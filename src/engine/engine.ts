@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConnectorClients } from '../connectors/connector-clients.js';
 import { createMsGraphSubscriptionsModule } from '../connectors/msgraph/subscriptions-module.js';
-import { builtInConnectors } from '../connectors/registry.js';
+import { syncModelsFor } from '../connectors/registry.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { PatchbayConfig } from '../core/config/index.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
@@ -133,8 +133,9 @@ export class Engine {
     });
     let limitStores: LimitStores | undefined;
     const built: PatchbayModule[] = [];
-    const tracing = startTracing(options.env ?? process.env);
+    let tracing: Tracing | undefined;
     try {
+      tracing = await startTracing(options.env ?? process.env);
       if (options.migrate !== false) await migrateToLatest(database);
       else await refuseWithPendingMigrations(database);
       limitStores = await openLimitStores({
@@ -238,7 +239,8 @@ export class Engine {
           },
           clients: (id) => clients.client(id),
           connectionExists: async (id) => (await vault.service.connections.get(id)) !== undefined,
-          models: [...builtInConnectors.values()].flatMap((c) => c.models ?? []),
+          // Only the connectors whose models the config names are loaded.
+          models: await syncModelsFor(config.syncs.flatMap((entry) => (entry.model ? [entry.model] : []))),
           subscribe: (patterns, handler, options) =>
             delivery.service.on([...patterns], async () => handler(), { id: options.id }),
           onLoopBlock: signals.onLoopBlock,

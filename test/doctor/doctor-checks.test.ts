@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { auditConfig } from '../../src/cli/doctor/config-checks.js';
 import { auditHistory } from '../../src/cli/doctor/history-checks.js';
 import { providerHosts } from '../../src/cli/doctor/provider-hosts.js';
-import { builtInConnectors } from '../../src/connectors/registry.js';
+import { builtInConnectors } from '../../src/connectors/index.js';
 import { literalSecretPaths } from '../../src/core/config/literal-secrets.js';
 import { parseConfig } from '../../src/core/config/load.js';
 import type { PatchbayConfigInput } from '../../src/core/config/schema.js';

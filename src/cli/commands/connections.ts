@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import type { SubscriptionView } from '../../connectors/msgraph/subscriptions-module.js';
 import { formatPath } from '../../core/config/format-path.js';
 import { type InterpolationProblem, interpolate } from '../../core/config/interpolate.js';
@@ -55,7 +54,7 @@ function readSecrets(pairs: string[]): Record<string, string> {
 }
 
 /** A connection definition from a JSON or YAML file, with `${ENV}` references resolved. */
-function readDefinitionFile(path: string): unknown {
+async function readDefinitionFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -64,7 +63,7 @@ function readDefinitionFile(path: string): unknown {
   }
   let raw: unknown;
   try {
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    raw = path.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (err) {
     throw new CliError(`cannot parse ${path}: ${errorMessage(err).split('\n')[0]}`);
   }
@@ -152,7 +151,7 @@ export function connectionsCommand(): Command {
         let input: unknown;
         if (o.file) {
           if (id || o.scheme) throw new CliError('give either --file or <id> with --scheme, not both');
-          input = readDefinitionFile(o.file);
+          input = await readDefinitionFile(o.file);
         } else {
           if (!id || !o.scheme) throw new CliError('give <id> and --scheme, or --file');
           input = {

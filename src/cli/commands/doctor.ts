@@ -47,7 +47,7 @@ export function doctorCommand(): Command {
           );
         const { auditConfig } = await import('../doctor/config-checks.js');
         const { providerHosts } = await import('../doctor/provider-hosts.js');
-        const { builtInConnectors } = await import('../../connectors/registry.js');
+        const { loadBuiltInConnectors } = await import('../../connectors/registry.js');
         const { databaseUrl } = await import('../../store/database-url.js');
         const { openDatabase } = await import('../../store/database.js');
         const { migrationStatus } = await import('../../store/migrate.js');
@@ -107,7 +107,7 @@ export function doctorCommand(): Command {
             config,
             literalSecrets: loaded.literalSecrets,
             ...(stored && { stored }),
-            providerHosts: providerHosts(builtInConnectors),
+            providerHosts: providerHosts(await loadBuiltInConnectors()),
           }),
         );
       } catch (err) {

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ErrorCode, errorMessage, PatchbayError } from '../errors.js';
 import { formatPath } from './format-path.js';
@@ -120,6 +119,8 @@ async function readFile(file: string): Promise<unknown> {
     }
     const text = readFileSync(file, 'utf8');
     if (ext === '.json') return text.trim() === '' ? {} : JSON.parse(text);
+    // The YAML parser (some seventy modules) is loaded for a YAML file only.
+    const { parse: parseYaml } = await import('yaml');
     return parseYaml(text) ?? {};
   } catch (err) {
     throw new ConfigError([`cannot read ${file}: ${errorMessage(err).split('\n')[0]}`], undefined);

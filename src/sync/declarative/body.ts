@@ -1,24 +1,36 @@
-import { parse as parseCsv } from 'csv-parse/sync';
-import { XMLParser } from 'fast-xml-parser';
 import { ErrorCode, errorMessage, PatchbayError } from '../../core/errors.js';
 import { valueAt } from '../define-sync.js';
 
 export type BodyFormat = 'json' | 'xml' | 'csv';
 
-const xml = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  parseTagValue: false,
-  trimValues: true,
-});
+/** The XML and CSV parsers (some fifty modules), loaded by the first page in that format. */
+let parsers: Promise<{ xml: (text: string) => unknown; csv: (text: string) => unknown }> | undefined;
+function loadParsers(): NonNullable<typeof parsers> {
+  parsers ??= Promise.all([import('fast-xml-parser'), import('csv-parse/sync')]).then(
+    ([{ XMLParser }, { parse }]) => {
+      const xml = new XMLParser({
+        ignoreAttributes: false,
+        attributeNamePrefix: '@',
+        parseTagValue: false,
+        trimValues: true,
+      });
+      return {
+        xml: (text) => xml.parse(text, true),
+        csv: (text) =>
+          parse(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false }),
+      };
+    },
+  );
+  return parsers;
+}
 
 /** The response body as a value: JSON as the client parsed it, XML and CSV parsed here. */
-export function parseBody(
+export async function parseBody(
   body: unknown,
   contentType: string | undefined,
   format: BodyFormat | undefined,
   where: string,
-): unknown {
+): Promise<unknown> {
   const kind = format ?? formatOf(contentType);
   if (kind === 'json') {
     if (typeof body === 'string' || Buffer.isBuffer(body)) {
@@ -35,9 +47,9 @@ export function parseBody(
     : typeof body === 'string'
       ? body
       : JSON.stringify(body);
+  const parse = await loadParsers();
   try {
-    if (kind === 'xml') return xml.parse(text, true);
-    return parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: false });
+    return kind === 'xml' ? parse.xml(text) : parse.csv(text);
   } catch (err) {
     throw invalid(`${where}: the body is not valid ${kind.toUpperCase()} (${errorMessage(err)})`);
   }

@@ -58,7 +58,7 @@ export function declarativeFetch(request: DeclarativeRequest, where: string) {
         }
         throw err;
       }
-      const parsed = parseBody(
+      const parsed = await parseBody(
         response.body,
         response.headers['content-type'],
         request.format,
