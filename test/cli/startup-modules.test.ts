@@ -44,7 +44,10 @@ describe('CLI start-up', { timeout: 120_000 }, () => {
           m,
         ) &&
         // `patchbay fake hubspot --help` lists HubSpot's tiers: its limits table, one small module.
-        !m.endsWith('/dist/connectors/hubspot/limits.js'),
+        !m.endsWith('/dist/connectors/hubspot/limits.js') &&
+        // The engine builds the Graph subscriptions module for every config (13 of Graph's modules):
+        // left to defer, as it serves its admin routes whether or not a sync watches mail.
+        !m.includes('/dist/connectors/msgraph/'),
     );
     expect(deferred).toEqual([]);
   });
