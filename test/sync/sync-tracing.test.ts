@@ -34,7 +34,7 @@ describe('tracing of sync runs and OAuth refreshes', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ count: 25 }),
     });
-    const tracing = startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url })!;
+    const tracing = (await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url }))!;
     expect(tracing).toBeDefined();
     const http = createHttpClient({
       baseUrl: fake.url,
