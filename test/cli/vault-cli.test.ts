@@ -87,7 +87,7 @@ describe('patchbay connections and keys', () => {
     expect(good.stdout).toMatch(/ok {4}encryption key from .*encryption\.key \(primary k[0-9a-f]{12}\)/);
     const doctor = await runCli(['doctor'], { cwd, env: { PATCHBAY_ENCRYPTION_KEY: other } });
     expect(doctor.code).toBe(1);
-    expect(doctor.stdout).toContain('FAIL  the encryption key does not match this database');
+    expect(doctor.stdout).toContain('FAIL  vault: the encryption key does not match this database');
     rmSync(join(cwd, '.patchbay', 'encryption.key'));
     const missing = await runCli(['start'], { cwd });
     expect(missing.code).toBe(1);
