@@ -696,23 +696,9 @@ function toDelivery(row: DeliveriesTable): Delivery {
   };
 }
 
-function deliveryRow(d: Delivery): DeliveriesTable {
-  return {
-    id: d.id,
-    event_id: d.eventId,
-    destination_id: d.destinationId,
-    status: d.status,
-    attempts: d.attempts,
-    cycle_attempts: d.cycleAttempts,
-    next_attempt_at: d.nextAttemptAt,
-    last_status: d.lastStatus,
-    last_error: d.lastError,
-    failing_notified: flag(d.failingNotified),
-    manual: flag(d.manual),
-    created_at: d.createdAt,
-    updated_at: d.updatedAt,
-    succeeded_at: d.succeededAt,
-  };
+/** The row of a whole delivery: every field's column, as a partial delivery's (below). */
+function deliveryRow({ id, ...fields }: Delivery): DeliveriesTable {
+  return { id, ...deliveryColumns(fields) } as DeliveriesTable;
 }
 
 /** The columns of a partial delivery (only the fields it sets). */

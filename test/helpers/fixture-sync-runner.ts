@@ -27,3 +27,27 @@ export function fixtureSyncRunner(
   );
   return { runner, stores };
 }
+
+/**
+ * Runs the definitions one after another, again and again, printing one JSON line per run
+ * (`{ sync, startedAt, status, counts, error }`, read by kill-loop's `RunLine`), until the test kills the process.
+ */
+export async function runRoundsForever(
+  runner: SyncRunner,
+  definitions: readonly Parameters<SyncRunner['run']>[0][],
+): Promise<never> {
+  for (;;) {
+    for (const definition of definitions) {
+      const startedAt = Date.now();
+      const outcome = await runner.run(definition, { trigger: 'manual' });
+      const line = {
+        sync: definition.id,
+        startedAt,
+        status: outcome.status,
+        ...(outcome.status !== 'busy' && { counts: outcome.counts, error: outcome.error?.message }),
+      };
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

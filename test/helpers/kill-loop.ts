@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnFixture } from './fixture-process.js';
+import { jsonLines, spawnFixture } from './fixture-process.js';
 
 /**
  * The pieces kill tests share: a seeded random source (the same kill moments and changes on every
- * run), sync fixture processes started with their config as one JSON argument and read by the JSON
- * line each prints per run, and SIGKILL that waits for the exit.
+ * run), sync fixture processes read by the JSON line each prints per run, and SIGKILL that waits for the exit.
  */
 
 /** A seeded generator (mulberry32). */
@@ -33,17 +32,12 @@ export interface SyncProcess {
   runs(): RunLine[];
 }
 
-/** Starts `fixture` with `config` as its one argument (JSON); `all` collects every process started. */
-export function startSyncProcess(fixture: URL, config: unknown, all: SyncProcess[]): SyncProcess {
-  const { child, output } = spawnFixture(fixture, [JSON.stringify(config)]);
+/** Starts `fixture` with `args`; `all` collects every process started. */
+export function startSyncProcess(fixture: URL, args: string[], all: SyncProcess[]): SyncProcess {
+  const { child, output } = spawnFixture(fixture, args);
   const started: SyncProcess = {
     child,
-    runs: () =>
-      output()
-        .split('\n')
-        .slice(0, -1) // the text after the last newline is a line not yet complete
-        .filter((line) => line.startsWith('{"sync"'))
-        .map((line) => JSON.parse(line) as RunLine),
+    runs: () => jsonLines<RunLine>(output()).filter((line) => typeof line.sync === 'string'),
   };
   all.push(started);
   return started;

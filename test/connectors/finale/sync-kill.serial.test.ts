@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningFinaleFake, startFinaleFake } from '../../../src/connectors/finale/fake/index.js';
 import {
@@ -18,8 +17,8 @@ import type { IntegrityReport } from '../../../src/sync/integrity.js';
 import { writeLocal } from '../../../src/sync/local-writes.js';
 import type { SyncPorts } from '../../../src/sync/ports.js';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
-import { jsonLines, spawnFixture, until } from '../../helpers/fixture-process.js';
-import { kill, type RunLine, seeded } from '../../helpers/kill-loop.js';
+import { until } from '../../helpers/fixture-process.js';
+import { kill, type SyncProcess, seeded, startSyncProcess } from '../../helpers/kill-loop.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 import { storedRecords } from '../../sync/helpers.js';
 import { finaleSyncs } from './finale-syncs.js';
@@ -39,10 +38,10 @@ const FIXTURE = new URL('../../fixtures/finale-sync-process.ts', import.meta.url
 const UNLIMITED = { limit: 10_000_000, periodMs: 60_000 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const children: ChildProcess[] = [];
+const processes: SyncProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) await kill(child);
+  for (const { child } of processes.splice(0)) await kill(child);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -167,17 +166,12 @@ for (const { dialect, available } of allDialects) {
       };
 
       let spawned = 0;
-      const start = () => {
-        const { child, output } = spawnFixture(FIXTURE, [
-          testDb.url,
-          vault.key,
-          tempDataDir(),
-          `child-${++spawned}`,
-          String(LEASE_MS),
-        ]);
-        children.push(child);
-        return { child, runs: () => jsonLines<RunLine>(output()) };
-      };
+      const start = () =>
+        startSyncProcess(
+          FIXTURE,
+          [testDb.url, vault.key, tempDataDir(), `child-${++spawned}`, String(LEASE_MS)],
+          processes,
+        );
       const pending = async () =>
         (await stores.changes.count('stock', 'pending')) +
         (await stores.changes.count('vendors', 'pending')) +

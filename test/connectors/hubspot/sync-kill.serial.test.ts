@@ -1,11 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CrmRecord } from '../../../src/connectors/hubspot/index.js';
 import { openSyncStores } from '../../../src/store/sync/index.js';
 import { type RunningHubSpotFake, startHubSpotFake } from '../../../src/testing/index.js';
 import { allDialects, migratedDatabase } from '../../helpers/databases.js';
-import { jsonLines, spawnFixture, until } from '../../helpers/fixture-process.js';
-import { kill, type RunLine, seeded } from '../../helpers/kill-loop.js';
+import { until } from '../../helpers/fixture-process.js';
+import { kill, type SyncProcess, seeded, startSyncProcess } from '../../helpers/kill-loop.js';
 import { openTestVault, tempDataDir } from '../../helpers/vault.js';
 import { storedRecords } from '../../sync/helpers.js';
 
@@ -25,10 +24,10 @@ const SYNCS = JSON.stringify([
 ]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const children: ChildProcess[] = [];
+const processes: SyncProcess[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const { child } of processes.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
@@ -76,18 +75,12 @@ for (const { dialect, available } of allDialects) {
       };
 
       let spawned = 0;
-      const start = () => {
-        const { child, output } = spawnFixture(FIXTURE, [
-          testDb.url,
-          vault.key,
-          tempDataDir(),
-          `child-${++spawned}`,
-          String(LEASE_MS),
-          SYNCS,
-        ]);
-        children.push(child);
-        return { child, runs: () => jsonLines<RunLine>(output()) };
-      };
+      const start = () =>
+        startSyncProcess(
+          FIXTURE,
+          [testDb.url, vault.key, tempDataDir(), `child-${++spawned}`, String(LEASE_MS), SYNCS],
+          processes,
+        );
       const count = () => stores.records.count('contacts', {});
       const waitFor = (what: string, check: () => Promise<boolean> | boolean) => until(what, check, 120_000);
 

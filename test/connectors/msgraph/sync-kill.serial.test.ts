@@ -101,16 +101,18 @@ for (const { dialect, available } of allDialects) {
         const start = () =>
           startSyncProcess(
             FIXTURE,
-            {
-              databaseUrl: testDb.url,
-              key: vault.key,
-              dataDir: tempDataDir(),
-              owner: `child-${++spawned}`,
-              leaseMs: LEASE_MS,
-              mailbox: ADELE,
-              folders: NAMES,
-              pageSize: PAGE_SIZE,
-            },
+            [
+              JSON.stringify({
+                databaseUrl: testDb.url,
+                key: vault.key,
+                dataDir: tempDataDir(),
+                owner: `child-${++spawned}`,
+                leaseMs: LEASE_MS,
+                mailbox: ADELE,
+                folders: NAMES,
+                pageSize: PAGE_SIZE,
+              }),
+            ],
             processes,
           );
         const total = async () => {
