@@ -1,4 +1,6 @@
+import type { PatchbayConfig } from '../core/config/index.js';
 import type { AnySyncModel } from '../sync/sync-model.js';
+import type { ConnectorModuleEntry } from './connector-module.js';
 import type { Connector } from './provider.js';
 
 /** Connectors by `provider:` id. */
@@ -57,4 +59,24 @@ export async function syncModelsFor(names: readonly string[]): Promise<AnySyncMo
   const models = (await Promise.all(providers.map((id) => BUILT_IN[id]!()))).flatMap((c) => c.models ?? []);
   if (names.every((name) => models.some((m) => m.name === name))) return models;
   return [...(await loadBuiltInConnectors()).values()].flatMap((c) => c.models ?? []);
+}
+
+/**
+ * The modules connectors contribute to the engine, each with the test of a config that needs it (which
+ * loads nothing) and its factory, imported only then: a config that needs none loads none of them. A
+ * connector contributing a module adds its entry here; the engine and the other modules do not change.
+ */
+const CONTRIBUTED_MODULES: readonly ConnectorModuleEntry[] = [
+  {
+    // Change-notification subscriptions for the folders whose sync names a source in `notify` (0088).
+    name: 'msgraph-subscriptions',
+    needed: (config) =>
+      config.syncs.some((entry) => entry.model === 'msgraph.messages' && entry.options?.notify !== undefined),
+    load: async () => (await import('./msgraph/subscriptions-module.js')).createMsGraphSubscriptionsModule,
+  },
+];
+
+/** The contributed modules a config needs, in the order they are built. */
+export function connectorModulesFor(config: PatchbayConfig): ConnectorModuleEntry[] {
+  return CONTRIBUTED_MODULES.filter((entry) => entry.needed(config));
 }

@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConnectorClients } from '../connectors/connector-clients.js';
-import { createMsGraphSubscriptionsModule } from '../connectors/msgraph/subscriptions-module.js';
-import { syncModelsFor } from '../connectors/registry.js';
+import { buildConnectorModules } from '../connectors/connector-modules.js';
+import { connectorModulesFor, syncModelsFor } from '../connectors/registry.js';
+import { createSubscriptionsModule } from '../connectors/subscriptions-module.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import type { PatchbayConfig } from '../core/config/index.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../core/errors.js';
@@ -259,20 +260,22 @@ export class Engine {
         },
       );
       built.push(health);
-      // Graph subscriptions for the folders whose syncs say `notify` (started with the workers).
+      // Modules connectors contribute (Graph's subscriptions for the folders whose syncs say `notify`),
+      // each imported only when the config needs it; the subscriptions route lists what they keep.
+      const contributed = await buildConnectorModules(connectorModulesFor(config), ctx, config, {
+        connections: vault.service.connections,
+        clients,
+        limits: limitStores.rateLimits,
+        on: (pattern, handler, id) =>
+          delivery.service.on(pattern, (event) => handler(event.type, event.payload), { id }),
+        requestRun: (syncId, at) => syncs.service.request(syncId, { trigger: 'event', at }),
+      });
+      built.push(...contributed);
       built.push(
-        await createMsGraphSubscriptionsModule(
-          ctx('msgraph-subscriptions'),
-          { syncs: config.syncs, sources: config.sources },
-          {
-            connections: vault.service.connections,
-            clients,
-            limits: limitStores.rateLimits,
-            on: (pattern, handler, id) =>
-              delivery.service.on(pattern, (event) => handler(event.type, event.payload), { id }),
-            requestRun: (syncId, at) => syncs.service.request(syncId, { trigger: 'event', at }),
-          },
-        ),
+        createSubscriptionsModule({
+          connections: vault.service.connections,
+          contributed: contributed.map((module) => module.service),
+        }),
       );
       const ui = await createUiModule(
         ctx('ui'),

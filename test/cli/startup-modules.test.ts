@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -12,8 +12,9 @@ import { runCli, tempDir } from '../helpers/cli.js';
  */
 const HOOKS = new URL('../fixtures/module-log/', import.meta.url).pathname;
 
-async function modulesOf(args: string[]): Promise<string[]> {
+async function modulesOf(args: string[], config?: object): Promise<string[]> {
   const cwd = tempDir();
+  if (config) writeFileSync(join(cwd, 'patchbay.config.json'), JSON.stringify(config));
   const log = join(cwd, 'modules.log');
   const result = await runCli(args, {
     cwd,
@@ -44,11 +45,63 @@ describe('CLI start-up', { timeout: 120_000 }, () => {
           m,
         ) &&
         // `patchbay fake hubspot --help` lists HubSpot's tiers: its limits table, one small module.
-        !m.endsWith('/dist/connectors/hubspot/limits.js') &&
-        // The engine builds the Graph subscriptions module for every config (13 of Graph's modules):
-        // left to defer, as it serves its admin routes whether or not a sync watches mail.
-        !m.includes('/dist/connectors/msgraph/'),
+        !m.endsWith('/dist/connectors/hubspot/limits.js'),
     );
     expect(deferred).toEqual([]);
+  });
+
+  it('loads the Graph subscriptions module only for a config with a sync that notifies', async () => {
+    const graph = (options: object) => ({
+      sources: [
+        {
+          id: 'graph',
+          verify: {
+            scheme: 'msgraph',
+            secrets: ['client-state'],
+            publicUrl: 'https://example.com/webhooks/graph',
+          },
+        },
+      ],
+      connections: [
+        {
+          id: 'mail',
+          provider: 'msgraph',
+          auth: {
+            scheme: 'oauth2-client-credentials',
+            tokenUrl: 'https://login.microsoftonline.com/t/oauth2/v2.0/token',
+            clientId: 'app',
+            clientSecret: 'secret',
+            scopes: ['https://graph.microsoft.com/.default'],
+          },
+          metadata: { tenantId: 't' },
+        },
+      ],
+      syncs: [{ id: 'inbox', connection: 'mail', model: 'msgraph.messages', options }],
+    });
+    const loaded = (modules: string[], file: string) =>
+      modules.some((m) => m.endsWith(`/dist/connectors/${file}`));
+    // Read on a schedule: Graph's connector is loaded for the model, its subscriptions module is not.
+    const scheduled = await modulesOf(
+      ['events', 'list'],
+      graph({ mailbox: 'adele@contoso.com', folder: 'inbox' }),
+    );
+    expect(loaded(scheduled, 'msgraph/connector.js')).toBe(true);
+    expect(loaded(scheduled, 'msgraph/subscriptions-module.js')).toBe(false);
+    expect(loaded(scheduled, 'msgraph/subscription-manager.js')).toBe(false);
+    const notified = await modulesOf(
+      ['events', 'list'],
+      graph({ mailbox: 'adele@contoso.com', folder: 'inbox', notify: 'graph' }),
+    );
+    expect(loaded(notified, 'msgraph/subscriptions-module.js')).toBe(true);
+  });
+
+  it('loads no Graph module for a config of other connectors', async () => {
+    const modules = await modulesOf(['events', 'list'], {
+      sources: [{ id: 'gh', verify: { scheme: 'github', secrets: ['s'] } }],
+      connections: [{ id: 'crm', provider: 'hubspot', auth: { scheme: 'bearer', token: 't' } }],
+      syncs: [{ id: 'contacts', connection: 'crm', model: 'hubspot.contacts' }],
+    });
+    expect(modules.some((m) => m.endsWith('/dist/connectors/hubspot/connector.js'))).toBe(true);
+    expect(modules.filter((m) => m.includes('/dist/connectors/msgraph/'))).toEqual([]);
   });
 });

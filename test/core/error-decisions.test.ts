@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type ErrorDecisions, PatchbayError } from '../../src/core/errors.js';
 import { classifyError } from '../../src/resilience/classification.js';
+import { sourceFiles } from '../helpers/source-files.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const DECISIONS: (keyof ErrorDecisions)[] = [
@@ -12,14 +13,6 @@ const DECISIONS: (keyof ErrorDecisions)[] = [
   'oauthError',
   'keyCanBeGenerated',
 ];
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sources(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
 
 describe('error decisions are typed fields, not a bag', () => {
   it('does not compile a decision put in data', () => {
@@ -35,19 +28,21 @@ describe('error decisions are typed fields, not a bag', () => {
 
   it('reads no decision out of data anywhere in the code or the test fixtures', () => {
     const read = new RegExp(`\\bdata\\??\\.(${DECISIONS.join('|')}|transient|source|generate)\\b`);
-    const offending = [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'test/fixtures'))].flatMap(
-      (file) =>
-        readFileSync(file, 'utf8')
-          .split('\n')
-          .filter((line) => read.test(line))
-          .map((line) => `${relative(ROOT, file)}: ${line.trim()}`),
+    const offending = [
+      ...sourceFiles(join(ROOT, 'src')),
+      ...sourceFiles(join(ROOT, 'test/fixtures')),
+    ].flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => read.test(line))
+        .map((line) => `${relative(ROOT, file)}: ${line.trim()}`),
     );
     expect(offending).toEqual([]);
   });
 
   it('knows every code the code raises: HANDLER_ERROR is an ErrorCode', () => {
     expect(ErrorCode.HANDLER_ERROR).toBe('HANDLER_ERROR');
-    const quoted = sources(join(ROOT, 'src'))
+    const quoted = sourceFiles(join(ROOT, 'src'))
       .filter((file) => !file.endsWith(join('core', 'errors.ts')))
       .filter((file) => /['"]HANDLER_ERROR['"]/.test(readFileSync(file, 'utf8')));
     expect(quoted.map((file) => relative(ROOT, file))).toEqual([]);

@@ -1,17 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeliveryStore } from '../../src/store/delivery-store.js';
+import { sourceFiles } from '../helpers/source-files.js';
 
 const SRC = join(import.meta.dirname, '../../src');
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sources(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
 
 /** What building or running a statement looks like, with Kysely or by hand. */
 const SQL =
@@ -19,7 +12,7 @@ const SQL =
 
 describe('the store owns its SQL', () => {
   it('has no statement outside src/store/', () => {
-    const outside = sources(SRC)
+    const outside = sourceFiles(SRC)
       .filter((path) => !relative(SRC, path).startsWith('store/'))
       .filter((path) => SQL.test(readFileSync(path, 'utf8')))
       .map((path) => relative(SRC, path));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import type { SubscriptionView } from '../../connectors/msgraph/subscriptions-module.js';
+import type { SubscriptionView } from '../../connectors/subscription-view.js';
 import { formatPath } from '../../core/config/format-path.js';
 import { type InterpolationProblem, interpolate } from '../../core/config/interpolate.js';
 import { errorMessage } from '../../core/errors.js';

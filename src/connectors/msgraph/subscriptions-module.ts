@@ -1,41 +1,17 @@
-import type { FastifyInstance } from 'fastify';
-import { listOf, nullable, object } from '../../core/api/schemas.js';
 import { ConfigError } from '../../core/config/load.js';
 import type { SourceConfig } from '../../core/config/schema.js';
 import type { SyncEntry } from '../../core/config/syncs.js';
-import { ErrorCode, PatchbayError } from '../../core/errors.js';
 import type { ModuleContext, PatchbayModule } from '../../core/module.js';
-import type { RateLimitStore } from '../../resilience/rate-limit-store.js';
-import type { ConnectionReader, ConnectorClients } from '../connector-clients.js';
+import type { ConnectorModulePorts, ConnectorModuleService } from '../connector-module.js';
+import type { SubscriptionView } from '../subscription-view.js';
 import { DEFAULT_SUBSCRIPTION_MINUTES, msgraphSettingsSchema } from './definition.js';
 import { MsGraphSubscriptions, type WatchedFolder } from './subscription-manager.js';
 import { messagesOptionsSchema } from './sync-models.js';
 
-/** One folder's subscription as the API shows it. */
-export interface SubscriptionView {
-  connection: string;
-  source: string;
-  syncId: string;
-  resource: string;
-  subscriptionId: string | null;
-  expiresAt: string | null;
-  renewedAt: string | null;
-  problem: string | null;
-}
-
-export interface MsGraphSubscriptionsService {
+/** The module's service: each notified folder's subscription (the subscriptions route lists them). */
+export interface MsGraphSubscriptionsService extends ConnectorModuleService {
   /** Every notified folder's subscription, or only those of one connection. */
-  list(connectionId?: string): SubscriptionView[];
-}
-
-export interface MsGraphSubscriptionsDeps {
-  connections: ConnectionReader;
-  clients: Pick<ConnectorClients, 'client'>;
-  /** The engine's shared limit store: its lease makes one renewer among all processes. */
-  limits: RateLimitStore;
-  /** Subscribes an in-process handler to the source's events (the delivery service's `on`). */
-  on(pattern: string, handler: (type: string, payload: unknown) => Promise<void>, id: string): Promise<void>;
-  requestRun(syncId: string, at: number): Promise<unknown>;
+  subscriptions(connectionId?: string): SubscriptionView[];
 }
 
 interface Manager {
@@ -49,12 +25,13 @@ interface Manager {
  * (the id of an `msgraph` source): one `MsGraphSubscriptions` per connection and source, its URL the
  * source's `verify.publicUrl`, its `clientState` the source's first secret, its lifetime the
  * connection's `maxSubscriptionMinutes`. The source's events drive the folders' runs. Started with the
- * workers; `GET /connections/:id/subscriptions` shows each folder's subscription.
+ * workers; `GET /connections/:id/subscriptions` shows each folder's subscription. Contributed through
+ * the connector registry: built only for a config with such a sync.
  */
 export async function createMsGraphSubscriptionsModule(
   ctx: ModuleContext,
   settings: { syncs: readonly SyncEntry[]; sources: readonly SourceConfig[] },
-  deps: MsGraphSubscriptionsDeps,
+  deps: ConnectorModulePorts,
 ): Promise<PatchbayModule<MsGraphSubscriptionsService>> {
   const groups = new Map<string, { connection: string; source: string; folders: WatchedFolder[] }>();
   const problems: string[] = [];
@@ -122,7 +99,7 @@ export async function createMsGraphSubscriptionsModule(
 
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const service: MsGraphSubscriptionsService = {
-    list: (connectionId) =>
+    subscriptions: (connectionId) =>
       managers
         .filter((m) => connectionId === undefined || m.connection === connectionId)
         .flatMap(({ connection, source, manager }) =>
@@ -141,7 +118,6 @@ export async function createMsGraphSubscriptionsModule(
   return {
     name: 'msgraph-subscriptions',
     service,
-    adminRoutes: async (app) => subscriptionRoutes(app, service, deps.connections),
     async start() {
       for (const { manager } of managers) manager.start();
     },
@@ -149,46 +125,4 @@ export async function createMsGraphSubscriptionsModule(
       for (const { manager } of managers) await manager.stop();
     },
   };
-}
-
-const nullableString = nullable({ type: 'string' });
-const nullableTime = nullable({ type: 'string', format: 'date-time' });
-const subscriptionSchema = object({
-  connection: { type: 'string' },
-  source: { type: 'string', description: 'The msgraph source Graph notifies.' },
-  syncId: { type: 'string', description: 'The msgraph.messages sync of the folder.' },
-  resource: { type: 'string', description: "users/{mailbox}/mailFolders('{folder}')/messages" },
-  subscriptionId: nullableString,
-  expiresAt: nullableTime,
-  renewedAt: { ...nullableTime, description: 'When this process last created or renewed it.' },
-  problem: { ...nullableString, description: 'Why the folder has no live subscription, when it has none.' },
-});
-
-async function subscriptionRoutes(
-  app: FastifyInstance,
-  service: MsGraphSubscriptionsService,
-  connections: ConnectionReader,
-): Promise<void> {
-  app.get<{ Params: { id: string } }>(
-    '/connections/:id/subscriptions',
-    {
-      schema: {
-        tags: ['connections'],
-        summary: "The Graph change-notification subscriptions a connection keeps for its syncs' folders.",
-        operationId: 'listConnectionSubscriptions',
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
-        response: { 200: listOf(subscriptionSchema) },
-      },
-    },
-    async (request) => {
-      if (!(await connections.get(request.params.id))) {
-        throw new PatchbayError(ErrorCode.NOT_FOUND, `no connection "${request.params.id}"`);
-      }
-      return { data: service.list(request.params.id) };
-    },
-  );
 }

@@ -139,14 +139,14 @@ describe('Graph subscriptions from the config file', { timeout: 120_000 }, () =>
       },
     );
     await module.start!();
-    await until('the creation', () => module.service.list()[0]!.subscriptionId !== null);
-    const created = module.service.list()[0]!;
+    await until('the creation', () => module.service.subscriptions()[0]!.subscriptionId !== null);
+    const created = module.service.subscriptions()[0]!;
     expect(created.renewedAt).toBe(new Date(clock.now()).toISOString());
     const [sub] = await atFake();
     fake.clock.advance(36 * HOUR);
     await clock.advance(36 * HOUR);
-    await until('the renewal', () => module.service.list()[0]!.renewedAt !== created.renewedAt);
-    const renewed = module.service.list()[0]!;
+    await until('the renewal', () => module.service.subscriptions()[0]!.renewedAt !== created.renewedAt);
+    const renewed = module.service.subscriptions()[0]!;
     expect(renewed).toMatchObject({
       subscriptionId: sub.id,
       problem: null,
@@ -157,6 +157,25 @@ describe('Graph subscriptions from the config file', { timeout: 120_000 }, () =>
       Date.parse(sub.expirationDateTime),
     );
     await module.stop!();
+  });
+
+  it('are none without a sync that notifies: the API lists none, and no Graph module is built', async () => {
+    fake = await startFake({ https: false });
+    const port = await freePort();
+    const scheduled = config(fake, port);
+    delete (scheduled.syncs[0] as unknown as { options: Json }).options.notify;
+    t = await openTestEngine(dialects[0]!, scheduled);
+    await t.app.listen({ host: '127.0.0.1', port });
+    expect(t.engine.modules.map((m) => m.name)).not.toContain('msgraph-subscriptions');
+    const answer = await t.app.inject({ method: 'GET', url: '/api/v1/connections/mail/subscriptions' });
+    expect(answer.json()).toEqual({ data: [] });
+    const cli = await runCli(['connections', 'subscriptions', 'mail', '--url', `http://127.0.0.1:${port}`], {
+      cwd: tempDir(),
+      timeoutMs: 30_000,
+    });
+    expect(cli.stdout).toBe(
+      'mail keeps no subscriptions (no msgraph.messages sync of it sets options.notify)\n',
+    );
   });
 
   it('says what is wrong with a notify that cannot work, at engine start', async () => {
