@@ -36,6 +36,8 @@ export const ErrorCode = {
   HTTP_CLIENT_ERROR: 'HTTP_CLIENT_ERROR',
   HTTP_SERVER_ERROR: 'HTTP_SERVER_ERROR',
   HTTP_REDIRECT: 'HTTP_REDIRECT',
+  /** A mail server answered an SMTP command with a 4xx or 5xx reply (the reply is in the message). */
+  MAIL_REJECTED: 'MAIL_REJECTED',
   AUTH_FAILED: 'AUTH_FAILED',
   NETWORK_ERROR: 'NETWORK_ERROR',
   RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',

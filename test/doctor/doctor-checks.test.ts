@@ -78,6 +78,17 @@ describe('doctor checks', () => {
     expect(literalSecretPaths({ server: { adminToken: '$${NOT_A_REFERENCE}' } })).toEqual([
       'server.adminToken',
     ]);
+    const mail = (password: string) => ({
+      destinations: [
+        {
+          id: 'm',
+          url: 'smtp://mail.example.com',
+          email: { from: 'a@x.io', to: ['b@x.io'], username: 'u', password },
+        },
+      ],
+    });
+    expect(literalSecretPaths(mail('hunter2'))).toEqual(['destinations[0].email.password']);
+    expect(literalSecretPaths(mail('${SMTP_PASSWORD}'))).toEqual([]);
   });
 
   it('retries-off: an empty retry schedule, not an explicit one', () => {

@@ -8,8 +8,8 @@ const REFERENCE = /(?<!\$)\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/;
 
 /**
  * Paths of the secrets written in the configuration file itself rather than as `${ENV}` references: the
- * admin token, signing secrets, connection credentials, credential headers, passwords in database and
- * Redis URLs. It reads the file as parsed, before interpolation; a `.js` config builds its values in
+ * admin token, signing secrets, connection credentials, credential headers, SMTP passwords, passwords in
+ * database and Redis URLs. It reads the file as parsed, before interpolation; a `.js` config builds its values in
  * code, so it is not read.
  */
 export function literalSecretPaths(raw: unknown): string[] {
@@ -41,6 +41,7 @@ export function literalSecretPaths(raw: unknown): string[] {
   list(root.destinations).forEach((d, i) => {
     check(d.secret, ['destinations', i, 'secret']);
     checkAll(d.secrets, ['destinations', i, 'secrets']);
+    if (isObject(d.email)) check(d.email.password, ['destinations', i, 'email', 'password']);
     if (isObject(d.headers)) {
       for (const [name, value] of Object.entries(d.headers))
         if (CREDENTIAL_HEADER.test(name)) check(value, ['destinations', i, 'headers', name]);

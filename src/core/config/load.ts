@@ -221,7 +221,8 @@ function crossCheck(config: PatchbayConfig): string[] {
   unique(config.connections, 'connections');
   config.destinations.forEach((d, i) => {
     // The API generates one; a file cannot be written back to, so it must say which secret to sign with.
-    if ((d.secrets?.length ?? 0) === 0 && d.secret === undefined) {
+    // An e-mail (an smtp(s) url) is not signed.
+    if ((d.secrets?.length ?? 0) === 0 && d.secret === undefined && !/^smtps?:/i.test(d.url)) {
       problems.push(
         `destinations[${i}].secrets: destination "${d.id}" needs at least one signing secret (whsec_…; write "\${SOME_VARIABLE}" to keep it out of the file)`,
       );

@@ -136,8 +136,31 @@ const headerValue = z
   .string()
   .regex(/^[\t\x20-\x7e\x80-\uffff]*$/, 'header values must not contain CR, LF or other control characters');
 
+/**
+ * How an e-mail destination (an `smtp://` or `smtps://` url) writes its messages. The server is the url's
+ * host: `smtps://` is TLS from the start (port 465 by default); `smtp://` (port 587) upgrades with
+ * STARTTLS, required unless the server's address is inside `delivery.allowedNetworks`.
+ */
+const mailbox = z
+  .string()
+  .regex(/^[^\r\n\0]*[^\s@<>]@[^\s@<>]+>?$/, 'must be an address: name@host or "Name <name@host>"');
+
+export const emailSchema = z.strictObject({
+  /** The sender, `alerts@example.com` or `Patchbay <alerts@example.com>`. */
+  from: mailbox,
+  /** The recipients, one message to all of them. */
+  to: z.array(mailbox).min(1, 'name at least one recipient'),
+  /** SMTP AUTH user; without it no AUTH is tried. */
+  username: z.string().min(1).optional(),
+  /** SMTP AUTH password: a `${ENV}` reference (made through the API, it is sealed by the vault). */
+  password: z.string().min(1).optional(),
+});
+
+export type EmailConfig = z.infer<typeof emailSchema>;
+
 export const destinationSchema = z.strictObject({
   id,
+  /** `https://…` (or `http://` to an allowed network); `smtp://host[:port]` or `smtps://…` for e-mail. */
   url: z.url({ error: 'must be an absolute URL' }),
   /** Standard Webhooks secrets (`whsec_…`); every one signs, for rotation. */
   secrets: z.array(z.string().min(1)).optional(),
@@ -181,9 +204,12 @@ export const destinationSchema = z.strictObject({
   ordered: z.boolean().optional(),
   /**
    * The body sent: `event` (the Standard Webhooks envelope, the default) or `slack` (`{"text": …}` for a
-   * Slack incoming webhook: the payload's `text`, as health events carry, else `<source>.<type> <id>`).
+   * Slack incoming webhook: the payload's `text`, as health events carry, else `<source>.<type> <id>`);
+   * `email` for an smtp(s) url (the default there): a message with the event's text as its subject.
    */
-  format: oneOf(['event', 'slack'] as const, 'format').optional(),
+  format: oneOf(['event', 'slack', 'email'] as const, 'format').optional(),
+  /** The sender, recipients and SMTP login of an `smtp://`/`smtps://` destination. */
+  email: emailSchema.optional(),
   /** Extra request headers; names are HTTP tokens, values hold no CR, LF or NUL (refused here, not at each attempt). */
   headers: z
     .record(z.string(), headerValue)

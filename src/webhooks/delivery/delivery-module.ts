@@ -9,6 +9,7 @@ import {
   checkDestinationUrl,
   createGuardedDispatcherFactory,
   type Resolver,
+  SsrfPolicy,
 } from '../../http/ssrf/index.js';
 import type { Database } from '../../store/database.js';
 import { DeliveryStore } from '../../store/delivery-store.js';
@@ -30,6 +31,8 @@ import {
   httpDestinationFromConfig,
 } from './destinations.js';
 import { HttpSender } from './http-sender.js';
+import { MailSender } from './mail/mail-sender.js';
+import { ssrfUrl } from './mail/smtp-url.js';
 import { createRouter, DELIVERY_QUEUE, ORDERED_QUEUE } from './router.js';
 import { StoredDestinations } from './stored-destinations.js';
 
@@ -79,7 +82,7 @@ export async function createDeliveryModule(
     // What the admin API refuses (a blocked address literal, plain http outside allowedNetworks) started
     // without a word: it is said at start, and every attempt fails with the guard's code (decision 0041).
     try {
-      checkDestinationUrl(destination.url, { allowedNetworks: delivery.allowedNetworks });
+      checkDestinationUrl(ssrfUrl(destination.url), { allowedNetworks: delivery.allowedNetworks });
     } catch (err) {
       logger.warn(
         { destination: destination.id, code: (err as PatchbayError).code },
@@ -101,6 +104,12 @@ export async function createDeliveryModule(
     }),
     () => clock.now(),
   );
+  // E-mail destinations dial their mail server through the same rule (decision 0117).
+  const mailer = new MailSender({
+    policy: new SsrfPolicy({ allowedNetworks: delivery.allowedNetworks }),
+    ...(ports.network?.resolver && { resolver: ports.network.resolver }),
+    now: () => clock.now(),
+  });
   const guard = new DestinationGuard({
     rateLimits: ports.limits.rateLimits,
     breakers: ports.limits.breakers,
@@ -118,6 +127,7 @@ export async function createDeliveryModule(
     deliveries: store,
     registry,
     sender,
+    mailer,
     sign: signStandardWebhook,
     clock,
     logger,

@@ -20,8 +20,17 @@ export const destinationSchema = object(
     secrets: { type: 'integer', description: 'How many signing secrets (never the secrets).' },
     headers: { type: 'array', items: string, description: 'Header names only.' },
     format: {
-      ...oneOfValues(['event', 'slack']),
-      description: 'The body: the event envelope, or {text} for Slack.',
+      ...oneOfValues(['event', 'slack', 'email']),
+      description: 'The body: the event envelope, {text} for Slack, or an e-mail (smtp/smtps urls).',
+    },
+    email: {
+      ...object({
+        from: string,
+        to: { type: 'array', items: string },
+        username: nullable(string),
+        password: { type: 'boolean', description: 'Whether an SMTP password is set (never the password).' },
+      }),
+      description: 'Sender, recipients and SMTP login of an e-mail destination.',
     },
     events: nullable({ type: 'array', items: string }),
     ordered: boolean,
@@ -38,7 +47,7 @@ export const destinationSchema = object(
     disabledAt: nullable(time),
     failingSince: nullable(time),
   },
-  ['url', 'secrets', 'headers', 'format'],
+  ['url', 'secrets', 'headers', 'format', 'email'],
 );
 
 export const createdDestinationSchema = {

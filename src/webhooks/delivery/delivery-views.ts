@@ -1,5 +1,6 @@
 import type { Delivery, DeliveryAttempt, DestinationState } from '../../store/delivery-store.js';
 import type { Destination } from './destinations.js';
+import { redactUrlForLog } from './redact-url.js';
 
 /**
  * The JSON shapes of deliveries and destinations the admin API answers (and so the CLI shows): times as ISO strings, camelCase, never a secret
@@ -44,11 +45,20 @@ export function destinationView(d: Destination, state: DestinationState | undefi
     kind: d.kind,
     origin: d.kind === 'http' ? (d.origin ?? 'config') : 'handler',
     ...(d.kind === 'http' && {
-      url: `${d.url.origin}${d.url.pathname}${d.url.search ? '?…' : ''}`,
+      url: redactUrlForLog(d.url),
       secrets: d.secrets.length,
       // Header names only: values are often credentials.
       headers: Object.keys(d.headers),
       format: d.format,
+      // Never the password: whether there is one.
+      ...(d.email && {
+        email: {
+          from: d.email.from,
+          to: [...d.email.to],
+          username: d.email.username ?? null,
+          password: d.email.password !== undefined,
+        },
+      }),
     }),
     events: d.events ?? null,
     ordered: d.ordered,

@@ -27,6 +27,9 @@ import {
   toDeliveredEvent,
 } from './destinations.js';
 import type { AttemptResult, HttpSender } from './http-sender.js';
+import { mailMessage } from './mail/mail-message.js';
+import type { MailSender } from './mail/mail-sender.js';
+import { redactUrlForLog } from './redact-url.js';
 import type { ScheduleOptions } from './retry-schedule.js';
 
 /** Signs an outgoing delivery: returns the `webhook-*` headers (Standard Webhooks). */
@@ -42,6 +45,8 @@ export interface DeliveryWorkerOptions {
   deliveries: DeliveryStore;
   registry: DestinationRegistry;
   sender: HttpSender;
+  /** Sends the attempts of e-mail destinations (`smtp:`/`smtps:` urls); without it they fail. */
+  mailer?: MailSender;
   sign: DeliverySigner;
   clock: Clock;
   logger: Logger;
@@ -247,9 +252,11 @@ export class DeliveryWorker {
     // attempt row, no attempt number, no job attempt.
     const send = (attemptSignal: AbortSignal) =>
       // Neither path throws: every failure becomes an AttemptResult.
-      destination.kind === 'http'
-        ? this.sendHttp(destination, event, attemptSignal)
-        : this.runHandler(destination, event, delivery, attemptSignal);
+      destination.kind === 'handler'
+        ? this.runHandler(destination, event, delivery, attemptSignal)
+        : destination.format === 'email'
+          ? this.sendMail(destination, event, attemptSignal)
+          : this.sendHttp(destination, event, attemptSignal);
     const guarded = await this.guard.run(destination, signal, (attemptSignal) =>
       event.traceParent
         ? this.tracedAttempt(delivery, event, destination.id, () => send(attemptSignal))
@@ -337,6 +344,35 @@ export class DeliveryWorker {
         ...(event.traceParent && traceHeaders()),
       },
       body,
+      timeoutMs: destination.timeoutMs,
+      signal,
+    });
+  }
+
+  private async sendMail(
+    destination: HttpDestination,
+    event: StoredEvent,
+    signal: AbortSignal,
+  ): Promise<AttemptResult> {
+    const { mailer } = this.options;
+    if (!mailer || !destination.email)
+      return {
+        outcome: 'failed',
+        statusCode: null,
+        responseHeaders: null,
+        responseBody: null,
+        errorCode: ErrorCode.CONFIG_INVALID,
+        errorMessage: 'this worker sends no e-mail',
+        durationMs: 0,
+        overloaded: false,
+        gone: false,
+      };
+    return mailer.send({
+      url: destination.url,
+      email: destination.email,
+      message: mailMessage(event),
+      // One id per event and destination: a retry of a message that did arrive is the same message.
+      messageId: `<${event.id}.${destination.id}@patchbay>`,
       timeoutMs: destination.timeoutMs,
       signal,
     });
@@ -514,11 +550,6 @@ export function slackMessage(event: StoredEvent): Buffer {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-/** Destination URLs may carry tokens in their query; the attempts log keeps only scheme, host and path. */
-function redactUrlForLog(url: URL): string {
-  return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
 }
 
 function traceHeaders(): Record<string, string> {

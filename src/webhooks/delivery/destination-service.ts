@@ -8,6 +8,7 @@ import { assertPlainHttpAllowed } from '../../http/ssrf/plain-http-check.js';
 import type { DeliveryStore } from '../../store/delivery-store.js';
 import { decodeWebhookSecret, generateWebhookSecret } from '../sign/standard-webhooks.js';
 import { type DestinationRegistry, type HttpDestination, httpDestinationFromConfig } from './destinations.js';
+import { isMailUrl, ssrfUrl } from './mail/smtp-url.js';
 import type { StoredDestinations } from './stored-destinations.js';
 
 export interface DestinationServiceOptions {
@@ -70,8 +71,11 @@ export class DestinationService {
     if (this.o.configIds.has(given.id) || this.o.registry.get(given.id)) {
       throw new PatchbayError(ErrorCode.CONFLICT, `destination ${given.id} already exists`);
     }
+    // An e-mail is not signed: a mail url gets no secret.
     const generatedSecret =
-      (given.secrets?.length ?? 0) === 0 && given.secret === undefined ? generateWebhookSecret() : undefined;
+      (given.secrets?.length ?? 0) === 0 && given.secret === undefined && !isMailUrl(new URL(given.url))
+        ? generateWebhookSecret()
+        : undefined;
     const config = generatedSecret ? { ...given, secrets: [generatedSecret] } : given;
     const destination = await this.build(config);
     const { definition, secrets } = await this.o.stored.encode(config);
@@ -91,17 +95,17 @@ export class DestinationService {
   async secrets(id: string): Promise<readonly string[]> {
     const known = this.o.registry.get(id) ?? (await this.o.stored.load(id));
     if (!known) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
-    if (known.kind !== 'http') {
+    if (known.kind !== 'http' || known.format === 'email') {
       throw new PatchbayError(
         ErrorCode.CONFLICT,
-        `destination ${id} is an in-process handler: nothing is signed`,
+        `destination ${id} is ${known.kind === 'http' ? 'an e-mail destination' : 'an in-process handler'}: nothing is signed`,
       );
     }
     this.o.logger?.info({ destination: id }, 'destination signing secrets read by an admin');
     return known.secrets;
   }
 
-  /** Replaces the given fields (`secrets`/`headers` replace the stored ones when given). */
+  /** Replaces the given fields (`secrets`/`headers`/`email` replace the stored ones when given). */
   async update(id: string, patch: Record<string, unknown>): Promise<HttpDestination> {
     const current = await this.stored(id);
     const config = parseWith(destinationSchema, { ...current, ...patch, id }, '');
@@ -155,7 +159,7 @@ export class DestinationService {
     for (const [i, s] of secrets.entries()) decodeWebhookSecret(s, `secrets[${i}]`);
     // At once, for a clear answer: https (or an allowed network), no literal private address.
     const ssrf = { allowedNetworks: [...this.o.allowedNetworks] };
-    const check = checkDestinationUrl(config.url, ssrf);
+    const check = checkDestinationUrl(ssrfUrl(config.url), ssrf);
     await assertPlainHttpAllowed(check, ssrf, this.o.resolver ?? systemResolver, AbortSignal.timeout(10_000));
     const destination = httpDestinationFromConfig(config, this.o.defaultTimeoutMs);
     return { ...destination, origin: 'api' };

@@ -5,6 +5,8 @@ import type { Tx } from '../../store/database.js';
 import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
 import type { StoredEvent } from '../../store/event-store.js';
 import { compileFilters, type EventMatcher, validatePattern } from './event-filter.js';
+import type { EmailSettings } from './mail/mail-sender.js';
+import { isMailUrl } from './mail/smtp-url.js';
 
 /** What an in-process handler receives. */
 export interface DeliveredEvent {
@@ -50,16 +52,19 @@ export interface DestinationBreaker {
   halfOpenAfterMs?: number;
 }
 
+/** A destination at a URL: an HTTP endpoint, or a mail server (`smtp:`/`smtps:`, format `email`). */
 export interface HttpDestination extends CommonDestination {
   kind: 'http';
   url: URL;
-  /** Standard Webhooks secrets (`whsec_…`); each active one signs every delivery. */
+  /** Standard Webhooks secrets (`whsec_…`); each active one signs every delivery. None for e-mail. */
   secrets: readonly string[];
   headers: Readonly<Record<string, string>>;
   /** `api` when made through the admin API (stored, secrets sealed); config otherwise. */
   origin?: 'config' | 'api';
-  /** The body: the event envelope, or `{text}` for a Slack incoming webhook. */
-  format: 'event' | 'slack';
+  /** The body: the event envelope, `{text}` for a Slack incoming webhook, or an e-mail. */
+  format: 'event' | 'slack' | 'email';
+  /** Sender, recipients and login, for format `email`. */
+  email?: EmailSettings;
 }
 
 export interface HandlerDestination extends CommonDestination {
@@ -98,9 +103,19 @@ export function httpDestinationFromConfig(
   const problem = (message: string) =>
     new PatchbayError(ErrorCode.CONFIG_INVALID, `destination "${config.id}": ${message}`);
   const url = new URL(config.url);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw problem(`url must be http(s), got ${url.protocol}`);
-  if (url.username || url.password) throw problem('url must not hold credentials; use headers or secrets');
+  const mail = isMailUrl(url);
+  if (!mail && url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw problem(`url must be http(s), or smtp(s) for e-mail, got ${url.protocol}`);
+  if (url.username || url.password)
+    throw problem(
+      mail
+        ? 'url must not hold credentials; use email.username and email.password'
+        : 'url must not hold credentials; use headers or secrets',
+    );
+  const format = config.format ?? (mail ? 'email' : 'event');
+  if (mail) checkEmail(config, url, problem);
+  else if (format === 'email') throw problem('format "email" needs an smtp:// or smtps:// url');
+  else if (config.email) throw problem('email: only an smtp:// or smtps:// url sends e-mail');
   for (const pattern of config.events ?? []) {
     const invalid = validatePattern(pattern);
     if (invalid) throw problem(invalid);
@@ -122,7 +137,8 @@ export function httpDestinationFromConfig(
     matches: compileFilters(config.events),
     timeoutMs: config.timeout ?? defaultTimeoutMs,
     ordered: config.ordered ?? false,
-    format: config.format ?? 'event',
+    format,
+    ...(mail && { email: { ...config.email! } }),
     ...(config.rateLimit && { rateLimit: config.rateLimit }),
     ...(config.breaker !== undefined && {
       breaker:
@@ -151,6 +167,21 @@ export function httpDestinationFromConfig(
             },
     }),
   };
+}
+
+/** What an e-mail destination needs, and what it cannot have. */
+function checkEmail(config: DestinationConfig, url: URL, problem: (message: string) => PatchbayError): void {
+  if (config.format !== undefined && config.format !== 'email')
+    throw problem(`format must be "email" for an ${url.protocol} url, got "${config.format}"`);
+  if (!config.email) throw problem('email: an smtp(s) url needs email.from and email.to');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search)
+    throw problem('url: an smtp(s) url names the mail server only (no path or query)');
+  if ((config.secrets?.length ?? 0) > 0 || config.secret !== undefined)
+    throw problem('secrets: an e-mail is not signed (remove secrets)');
+  if (config.headers && Object.keys(config.headers).length > 0)
+    throw problem('headers: an e-mail has no request headers (remove headers)');
+  if (config.email.password !== undefined && config.email.username === undefined)
+    throw problem('email.password needs email.username');
 }
 
 /**

@@ -15,11 +15,13 @@ interface Sealed {
    * written before it was sealed keep the query in the definition's URL and have none here.
    */
   query?: string;
+  /** An e-mail destination's SMTP password (`email.password`). */
+  smtpPassword?: string;
 }
 
 /**
  * API-made destinations as stored in their `destinations` row: the definition in clear (no secret in
- * it), signing secrets, headers and the URL's query sealed by the vault. Only encodes and decodes; the store does the I/O.
+ * it), signing secrets, headers, the URL's query and an SMTP password sealed by the vault. Only encodes and decodes; the store does the I/O.
  */
 export class StoredDestinations {
   constructor(
@@ -49,11 +51,23 @@ export class StoredDestinations {
       ? await this.sealer.openJson<Sealed>(state.secrets, DESTINATION_SECRETS_COLUMN.context(state.id))
       : { secrets: [], headers: {} };
     const url = sealed.query ? `${definition.url}${sealed.query}` : definition.url;
-    return { ...definition, url, secrets: sealed.secrets, headers: sealed.headers };
+    const email = definition.email && {
+      ...definition.email,
+      ...(sealed.smtpPassword !== undefined && { password: sealed.smtpPassword }),
+    };
+    return {
+      ...definition,
+      url,
+      secrets: sealed.secrets,
+      headers: sealed.headers,
+      ...(email && { email }),
+    };
   }
 
   async encode(config: DestinationConfig): Promise<{ definition: string; secrets: string }> {
-    const { secrets, secret, headers, ...rest } = config;
+    const { secrets, secret, headers, email, ...others } = config;
+    const { password, ...login } = email ?? {};
+    const rest = email ? { ...others, email: login } : others;
     const url = new URL(config.url);
     const query = url.search;
     url.search = '';
@@ -61,6 +75,7 @@ export class StoredDestinations {
       secrets: [...(secrets ?? []), ...(secret ? [secret] : [])],
       headers: headers ?? {},
       ...(query && { query }),
+      ...(password !== undefined && { smtpPassword: password }),
     };
     return {
       definition: JSON.stringify(query ? { ...rest, url: url.href } : rest),
