@@ -229,6 +229,8 @@ export class DeliveryStore {
     let q = db.selectFrom('deliveries').selectAll();
     if (range.upper !== undefined) q = q.where('id', '<', range.upper);
     if (range.lower !== undefined) q = q.where('id', '>=', range.lower);
+    if (query.since !== undefined) q = q.where('created_at', '>=', query.since);
+    if (query.until !== undefined) q = q.where('created_at', '<', query.until);
     if (query.destinationId !== undefined) q = q.where('destination_id', '=', query.destinationId);
     if (query.status !== undefined) q = q.where('status', '=', query.status);
     if (query.httpStatus !== undefined) {

@@ -164,6 +164,8 @@ export class EventStore {
     let q = db.selectFrom('events').selectAll();
     if (range.upper !== undefined) q = q.where('id', '<', range.upper);
     if (range.lower !== undefined) q = q.where('id', '>=', range.lower);
+    if (query.since !== undefined) q = q.where('received_at', '>=', query.since);
+    if (query.until !== undefined) q = q.where('received_at', '<', query.until);
     if (query.source !== undefined) q = q.where('source', '=', query.source);
     if (query.type !== undefined) {
       const prefix = query.type.slice(0, -1);

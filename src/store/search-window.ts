@@ -11,6 +11,13 @@ export interface WindowQuery {
   floor?: string;
   /** Rows with ids below this one (the `until` time as an id). */
   ceiling?: string;
+  /**
+   * The rows' own creation time (ms), at or after / before, checked on each row: `newId` is monotonic
+   * per process, so after a clock set backwards (a fake clock, an NTP step) a row's id holds a later time
+   * than the row, and `floor`/`ceiling` alone would take in rows from before `since`.
+   */
+  since?: number;
+  until?: number;
   limit: number;
   /** At most this many rows are looked at for one page. */
   window: number;

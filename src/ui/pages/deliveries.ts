@@ -35,8 +35,9 @@ export function deliveryFilter(query: FormQuery, now: number): Omit<DeliveryBrow
     ...(destinationId !== undefined && { destinationId }),
     ...(status !== undefined && { status }),
     ...(httpStatus !== undefined && { httpStatus }),
-    ...(since !== undefined && { floor: idFloor('dlv', since) }),
-    ...(until !== undefined && { ceiling: idFloor('dlv', until) }),
+    // The ids narrow what is read; the rows' own times decide (ids can hold a later time than the row).
+    ...(since !== undefined && { since, floor: idFloor('dlv', since) }),
+    ...(until !== undefined && { until, ceiling: idFloor('dlv', until) }),
   };
 }
 

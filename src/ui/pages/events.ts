@@ -11,7 +11,7 @@ import { pageContext, renderPage } from '../page-context.js';
 import type { UiDeps } from '../ui-deps.js';
 import { eventRow } from './event-row.js';
 
-function eventFilter(query: FormQuery, now: number): Omit<EventBrowseQuery, 'limit' | 'window'> {
+export function eventFilter(query: FormQuery, now: number): Omit<EventBrowseQuery, 'limit' | 'window'> {
   const source = field(query, 'source', 64);
   const type = field(query, 'type', 200);
   const text = field(query, 'text', 200);
@@ -22,8 +22,9 @@ function eventFilter(query: FormQuery, now: number): Omit<EventBrowseQuery, 'lim
     ...(source !== undefined && { source }),
     ...(type !== undefined && { type }),
     ...(text !== undefined && { text }),
-    ...(since !== undefined && { floor: idFloor('evt', since) }),
-    ...(until !== undefined && { ceiling: idFloor('evt', until) }),
+    // The ids narrow what is read; the rows' own times decide (ids can hold a later time than the row).
+    ...(since !== undefined && { since, floor: idFloor('evt', since) }),
+    ...(until !== undefined && { until, ceiling: idFloor('evt', until) }),
     ...(before !== undefined && { before }),
   };
 }
