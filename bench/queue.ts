@@ -9,70 +9,17 @@
  *   JOBS=20000 RUNS=3 npx tsx bench/queue.ts
  *   ONLY=postgres npx tsx bench/queue.ts  # one store (or ONLY=sqlite)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Logger, makeWorkerUtils, run as runGraphileWorker } from 'graphile-worker';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { type Database, openDatabase } from '../src/store/database.js';
-import { migrateToLatest } from '../src/store/migrate.js';
+import type { Database } from '../src/store/database.js';
 import { JobQueue } from '../src/store/queue.js';
 import { QueueWorker } from '../src/store/queue-worker.js';
-import { median, printTable } from './util.js';
+import { benchTargets, median, perSecond, printTable } from './util.js';
 
 const JOBS = Number(process.env.JOBS ?? 10_000);
 const RUNS = Number(process.env.RUNS ?? 3);
-
-interface Target {
-  name: string;
-  open(): Promise<{ database: Database; url: string; drop(): Promise<void> }>;
-}
-
-const targets: Target[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-'));
-      const url = `sqlite:${join(dir, 'bench.db')}`;
-      return {
-        database: await openDatabase(url),
-        url,
-        drop: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-];
-const pgUrl = process.env.PATCHBAY_BENCH_POSTGRES_URL ?? process.env.PATCHBAY_TEST_POSTGRES_URL;
-// ONLY=postgres (or sqlite) runs one store.
-if (process.env.ONLY === 'postgres') targets.length = 0;
-if (pgUrl && process.env.ONLY !== 'sqlite') {
-  targets.push({
-    name: 'postgres',
-    async open() {
-      const name = `patchbay_bench_${process.pid}`;
-      const admin = new pg.Client({ connectionString: pgUrl });
-      await admin.connect();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      const url = new URL(pgUrl);
-      url.pathname = `/${name}`;
-      return {
-        database: await openDatabase(url.toString(), { poolSize: 12 }),
-        url: url.toString(),
-        async drop() {
-          const c = new pg.Client({ connectionString: pgUrl });
-          await c.connect();
-          await c.query(`drop database if exists ${name} with (force)`);
-          await c.end();
-        },
-      };
-    },
-  });
-} else {
-  console.log('(PostgreSQL skipped: set PATCHBAY_TEST_POSTGRES_URL to include it)');
-}
+const targets = benchTargets({ prefix: 'patchbay_bench_queue', poolSize: 12 });
 
 /** Batch-1 runs pay one commit per claim and per completion: a tenth of the jobs measures them as well. */
 const jobsFor = (batch: number) => (batch === 1 ? Math.max(500, Math.floor(JOBS / 10)) : JOBS);
@@ -116,7 +63,7 @@ async function runPatchbay(database: Database, workers: number, batch: number): 
     .where('queue', '=', name)
     .executeTakeFirst();
   if (Number(left?.n) !== 0) throw new Error(`bench bug: ${left?.n} jobs left`);
-  return (count / elapsed) * 1000;
+  return perSecond(count, elapsed);
 }
 
 /** Baseline: a bare loop that deletes `batch` oldest rows per statement through the raw driver. */
@@ -141,7 +88,7 @@ async function runBaseline(target: string, url: string, workers: number, batch: 
     while (taken < count) taken += take.all(batch).length;
     const elapsed = performance.now() - start;
     db.close();
-    return (count / elapsed) * 1000;
+    return perSecond(count, elapsed);
   }
   const pool = new pg.Pool({ connectionString: url, max: workers + 1 });
   await pool.query('create table if not exists plain (id bigserial primary key, payload text not null)');
@@ -166,7 +113,7 @@ async function runBaseline(target: string, url: string, workers: number, batch: 
   );
   const elapsed = performance.now() - start;
   await pool.end();
-  return (count / elapsed) * 1000;
+  return perSecond(count, elapsed);
 }
 
 /**
@@ -213,13 +160,12 @@ async function runGraphile(url: string, workers: number, batch: number): Promise
   const elapsed = performance.now() - start;
   await Promise.all(runners.map((r) => r.stop()));
   await utils.release();
-  return (count / elapsed) * 1000;
+  return perSecond(count, elapsed);
 }
 
 const rows: string[][] = [];
 for (const target of targets) {
   const { database, url, drop } = await target.open();
-  await migrateToLatest(database);
   for (const workers of [1, 4]) {
     for (const batch of [1, 100]) {
       const ours: number[] = [];
@@ -248,7 +194,6 @@ for (const target of targets) {
       );
     }
   }
-  await database.close();
   await drop();
 }
 

@@ -13,72 +13,22 @@
  *   ONLY=postgres npx tsx bench/sync.ts    # one store (or ONLY=sqlite)
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { systemClock } from '../src/core/clock.js';
 import { parseConfig } from '../src/core/config/index.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createHttpClient } from '../src/http/index.js';
-import { type Database, openDatabase } from '../src/store/database.js';
-import { migrateToLatest } from '../src/store/migrate.js';
+import type { Database } from '../src/store/database.js';
 import type { SyncRecordsTable } from '../src/store/schema.js';
 import { openSyncStores } from '../src/store/sync/index.js';
 import { syncsFromConfig } from '../src/sync/config-syncs.js';
 import { SyncService } from '../src/sync/sync-service.js';
 import { EventPipeline } from '../src/webhooks/pipeline.js';
-import { median, printTable } from './util.js';
+import { benchTargets, cpuMsSince, median, perSecond, printTable } from './util.js';
 
 const RECORDS = Number(process.env.RECORDS ?? 50_000);
 const RUNS = Number(process.env.RUNS ?? 3);
 const BATCH = 100;
-
-interface Target {
-  name: string;
-  open(): Promise<{ database: Database; drop(): Promise<void> }>;
-}
-
-const targets: Target[] = [];
-if (process.env.ONLY !== 'postgres') {
-  targets.push({
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'patchbay-bench-'));
-      return {
-        database: await openDatabase(`sqlite:${join(dir, 'bench.db')}`),
-        drop: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  });
-}
-const pgUrl = process.env.PATCHBAY_BENCH_POSTGRES_URL ?? process.env.PATCHBAY_TEST_POSTGRES_URL;
-if (pgUrl && process.env.ONLY !== 'sqlite') {
-  targets.push({
-    name: 'postgres',
-    async open() {
-      const name = `patchbay_bench_sync_${process.pid}`;
-      const admin = new pg.Client({ connectionString: pgUrl });
-      await admin.connect();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.query(`create database ${name}`);
-      await admin.end();
-      const url = new URL(pgUrl);
-      url.pathname = `/${name}`;
-      const database = await openDatabase(url.toString(), { poolSize: 4 });
-      return {
-        database,
-        async drop() {
-          await database.close();
-          const again = new pg.Client({ connectionString: pgUrl });
-          await again.connect();
-          await again.query(`drop database if exists ${name} with (force)`);
-          await again.end();
-        },
-      };
-    },
-  });
-}
+const targets = benchTargets({ prefix: 'patchbay_bench_sync', poolSize: 4 });
 
 const entry = {
   id: 'people',
@@ -146,7 +96,7 @@ async function patchbay(
     const cpu = process.cpuUsage();
     const outcome = await service.runNow('people');
     const ms = performance.now() - started;
-    cpuMs.push(cpuOf(cpu));
+    cpuMs.push(cpuMsSince(cpu));
     if (
       outcome.status !== 'succeeded' ||
       outcome.counts.seen < RECORDS ||
@@ -174,21 +124,13 @@ async function bareLoop(database: Database, rows: readonly SyncRecordsTable[]): 
       await tx.db.insertInto('sync_records').values(batch).execute();
     });
   }
-  cpuMs.push(cpuOf(cpu));
+  cpuMs.push(cpuMsSince(cpu));
   return performance.now() - started;
 }
 
-/**
- * CPU time of this process (the sync's, not the fake's), in ms: on a loaded machine wall time follows
- * the load, CPU time much less.
- */
+/** CPU time of this process (the sync's, not the fake's) in each measured pass, in ms, in the order they ran. */
 const cpuMs: number[] = [];
-function cpuOf(since: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
-}
-
-const perSecond = (ms: number) => (RECORDS / ms) * 1000;
+const rate = (ms: number) => perSecond(RECORDS, ms);
 const results: string[][] = [];
 console.log(
   `sync: ${RECORDS} records from the records fake on loopback, pages of ${BATCH}, ${RUNS} runs, medians`,
@@ -204,34 +146,30 @@ for (const target of targets) {
   };
   for (let run = 0; run < RUNS; run++) {
     const a = await target.open();
-    await migrateToLatest(a.database);
     const measured = await patchbay(a.database);
-    await a.database.close().catch(() => undefined);
     await a.drop();
     const b = await target.open();
-    await migrateToLatest(b.database);
     bare.push(await bareLoop(b.database, measured.rows));
     cpu.initial.push(cpuMs.shift()!);
     cpu.unchanged.push(cpuMs.shift()!);
     cpu.bare.push(cpuMs.shift()!);
-    await b.database.close().catch(() => undefined);
     await b.drop();
     initial.push(measured.initial);
     unchanged.push(measured.unchanged);
   }
-  const baseline = perSecond(median(bare));
+  const baseline = rate(median(bare));
   const perRecord = (ms: number[]) => `${((median(ms) * 1000) / RECORDS).toFixed(0)} µs`;
   for (const [name, values, cpuValues] of [
     ['initial sync', initial, cpu.initial],
     ['unchanged pass', unchanged, cpu.unchanged],
   ] as const) {
-    const rate = perSecond(median(values));
+    const records = rate(median(values));
     results.push([
       target.name,
       name,
-      rate.toFixed(0),
+      records.toFixed(0),
       baseline.toFixed(0),
-      `${(rate / baseline).toFixed(2)}×`,
+      `${(records / baseline).toFixed(2)}×`,
       perRecord(cpuValues),
       perRecord(cpu.bare),
     ]);
