@@ -2,24 +2,40 @@ import { CompiledQuery } from 'kysely';
 import type { Database } from './database.js';
 import type { SourcesTable } from './schema.js';
 
-export type SourceRow = SourcesTable;
+/** A webhook source made through the admin API, as stored (the vault encrypts `secrets`). */
+export interface StoredSource {
+  id: string;
+  /** The source's definition as JSON text, its secrets left out (the webhooks layer owns its type). */
+  definition: string;
+  /** Vault ciphertext of the JSON array of secrets. */
+  secrets: string;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms; set by every write. */
+  updatedAt: number;
+}
 
-/** Webhook sources made through the admin API, as rows (the vault encrypts the secrets column). */
+/** Webhook sources made through the admin API (the vault encrypts the secrets column). */
 export class SourceStore {
   constructor(private readonly database: Database) {}
 
   /** Inserts unless the id is taken; returns whether it was inserted. */
-  async insert(row: SourceRow): Promise<boolean> {
+  async insert(source: StoredSource): Promise<boolean> {
     const result = await this.database.db
       .insertInto('sources')
-      .values(row)
+      .values(toRow(source))
       .onConflict((oc) => oc.column('id').doNothing())
       .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
-  async get(id: string): Promise<SourceRow | undefined> {
-    return this.database.db.selectFrom('sources').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(id: string): Promise<StoredSource | undefined> {
+    const row = await this.database.db
+      .selectFrom('sources')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toSource(row);
   }
 
   /**
@@ -34,17 +50,18 @@ export class SourceStore {
     return `${rows[0]?.n ?? 0}:${rows[0]?.s ?? 0}`;
   }
 
-  async list(): Promise<SourceRow[]> {
-    return this.database.db.selectFrom('sources').selectAll().orderBy('id').execute();
+  async list(): Promise<StoredSource[]> {
+    const rows = await this.database.db.selectFrom('sources').selectAll().orderBy('id').execute();
+    return rows.map(toSource);
   }
 
   async update(
     id: string,
-    fields: Pick<SourceRow, 'definition' | 'secrets' | 'updated_at'>,
+    fields: Pick<StoredSource, 'definition' | 'secrets' | 'updatedAt'>,
   ): Promise<boolean> {
     const result = await this.database.db
       .updateTable('sources')
-      .set(fields)
+      .set({ definition: fields.definition, secrets: fields.secrets, updated_at: fields.updatedAt })
       .where('id', '=', id)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
@@ -57,3 +74,24 @@ export class SourceStore {
 }
 
 const SOURCES_VERSION = CompiledQuery.raw('select count(*) as n, sum(updated_at) as s from sources');
+
+/** PostgreSQL's bigints come back parsed by the pool, SQLite's as numbers; `Number` keeps both exact. */
+function toSource(row: SourcesTable): StoredSource {
+  return {
+    id: row.id,
+    definition: row.definition,
+    secrets: row.secrets,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toRow(source: StoredSource): SourcesTable {
+  return {
+    id: source.id,
+    definition: source.definition,
+    secrets: source.secrets,
+    created_at: source.createdAt,
+    updated_at: source.updatedAt,
+  };
+}

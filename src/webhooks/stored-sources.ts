@@ -1,16 +1,10 @@
 import type { SourceConfig } from '../core/config/schema.js';
-import type { SourceRow, SourceStore } from '../store/source-store.js';
+import type { SourceStore, StoredSource } from '../store/source-store.js';
 import { columnContext, encryptedColumn } from '../vault/vault.js';
 import type { SecretSealer } from './secret-sealer.js';
 
 /** The vault column holding API-made sources' secrets (re-encrypted by key rotation). */
 export const SOURCE_SECRETS_COLUMN = encryptedColumn('sources', 'secrets');
-
-/** A stored source, decrypted, with the form it was read in (to tell a changed row from an unchanged one). */
-export interface StoredSource {
-  source: SourceConfig;
-  form: string;
-}
 
 /**
  * API-made sources as stored: the definition in clear (it holds no secret), the secrets sealed by the
@@ -32,17 +26,17 @@ export class StoredSources {
     return this.store.version();
   }
 
-  /** Every stored row, undecoded: `decode` only those whose `formOf` changed. */
-  rows(): Promise<SourceRow[]> {
+  /** Every stored source, undecoded: `decode` only those whose `formOf` changed. */
+  rows(): Promise<StoredSource[]> {
     return this.store.list();
   }
 
-  formOf(row: SourceRow): string {
+  formOf(row: StoredSource): string {
     return `${row.definition}\u0000${row.secrets}`;
   }
 
   async insert(source: SourceConfig, now: number): Promise<boolean> {
-    return this.store.insert({ ...(await this.encode(source)), created_at: now, updated_at: now });
+    return this.store.insert({ ...(await this.encode(source)), createdAt: now, updatedAt: now });
   }
 
   async update(source: SourceConfig, now: number): Promise<boolean> {
@@ -50,7 +44,7 @@ export class StoredSources {
     return this.store.update(source.id, {
       definition: row.definition,
       secrets: row.secrets,
-      updated_at: now,
+      updatedAt: now,
     });
   }
 
@@ -58,13 +52,13 @@ export class StoredSources {
     return this.store.delete(id);
   }
 
-  async decode(row: SourceRow): Promise<SourceConfig> {
+  async decode(row: StoredSource): Promise<SourceConfig> {
     const definition = JSON.parse(row.definition) as SourceConfig;
     const secrets = await this.sealer.openJson<string[]>(row.secrets, SOURCE_SECRETS_COLUMN.context(row.id));
     return { ...definition, verify: { ...definition.verify, secrets } };
   }
 
-  private async encode(source: SourceConfig): Promise<Omit<SourceRow, 'created_at' | 'updated_at'>> {
+  private async encode(source: SourceConfig): Promise<Omit<StoredSource, 'createdAt' | 'updatedAt'>> {
     const { secrets, ...verify } = source.verify;
     return {
       id: source.id,

@@ -10,6 +10,9 @@ const SRC = join(import.meta.dirname, '../../src');
 const SQL =
   /\.(selectFrom|updateTable|deleteFrom|insertInto)\(|\bsql`|CompiledQuery|from 'kysely'|\btx\.db\b/;
 
+/** An import, from a module under store/, of a name ending in `Table` (a row type). */
+const ROW_TYPE_IMPORT = /import\s+(?:type\s+)?\{[^}]*\b\w+Table\b[^}]*\}\s*from\s*'[./]*\/store\//;
+
 describe('the store owns its SQL', () => {
   it('has no statement outside src/store/', () => {
     const outside = sourceFiles(SRC)
@@ -17,6 +20,25 @@ describe('the store owns its SQL', () => {
       .filter((path) => SQL.test(readFileSync(path, 'utf8')))
       .map((path) => relative(SRC, path));
     expect(outside).toEqual([]);
+  });
+
+  it('keeps row types (`*Table`) inside src/store/: the rest sees domain objects', () => {
+    const outside = sourceFiles(SRC)
+      .filter((path) => !relative(SRC, path).startsWith('store/'))
+      .filter((path) => ROW_TYPE_IMPORT.test(readFileSync(path, 'utf8')))
+      .map((path) => relative(SRC, path));
+    expect(outside).toEqual([]);
+  });
+
+  it('the row-type guard catches an import of a table type, alone or among others, type-only or not', () => {
+    expect(ROW_TYPE_IMPORT.test("import type { SourcesTable } from '../store/schema.js';")).toBe(true);
+    expect(
+      ROW_TYPE_IMPORT.test(
+        "import { type ConnectionStatus,\n  ConnectionsTable } from '../../store/schema.js';",
+      ),
+    ).toBe(true);
+    expect(ROW_TYPE_IMPORT.test("import type { ConnectionStatus } from '../store/schema.js';")).toBe(false);
+    expect(ROW_TYPE_IMPORT.test("import type { StoredSource } from '../store/source-store.js';")).toBe(false);
   });
 
   it('offers no database handle from the delivery store (services built SQL through it)', () => {
