@@ -380,6 +380,32 @@ export interface OpsSignalsTable {
   value: number;
 }
 
+/** One process's totals for a source or a connection in one minute (see migration 0013). */
+export interface TrafficTable {
+  /** `source` or `connection`. */
+  kind: string;
+  subject: string;
+  /** Epoch minute (ms / 60 000). */
+  minute: number;
+  /** The process that counted them. */
+  process: string;
+  /** Requests accepted, or calls answered. */
+  ok: number;
+  /** Requests refused or failed, or calls that failed. */
+  failed: number;
+  /** Calls answered 429. */
+  limited: number;
+  /** JSON `{ reason code: count }` of the failures. */
+  reasons: string;
+  /** JSON array of counts per latency bucket (`TRAFFIC_BUCKETS_MS`). */
+  buckets: string;
+  duration_max: number;
+  last_ok_at: number | null;
+  /** The share of the provider's quota left, 0–1, as last seen. */
+  headroom: number | null;
+  headroom_at: number | null;
+}
+
 export interface Schema {
   jobs: JobsTable;
   events: EventsTable;
@@ -403,4 +429,5 @@ export interface Schema {
   sync_conflicts: SyncConflictsTable;
   sync_verify_keys: SyncVerifyKeysTable;
   ops_signals: OpsSignalsTable;
+  traffic: TrafficTable;
 }

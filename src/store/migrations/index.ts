@@ -10,6 +10,7 @@ import { sendLedger } from './0009-send-ledger.js';
 import { eventTrace } from './0010-event-trace.js';
 import { dashboardIndexes } from './0011-dashboard-indexes.js';
 import { opsSignals } from './0012-ops-signals.js';
+import { traffic } from './0013-traffic.js';
 import type { Migration } from './types.js';
 
 export type { Migration } from './types.js';
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   eventTrace,
   dashboardIndexes,
   opsSignals,
+  traffic,
 ];
