@@ -22,6 +22,7 @@ import type { SyncRecordsTable } from '../src/store/schema.js';
 import { openSyncStores } from '../src/store/sync/index.js';
 import { syncsFromConfig } from '../src/sync/config-syncs.js';
 import { SyncService } from '../src/sync/sync-service.js';
+import { recordsSyncRequest } from '../src/testing/records-fake/index.js';
 import { EventPipeline } from '../src/webhooks/pipeline.js';
 import { benchTargets, cpuMsSince, median, perSecond, printTable } from './util.js';
 
@@ -33,15 +34,8 @@ const targets = benchTargets({ prefix: 'patchbay_bench_sync', poolSize: 4 });
 const entry = {
   id: 'people',
   connection: 'api',
-  request: {
-    path: '/records',
-    records: 'data',
-    id: 'id',
-    pagination: { style: 'cursor', cursorPath: 'next_cursor', cursorParam: 'cursor' },
-    // A lookback longer than the data's life: every incremental read reads every record again.
-    incremental: { param: 'modified_since', field: 'updated_at', lookback: '3650d' },
-    query: { limit: BATCH },
-  },
+  // A lookback longer than the data's life: every incremental read reads every record again.
+  request: recordsSyncRequest({ incremental: { lookback: '3650d' }, query: { limit: BATCH } }),
   transform: { rename: { name: 'fullName' }, coerce: { score: 'integer' } },
   schema: {
     type: 'object',

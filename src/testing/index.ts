@@ -44,3 +44,13 @@ export {
   startSendGridFake,
   startStripeFake,
 } from './fakes.js';
+export {
+  type FakeRecord,
+  PAGINATION_STYLES,
+  type PaginationStyle,
+  type RecordsFakeOptions,
+  type RecordsSyncRequestOptions,
+  type RunningRecordsFake,
+  recordsSyncRequest,
+  startRecordsFake,
+} from './records-fake/index.js';

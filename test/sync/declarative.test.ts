@@ -5,7 +5,11 @@ import { createHttpClient, type HttpClient } from '../../src/http/index.js';
 import { syncsFromConfig } from '../../src/sync/config-syncs.js';
 import { defineSyncModel } from '../../src/sync/index.js';
 import type { SyncService } from '../../src/sync/sync-service.js';
-import { type RunningRecordsFake, startRecordsFake } from '../../src/testing/records-fake/index.js';
+import {
+  type RunningRecordsFake,
+  recordsSyncRequest,
+  startRecordsFake,
+} from '../../src/testing/records-fake/index.js';
 import { dialects } from '../helpers/databases.js';
 import { type SyncHarness, serviceHarness, storedRecords } from './helpers.js';
 
@@ -72,15 +76,7 @@ describe('declarative syncs from the config file', () => {
   const base = {
     id: 'people',
     connection: 'api',
-    request: {
-      path: '/records',
-      records: 'data',
-      id: 'id',
-      pagination: { style: 'cursor', cursorPath: 'next_cursor', cursorParam: 'cursor' },
-      incremental: { param: 'modified_since', field: 'updated_at', lookback: '1s' },
-      query: { include_deleted: true, limit: 10 },
-      deleted: { field: 'deleted' },
-    },
+    request: recordsSyncRequest({ incremental: { lookback: '1s' }, tombstones: true, query: { limit: 10 } }),
   };
 
   it('syncs incrementally with a cursor, re-reading the boundary, tombstones deleting', async () => {

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningRecordsFake, startRecordsFake } from '../../src/testing/records-fake/index.js';
+import {
+  type RunningRecordsFake,
+  recordsSyncRequest,
+  startRecordsFake,
+} from '../../src/testing/records-fake/index.js';
 import { allDialects } from '../helpers/databases.js';
 import { adminApi, openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { eventually } from '../helpers/eventually.js';
 
 const TOKEN = 'syncs-admin-token-0123456789';
 
@@ -12,17 +17,6 @@ async function fakeCall(fake: RunningRecordsFake, path: string, body: unknown): 
     body: JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-}
-
-/** Polls until `check` passes (the scheduler runs in the background), at most 20 s. */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`never happened; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 for (const { dialect, available } of allDialects) {
@@ -44,15 +38,7 @@ for (const { dialect, available } of allDialects) {
           {
             id: 'people',
             connection: 'api',
-            request: {
-              path: '/records',
-              records: 'data',
-              id: 'id',
-              pagination: { style: 'cursor', cursorPath: 'next_cursor', cursorParam: 'cursor' },
-              incremental: { param: 'modified_since', field: 'updated_at' },
-              query: { include_deleted: true, limit: 10 },
-              deleted: { field: 'deleted' },
-            },
+            request: recordsSyncRequest({ incremental: true, tombstones: true, query: { limit: 10 } }),
             schema: { type: 'object', required: ['email'], properties: { email: { type: 'string' } } },
           },
         ],

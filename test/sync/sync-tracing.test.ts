@@ -12,7 +12,11 @@ import { parseConfig } from '../../src/core/config/index.js';
 import { startTracing } from '../../src/core/tracing.js';
 import { createHttpClient } from '../../src/http/index.js';
 import { syncsFromConfig } from '../../src/sync/config-syncs.js';
-import { type RunningRecordsFake, startRecordsFake } from '../../src/testing/records-fake/index.js';
+import {
+  type RunningRecordsFake,
+  recordsSyncRequest,
+  startRecordsFake,
+} from '../../src/testing/records-fake/index.js';
 import { dialects } from '../helpers/databases.js';
 import { openTestEngine } from '../helpers/engine.js';
 import { type OidcServer, startOidcServer } from '../helpers/oidc-server.js';
@@ -78,13 +82,7 @@ describe('tracing of sync runs and OAuth refreshes', () => {
           {
             id: 'people',
             connection: 'api',
-            request: {
-              path: '/records',
-              records: 'data',
-              id: 'id',
-              pagination: { style: 'cursor', cursorPath: 'next_cursor', cursorParam: 'cursor' },
-              query: { limit: 10 },
-            },
+            request: recordsSyncRequest({ query: { limit: 10 } }),
           },
         ],
       }).syncs;

@@ -182,5 +182,7 @@ export const syncsSettingsSchema = z.strictObject({
 
 export type SyncEntry = z.output<typeof syncEntrySchema>;
 export type DeclarativeRequest = z.output<typeof declarativeRequestSchema>;
+/** A declarative sync's `request` as written in the config file, before defaults. */
+export type DeclarativeRequestInput = z.input<typeof declarativeRequestSchema>;
 export type MappingConfig = z.output<typeof mappingSchema>;
 export type SyncsSettings = z.output<typeof syncsSettingsSchema>;

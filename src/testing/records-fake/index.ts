@@ -9,3 +9,4 @@ export {
 } from './records-fake.js';
 export type { BodyFormat } from './records-formats.js';
 export { type FakeRecord, RecordsState } from './records-state.js';
+export { type RecordsSyncRequestOptions, recordsSyncRequest } from './records-sync-request.js';

@@ -1,27 +1,9 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningHubSpotFake, startHubSpotFake } from '../../../src/testing/index.js';
+import { freePort } from '../../helpers/cli.js';
 import { dialects } from '../../helpers/databases.js';
 import { openTestEngine, type TestEngine } from '../../helpers/engine.js';
-
-/** A port free a moment ago: the engine's public URL must be known before its config is (v3 signs it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read();
-    if (check(value)) return value;
-    if (Date.now() > deadline) throw new Error(`never happened; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { eventually } from '../../helpers/eventually.js';
 
 /**
  * The webhook preset end to end: the fake's app posts v3-signed arrays (duplicates, shuffled) to a
@@ -35,6 +17,7 @@ describe('HubSpot webhooks trigger the sync of the object they name', () => {
 
   beforeAll(async () => {
     fake = await startHubSpotFake({ searchLagMs: 0, seed: 20, webhooks: { duplicateRate: 0.5 } });
+    // The engine's public URL must be known before its config is (v3 signs it): a port free a moment ago.
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
     t = await openTestEngine(dialects[0]!, {
