@@ -2,7 +2,12 @@ import { abortError } from '../core/clock.js';
 import { ErrorCode, errorMessage, PatchbayError, truncateBody } from '../core/errors.js';
 import { redactHeaders, redactUrl, scrubSecrets } from '../core/redact.js';
 import type { Classification } from '../resilience/classification.js';
-import { errorCodeOf, NOT_SENT_CODES, TRANSIENT_NETWORK_CODES } from '../resilience/classification.js';
+import {
+  errorCodeForStatus,
+  errorCodeOf,
+  NOT_SENT_CODES,
+  TRANSIENT_NETWORK_CODES,
+} from '../resilience/classification.js';
 import { retryDelayFromHeaders } from '../resilience/retry-after.js';
 import type { CallState, HttpCall } from './http-types.js';
 import type { UpstreamErrorReading } from './upstream-error.js';
@@ -29,12 +34,7 @@ export function errorFromResponse(
   // The provider's reader knows its words better than the generic header rules (HubSpot's interval
   // headers say 0 left, and the reader says when to come back).
   const retryAfterMs = reading?.retryAfterMs ?? retryDelayFromHeaders(headers, now);
-  const code =
-    status === 429
-      ? ErrorCode.RATE_LIMITED
-      : status >= 500
-        ? ErrorCode.HTTP_SERVER_ERROR
-        : ErrorCode.HTTP_CLIENT_ERROR;
+  const code = errorCodeForStatus(status);
   const body = truncateBody(scrubSecrets(text, call.state.secrets));
   const said = reading?.message
     ? `: ${truncateBody(scrubSecrets(reading.message, call.state.secrets), MESSAGE_LIMIT)}`

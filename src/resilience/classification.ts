@@ -80,6 +80,15 @@ export function classifyResponse(outcome: ResponseOutcome): Classification {
   return 'permanent';
 }
 
+/**
+ * The stable code of the error a failed answer becomes: `RATE_LIMITED` for 429, `HTTP_SERVER_ERROR` for
+ * 5xx, `HTTP_CLIENT_ERROR` for the rest (its classification says whether it is retried).
+ */
+export function errorCodeForStatus(status: number): ErrorCode {
+  if (status === 429) return ErrorCode.RATE_LIMITED;
+  return status >= 500 ? ErrorCode.HTTP_SERVER_ERROR : ErrorCode.HTTP_CLIENT_ERROR;
+}
+
 /** True when the headers say the caller is being throttled (any provider's convention). */
 export function isRateLimitSignal(headers: Readonly<Record<string, string>>): boolean {
   return (

@@ -7,6 +7,7 @@ import {
   classifyResponse,
   createClassifier,
   deliveryErrorCode,
+  errorCodeForStatus,
   isOverloadSignal,
   upstreamSignal,
 } from '../../src/resilience/classification.js';
@@ -24,6 +25,19 @@ describe('classification', () => {
 
   it.each([400, 403, 404, 405, 409, 410, 422, 501])('treats %i as permanent', (status) => {
     expect(classifyResponse(response(status))).toBe('permanent');
+  });
+
+  it('names a failed answer RATE_LIMITED (429), HTTP_SERVER_ERROR (5xx) or HTTP_CLIENT_ERROR', () => {
+    expect([429, 500, 503, 599, 400, 404, 410, 499].map(errorCodeForStatus)).toEqual([
+      ErrorCode.RATE_LIMITED,
+      ErrorCode.HTTP_SERVER_ERROR,
+      ErrorCode.HTTP_SERVER_ERROR,
+      ErrorCode.HTTP_SERVER_ERROR,
+      ErrorCode.HTTP_CLIENT_ERROR,
+      ErrorCode.HTTP_CLIENT_ERROR,
+      ErrorCode.HTTP_CLIENT_ERROR,
+      ErrorCode.HTTP_CLIENT_ERROR,
+    ]);
   });
 
   it('treats 401 as an auth failure and 2xx/304 as success', () => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../../core/config/units.js';
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../../../core/errors.js';
 import type { HttpClient } from '../../../http/create-http-client.js';
+import { classifyResponse } from '../../../resilience/classification.js';
 import type { SyncContext } from '../../../sync/fetch-context.js';
 import { type FinaleApi, finaleApi } from '../api.js';
 
@@ -46,7 +47,11 @@ export function finaleMillis(value: string | null | undefined): number | undefin
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** A failed write's outcome: Finale's refusals of the input (4xx but 429) are final, the rest retried. */
+/**
+ * A failed write's outcome: an answer `classifyResponse` calls transient (429, 503…) is retried, any
+ * other answer of Finale's (a refusal of the input) is final; a failure without an answer (network,
+ * timeout) is retried, our own refusal of the input (INVALID_ARGUMENT) final.
+ */
 export function failure(
   id: string,
   error: unknown,
@@ -54,7 +59,8 @@ export function failure(
   const permanent =
     isPatchbayError(error) &&
     (error.code === ErrorCode.INVALID_ARGUMENT ||
-      (error.status !== undefined && error.status >= 400 && error.status < 500 && error.status !== 429));
+      (error.status !== undefined &&
+        classifyResponse({ status: error.status, headers: error.headers ?? {} }) !== 'transient'));
   return { id, ok: false, error: errorMessage(error), retryable: !permanent };
 }
 
