@@ -97,15 +97,14 @@ export class AuthorizationFlow {
     const id = stateId(state);
     const now = this.clock.now();
     const expiresAt = now + this.stateTtlMs;
-    await this.connections.store.pruneStates(now);
-    await this.connections.store.insertState({
+    await this.connections.saveState({
       id,
-      connection_id: connectionId,
+      connectionId,
       secrets: await this.vault.sealJson({ codeVerifier }, columnContext('oauth_states', id, 'secrets')),
-      redirect_uri: redirectUri,
-      return_to: options.returnTo ?? null,
-      created_at: now,
-      expires_at: expiresAt,
+      redirectUri,
+      returnTo: options.returnTo ?? null,
+      createdAt: now,
+      expiresAt,
     });
     this.logger.info({ connection: connectionId }, 'authorization started');
     return { url: url.href, expiresAt, redirectUri };
@@ -118,39 +117,39 @@ export class AuthorizationFlow {
   ): Promise<{ connection: Connection; returnTo: string | null }> {
     const state = callback.get('state');
     if (!state) throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, 'the callback has no state parameter');
-    const row = await this.connections.store.takeState(stateId(state));
+    const row = await this.connections.takeState(stateId(state));
     if (!row) {
       throw new PatchbayError(
         ErrorCode.INVALID_ARGUMENT,
         'unknown or already used state: this authorization link was used or never issued; start again',
       );
     }
-    if (row.expires_at < this.clock.now()) {
+    if (row.expiresAt < this.clock.now()) {
       throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, 'this authorization link has expired; start again');
     }
     const { codeVerifier } = await this.vault.openJson<{ codeVerifier: string }>(
       row.secrets,
       columnContext('oauth_states', row.id, 'secrets'),
     );
-    let current = await this.connections.load(row.connection_id);
+    let current = await this.connections.load(row.connectionId);
     const tokens = await this.oauth.exchangeCode(
       current.connection.settings as unknown as OAuthServerConfig,
       current.secrets.clientSecret,
-      { callback, state, redirectUri: row.redirect_uri, codeVerifier },
+      { callback, state, redirectUri: row.redirectUri, codeVerifier },
       signal,
     );
     // The tokens of a new grant replace whatever the connection held, whatever refreshes ran meanwhile.
     for (let attempt = 0; attempt < 5; attempt++) {
       const version = await this.connections.saveTokens({ ...current, credentials: undefined }, tokens);
       if (version !== undefined) {
-        this.logger.info({ connection: row.connection_id }, 'connection authorized');
-        return { connection: await this.connections.require(row.connection_id), returnTo: row.return_to };
+        this.logger.info({ connection: row.connectionId }, 'connection authorized');
+        return { connection: await this.connections.require(row.connectionId), returnTo: row.returnTo };
       }
-      current = await this.connections.load(row.connection_id);
+      current = await this.connections.load(row.connectionId);
     }
     throw new PatchbayError(
       ErrorCode.CONFLICT,
-      `connection ${row.connection_id} kept changing; authorize again`,
+      `connection ${row.connectionId} kept changing; authorize again`,
     );
   }
 }

@@ -1,9 +1,9 @@
 import type { AuthInput, AuthScheme } from '../core/config/connections.js';
 import { SECRET_FIELDS } from '../core/config/connections.js';
-import type { ConnectionRow } from '../store/connection-store.js';
+import type { StoredConnection } from '../store/connection-store.js';
 import type { ConnectionStatus } from '../store/schema.js';
 
-/** An auth scheme's settings without its secrets (what `auth_config` holds). */
+/** An auth scheme's settings without its secrets (what `authConfig` holds). */
 export type AuthSettings = { scheme: AuthScheme } & Record<string, unknown>;
 
 /** The secret fields of a scheme's input (`token`, `clientSecret`…), encrypted together. */
@@ -55,26 +55,25 @@ export function splitAuth(auth: AuthInput): { settings: AuthSettings; secrets: A
   return { settings, secrets };
 }
 
-export function toConnection(row: ConnectionRow): Connection {
-  const config = JSON.parse(row.auth_config) as AuthSettings & { secretFields?: string[] };
-  const { secretFields = [], ...settings } = config;
+export function toConnection(row: StoredConnection): Connection {
+  const { secretFields = [], ...settings } = row.authConfig as AuthSettings & { secretFields?: string[] };
   return {
     id: row.id,
     provider: row.provider,
-    baseUrl: row.base_url,
-    scheme: row.auth_scheme as AuthScheme,
+    baseUrl: row.baseUrl,
+    scheme: row.authScheme as AuthScheme,
     settings: settings as AuthSettings,
     secretFields,
     status: row.status,
-    statusReason: row.status_reason,
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    statusReason: row.statusReason,
+    metadata: row.metadata,
     origin: row.origin,
-    version: row.credential_version,
-    expiresAt: row.expires_at,
+    version: row.credentialVersion,
+    expiresAt: row.expiresAt,
     hasAccessToken: row.credentials !== null,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    refreshedAt: row.refreshed_at,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    refreshedAt: row.refreshedAt,
   };
 }
 

@@ -10,7 +10,12 @@ import { parseWith } from '../core/config/index.js';
 import { ErrorCode, PatchbayError } from '../core/errors.js';
 import { type Logger, silentLogger } from '../core/logger.js';
 import { type EventPublisher, nullPublisher } from '../core/publisher.js';
-import { type ConnectionRow, ConnectionStore } from '../store/connection-store.js';
+import {
+  type ConnectionFields,
+  ConnectionStore,
+  type OauthState,
+  type StoredConnection,
+} from '../store/connection-store.js';
 import type { Database } from '../store/database.js';
 import type { ConnectionStatus } from '../store/schema.js';
 import {
@@ -58,7 +63,7 @@ export const NOT_AUTHORIZED = 'not authorized yet: open the link from GET /api/v
  * reaches the store. Status changes (`needs_reauth`, recovery) are published as operational events.
  */
 export class ConnectionService {
-  readonly store: ConnectionStore;
+  private readonly store: ConnectionStore;
   private readonly vault: Vault;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -142,16 +147,16 @@ export class ConnectionService {
       const sameSecrets = stableJson(plainSecrets) === stableJson(current.secrets);
       if (
         existing.provider !== def.provider ||
-        existing.base_url !== (def.baseUrl ?? null) ||
-        existing.metadata !== JSON.stringify(def.metadata ?? {}) ||
+        existing.baseUrl !== (def.baseUrl ?? null) ||
+        stableJson(existing.metadata) !== stableJson(def.metadata ?? {}) ||
         existing.origin !== 'config'
       ) {
         await this.store.updateFields(def.id, {
           provider: def.provider,
-          base_url: def.baseUrl ?? null,
-          metadata: JSON.stringify(def.metadata ?? {}),
+          baseUrl: def.baseUrl ?? null,
+          metadata: def.metadata ?? {},
           origin: 'config',
-          updated_at: this.clock.now(),
+          updatedAt: this.clock.now(),
         });
       }
       if (!sameSettings || !sameSecrets) {
@@ -181,19 +186,17 @@ export class ConnectionService {
   async update(id: string, patch: ConnectionPatch): Promise<Connection> {
     const existing = await this.store.get(id);
     if (!existing) throw new PatchbayError(ErrorCode.NOT_FOUND, `no connection ${id}`);
-    const fields: Partial<Pick<ConnectionRow, 'base_url' | 'metadata' | 'provider'>> = {};
+    const fields: Omit<ConnectionFields, 'updatedAt' | 'origin'> = {};
     if (patch.provider !== undefined)
       fields.provider = parseWith(connectionSchema.shape.provider, patch.provider, 'provider');
     if (patch.baseUrl !== undefined)
-      fields.base_url =
+      fields.baseUrl =
         patch.baseUrl === null ? null : parseWith(connectionSchema.shape.baseUrl, patch.baseUrl, 'baseUrl')!;
-    this.checkDialled(fields.base_url, undefined);
+    this.checkDialled(fields.baseUrl, undefined);
     if (patch.metadata !== undefined)
-      fields.metadata = JSON.stringify(
-        parseWith(connectionSchema.shape.metadata, patch.metadata, 'metadata'),
-      );
+      fields.metadata = parseWith(connectionSchema.shape.metadata, patch.metadata, 'metadata');
     if (Object.keys(fields).length > 0)
-      await this.store.updateFields(id, { ...fields, updated_at: this.clock.now() });
+      await this.store.updateFields(id, { ...fields, updatedAt: this.clock.now() });
     if (patch.auth !== undefined) {
       const current = await this.state(existing);
       const merged =
@@ -223,19 +226,48 @@ export class ConnectionService {
     this.logger.info({ connection: id }, 'connection deleted');
   }
 
-  /** Reads a connection and decrypts its secrets and tokens (for the refresh manager and auth providers). */
   /** The connection's version stamp (`ConnectionStore.stamp`), undefined when it is gone. */
   stamp(id: string): Promise<string | undefined> {
     return this.store.stamp(id);
   }
 
+  /** The connection's current credential version, undefined when it is gone. */
+  async credentialVersion(id: string): Promise<number | undefined> {
+    return (await this.store.get(id))?.credentialVersion;
+  }
+
+  /**
+   * Takes the cross-process refresh lock for credential version `version` (`ConnectionStore.tryLock`):
+   * exactly one caller wins per version.
+   */
+  lockForRefresh(id: string, version: number, owner: string, now: number, until: number): Promise<boolean> {
+    return this.store.tryLock(id, version, owner, now, until);
+  }
+
+  /** Gives the refresh lock back without changing the credentials (the refresh failed). */
+  unlockRefresh(id: string, owner: string): Promise<void> {
+    return this.store.unlock(id, owner);
+  }
+
+  /** Records a pending OAuth authorization, pruning those expired by its creation time. */
+  async saveState(state: OauthState): Promise<void> {
+    await this.store.pruneStates(state.createdAt);
+    await this.store.insertState(state);
+  }
+
+  /** Redeems a pending authorization once: read and deleted together. */
+  takeState(id: string): Promise<OauthState | undefined> {
+    return this.store.takeState(id);
+  }
+
+  /** Reads a connection and decrypts its secrets and tokens (for the refresh manager and auth providers). */
   async load(id: string): Promise<ConnectionState> {
     const row = await this.store.get(id);
     if (!row) throw new PatchbayError(ErrorCode.NOT_FOUND, `no connection ${id}`);
     return this.state(row);
   }
 
-  async state(row: ConnectionRow): Promise<ConnectionState> {
+  async state(row: StoredConnection): Promise<ConnectionState> {
     const connection = toConnection(row);
     const secrets = row.secrets
       ? await this.vault.openJson<AuthSecrets>(row.secrets, columnContext('connections', row.id, 'secrets'))
@@ -269,11 +301,11 @@ export class ConnectionService {
         credentials,
         columnContext('connections', connection.id, 'credentials'),
       ),
-      expires_at: tokens.expiresAt,
+      expiresAt: tokens.expiresAt,
       status: 'active',
-      status_reason: null,
-      refreshed_at: now,
-      updated_at: now,
+      statusReason: null,
+      refreshedAt: now,
+      updatedAt: now,
     });
     if (version === undefined) return undefined;
     this.changed(connection.id);
@@ -348,7 +380,7 @@ export class ConnectionService {
     def: ConnectionDefinition,
     origin: 'api' | 'config',
     now: number,
-  ): Promise<ConnectionRow> {
+  ): Promise<StoredConnection> {
     const { settings, secrets } = splitAuth(def.auth);
     const { accessToken, refreshToken, ...plainSecrets } = secrets;
     const secretFields = Object.keys(plainSecrets);
@@ -363,9 +395,9 @@ export class ConnectionService {
     return {
       id: def.id,
       provider: def.provider,
-      base_url: def.baseUrl ?? null,
-      auth_scheme: def.auth.scheme,
-      auth_config: JSON.stringify({ ...settings, secretFields }),
+      baseUrl: def.baseUrl ?? null,
+      authScheme: def.auth.scheme,
+      authConfig: { ...settings, secretFields },
       secrets:
         secretFields.length > 0
           ? await this.vault.sealJson(plainSecrets, columnContext('connections', def.id, 'secrets'))
@@ -373,17 +405,17 @@ export class ConnectionService {
       credentials,
       // Imported tokens have an unknown expiry: an access token alone is used until a 401; with a refresh
       // token, it is refreshed before first use.
-      expires_at: credentials && !accessToken ? 0 : null,
-      credential_version: credentials ? 1 : 0,
-      refresh_lock: null,
-      refresh_lock_until: null,
+      expiresAt: credentials && !accessToken ? 0 : null,
+      credentialVersion: credentials ? 1 : 0,
+      refreshLock: null,
+      refreshLockUntil: null,
       status: pendingCode ? 'needs_reauth' : 'active',
-      status_reason: pendingCode ? NOT_AUTHORIZED.replace('{id}', def.id) : null,
-      metadata: JSON.stringify(def.metadata ?? {}),
+      statusReason: pendingCode ? NOT_AUTHORIZED.replace('{id}', def.id) : null,
+      metadata: def.metadata ?? {},
       origin,
-      created_at: now,
-      updated_at: now,
-      refreshed_at: null,
+      createdAt: now,
+      updatedAt: now,
+      refreshedAt: null,
     };
   }
 
@@ -432,8 +464,8 @@ export class ConnectionService {
     }
     const now = this.clock.now();
     const version = await this.store.writeCredentials(connection.id, connection.version, {
-      auth_scheme: auth.scheme,
-      auth_config: JSON.stringify({ ...settings, secretFields }),
+      authScheme: auth.scheme,
+      authConfig: { ...settings, secretFields },
       secrets:
         secretFields.length > 0
           ? await this.vault.sealJson(plainSecrets, columnContext('connections', connection.id, 'secrets'))
@@ -441,11 +473,11 @@ export class ConnectionService {
       credentials: credentials
         ? await this.vault.sealJson(credentials, columnContext('connections', connection.id, 'credentials'))
         : null,
-      expires_at: expiresAt,
+      expiresAt,
       status,
-      status_reason: reason,
-      refreshed_at: connection.refreshedAt,
-      updated_at: now,
+      statusReason: reason,
+      refreshedAt: connection.refreshedAt,
+      updatedAt: now,
     });
     if (version === undefined) {
       throw new PatchbayError(

@@ -269,7 +269,7 @@ export class TokenRefreshManager {
         return state;
       }
       const now = this.clock.now();
-      const locked = await this.connections.store.tryLock(
+      const locked = await this.connections.lockForRefresh(
         id,
         connection.version,
         this.owner,
@@ -378,9 +378,8 @@ export class TokenRefreshManager {
     if (oauthError && REAUTH_ERRORS.has(oauthError)) {
       // If the version moved, another process refreshed first (our refresh token was already spent):
       // that is not a refusal of the grant.
-      const latest = await this.connections.store.get(connection.id);
-      if (latest && latest.credential_version !== connection.version)
-        return this.connections.load(connection.id);
+      const latest = await this.connections.credentialVersion(connection.id);
+      if (latest !== undefined && latest !== connection.version) return this.connections.load(connection.id);
       const reason = `the provider refused the ${connection.scheme === 'oauth2-client-credentials' ? 'client credentials' : 'refresh token'} (${oauthError})`;
       await this.connections.markNeedsReauth(connection, reason);
       this.invalidate(connection.id);
@@ -394,7 +393,7 @@ export class TokenRefreshManager {
         },
       );
     }
-    await this.connections.store.unlock(connection.id, this.owner);
+    await this.connections.unlockRefresh(connection.id, this.owner);
     const hasToken = credentials !== undefined && credentials.accessToken !== '';
     if (!force && hasToken && !this.expired(connection)) {
       // Refreshing early failed; the token still works for a while, and the next call tries again.
