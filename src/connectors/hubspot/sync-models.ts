@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationSchema as duration, durationIssue } from '../../core/config/duration.js';
 import { parseDuration } from '../../core/config/units.js';
 import { errorMessage } from '../../core/errors.js';
 import type { HttpClient } from '../../http/create-http-client.js';
@@ -34,24 +35,12 @@ export type CrmCheckpoint = {
   listedAt?: number;
 };
 
-const durationIssue = (what: string) => `${what} must be a duration like "2m" or "30s"`;
-
-const duration = (what: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: durationIssue(what) });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
 /** A duration, or `false` for never. */
 const durationOrOff = (what: string) =>
   z.union([z.string(), z.number(), z.boolean()]).transform((value, ctx) => {
     const ms = value === false ? false : typeof value === 'boolean' ? undefined : parseDuration(value);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${durationIssue(what)}, or false` });
+      ctx.addIssue({ code: 'custom', message: durationIssue(what, value, 'false') });
       return z.NEVER;
     }
     return ms;

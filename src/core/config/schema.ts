@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { connectionSchema } from './connections.js';
+import { durationSchema as duration } from './duration.js';
 import { syncEntrySchema, syncsSettingsSchema } from './syncs.js';
-import { parseDuration, parseSize } from './units.js';
+import { parseSize } from './units.js';
 
 /**
  * The shape of `patchbay.config.{yaml,json,js}`, validated with zod. Every section is optional: an empty
@@ -16,19 +17,6 @@ function oneOf<const T extends readonly [string, ...string[]]>(values: T, what: 
       `unknown ${what} ${JSON.stringify(issue.input)}; expected one of ${values.map((v) => `"${v}"`).join(', ')}`,
   });
 }
-
-const duration = (what: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${what} must be a duration like "500ms", "5s", "2h" or "7d", got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const positiveDuration = (what: string) =>
   duration(what).refine((ms) => ms > 0, `${what} must be longer than 0`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './units.js';
+import { durationSchema as duration } from './duration.js';
 
 /**
  * The `syncs:` entries of the config file. Either `model` names a connector's sync model (with its
@@ -16,19 +16,6 @@ const id = z
   );
 
 const path = z.string().regex(/^[^\s]{1,200}$/, 'must be a dot path such as "data.items" (no spaces)');
-
-const duration = (what: string) =>
-  z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `${what} must be a duration like "5m", got ${JSON.stringify(value)}`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  });
 
 const queryValue = z.union([z.string(), z.number(), z.boolean()]);
 

@@ -335,7 +335,7 @@ describe('hubspot.deals and hubspot.objects', () => {
     expect(parsed).toMatchObject({ success: true, data: { associationsEvery: false } });
     const bad = hubspotContacts.options!.safeParse({ associationsEvery: 'daily' });
     expect(bad.success ? [] : bad.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
-      'associationsEvery: associationsEvery must be a duration like "2m" or "30s", or false',
+      'associationsEvery: associationsEvery must be a duration like "500ms", "5s", "2h" or "7d", or false, got "daily"',
     ]);
   });
 
@@ -363,7 +363,7 @@ describe('hubspot.deals and hubspot.objects', () => {
       expect.stringMatching(/^type: "widgets" is not a HubSpot object type/),
     ]);
     expect(problems({ type: 'tickets', lookback: 'soon' })).toEqual([
-      'lookback: lookback must be a duration like "2m" or "30s"',
+      'lookback: lookback must be a duration like "500ms", "5s", "2h" or "7d", got "soon"',
     ]);
     expect(problems({ type: 'tickets', colour: 1 })).toEqual([expect.stringMatching(/colour/)]);
     expect(problems({ type: 'p123_cars', properties: ['make'] })).toEqual([]);

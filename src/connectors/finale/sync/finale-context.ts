@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { parseDuration } from '../../../core/config/units.js';
+import { durationSchema } from '../../../core/config/duration.js';
 import { ErrorCode, errorMessage, isPatchbayError, PatchbayError } from '../../../core/errors.js';
 import type { HttpClient } from '../../../http/create-http-client.js';
 import { classifyResponse } from '../../../resilience/classification.js';
@@ -76,17 +75,7 @@ export function refused(
  * `lookback`: how far before the last watermark each incremental read starts. Finale's timestamps
  * have whole seconds, and a change in the second of the last read would otherwise be missed.
  */
-export const lookbackOption = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'lookback must be a duration like "5s"' });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .default(5000);
+export const lookbackOption = durationSchema('lookback').default(5000);
 
 /** Where a Finale read resumes: changes at or after `since` (less the lookback) are read next. */
 export type FinaleCheckpoint = { since: number };
