@@ -11,6 +11,7 @@ import type { ModuleContext, PatchbayModule, ReadinessCheck } from '../core/modu
 import type { EventPublisher } from '../core/publisher.js';
 import { startTracing, type Tracing } from '../core/tracing.js';
 import { createHealthModule } from '../health/health-module.js';
+import { TrafficRecorder } from '../health/traffic-recorder.js';
 import type { Connector, Resolver } from '../http/ssrf/index.js';
 import { type Database, openDatabase } from '../store/database.js';
 import { databaseUrl } from '../store/database-url.js';
@@ -18,6 +19,7 @@ import { type LimitStores, openLimitStores } from '../store/limits/index.js';
 import { migrateToLatest, migrationStatus } from '../store/migrate.js';
 import { JobQueue } from '../store/queue.js';
 import { createQueuesModule, type QueuesService } from '../store/queue-module.js';
+import { TrafficStore } from '../store/traffic-store.js';
 import { createSyncModule } from '../sync/sync-module.js';
 import type { SyncService } from '../sync/sync-service.js';
 import { createUiModule } from '../ui/ui-module.js';
@@ -151,6 +153,14 @@ export class Engine {
       });
       const queue = new JobQueue(database, clock);
       const signals = opsSignals({ database, registry, logger: logger.child({ module: 'ops' }), clock });
+      // Sources' requests and connections' calls, per minute, for their health in any process (decision
+      // 0114). First in, so stopped last: it writes what is left once everything else has stopped.
+      const traffic = new TrafficRecorder({
+        store: new TrafficStore(database),
+        clock,
+        logger: logger.child({ module: 'traffic' }),
+      });
+      built.push({ name: 'traffic', service: traffic, stop: () => traffic.stop() });
 
       // Operational events (`connection.needs_reauth`, `delivery.exhausted`…) go into the event log as
       // source `patchbay`. The log is the events module, built after the modules that announce (it
@@ -209,6 +219,12 @@ export class Engine {
           sealer: vault.service.vault,
           route: delivery.service.route,
           deliveriesOf: (id) => delivery.service.forEvent(id),
+          onOutcome: (sourceId, o) =>
+            traffic.record('source', sourceId, {
+              ok: o.accepted,
+              ...(o.code && { reason: o.code }),
+              durationMs: o.durationMs,
+            }),
         },
       );
       built.push(eventsModule);
@@ -256,6 +272,8 @@ export class Engine {
           destinations: delivery.service.destinations,
           connections: vault.service.connections,
           syncs: syncs.service,
+          sources: eventsModule.service.sources,
+          traffic,
           publisher: announce,
         },
       );

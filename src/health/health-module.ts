@@ -2,7 +2,7 @@ import { Gauge } from 'prom-client';
 import type { ModuleContext, PatchbayModule } from '../core/module.js';
 import { reuse } from '../resilience/resilience-metrics.js';
 import { healthRoutes } from './health-routes.js';
-import { type HealthPorts, HealthService } from './health-service.js';
+import { everyObject, type HealthPorts, HealthService } from './health-service.js';
 
 export interface HealthSettings {
   /** How often this process checks for threshold crossings. Defaults to 30 s. */
@@ -28,14 +28,13 @@ export function createHealthModule(
     () =>
       new Gauge({
         name: 'patchbay_health_score',
-        help: 'Health score 0–100 of each destination, connection and sync (docs/operations.md)',
+        help: 'Health score 0–100 of each source, destination, connection and sync (docs/operations.md)',
         labelNames: ['kind', 'id'],
         registers: [registry],
         async collect() {
           const document = await service.status();
           this.reset();
-          for (const item of [...document.destinations, ...document.connections, ...document.syncs])
-            this.set({ kind: item.kind, id: item.id }, item.score);
+          for (const item of everyObject(document)) this.set({ kind: item.kind, id: item.id }, item.score);
         },
       }),
   );

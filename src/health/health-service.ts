@@ -4,6 +4,7 @@ import type { EventPublisher } from '../core/publisher.js';
 import type { Database } from '../store/database.js';
 import { recentAttempts } from '../store/health-store.js';
 import { OpsSignalStore } from '../store/ops-signal-store.js';
+import { bucketPercentile, TrafficStore, type TrafficSummary } from '../store/traffic-store.js';
 import type { SyncStatus } from '../sync/sync-service.js';
 import type { Connection } from '../vault/connection-model.js';
 import type { DestinationView } from '../webhooks/delivery/deliveries-service.js';
@@ -12,6 +13,7 @@ import {
   destinationHealth,
   type HealthState,
   percentile,
+  sourceHealth,
   stateOf,
 } from './health-score.js';
 
@@ -28,13 +30,16 @@ export interface HealthPorts {
   };
   connections: { list(options: { after?: string; limit: number }): Promise<Connection[]> };
   syncs: { list(): Promise<SyncStatus[]> };
+  sources: { list(): Promise<readonly { id: string }[]> };
+  /** This process's traffic counts, written before a status is read so that its own are in it. */
+  traffic?: { flush(): Promise<void> };
   /** Where threshold events go (the event log, as source `patchbay`). */
   publisher: EventPublisher;
   clock: Clock;
   logger: Logger;
 }
 
-export type HealthKind = 'destination' | 'connection' | 'sync';
+export type HealthKind = 'source' | 'destination' | 'connection' | 'sync';
 
 /** One object's health in the status document. */
 export interface ObjectHealth {
@@ -54,13 +59,14 @@ export interface StatusDocument {
   /** The lowest score; 100 with none. */
   score: number;
   checkedAt: string;
+  sources: ObjectHealth[];
   destinations: ObjectHealth[];
   connections: ObjectHealth[];
   syncs: ObjectHealth[];
 }
 
 /**
- * Integration health: a 0–100 score for each destination, connection and sync from documented inputs
+ * Integration health: a 0–100 score for each source, destination, connection and sync from documented inputs
  * (docs/operations.md), and the threshold events. Scores are computed on demand from the store (any
  * process answers the same), syncs' with the sync module's own `healthOf`.
  */
@@ -73,12 +79,18 @@ export class HealthService {
   async status(): Promise<StatusDocument> {
     const { clock, database } = this.ports;
     const now = clock.now();
-    const [destinations, connections, syncs, attempts, signals] = await Promise.all([
+    await this.ports.traffic
+      ?.flush()
+      .catch((err) => this.ports.logger.warn({ err }, 'could not record traffic before a status'));
+    const traffic = new TrafficStore(database);
+    const [sources, destinations, connections, syncs, attempts, signals, sourceTraffic] = await Promise.all([
+      this.ports.sources.list(),
       this.ports.destinations.list(),
       this.allConnections(),
       this.ports.syncs.list(),
       recentAttempts(database, now - ATTEMPT_WINDOW_MS, ATTEMPT_SAMPLE),
       new OpsSignalStore(database).since(now - RATE_LIMIT_WINDOW_MS),
+      traffic.since('source', now - ATTEMPT_WINDOW_MS),
     ]);
     const object = (
       kind: HealthKind,
@@ -92,6 +104,26 @@ export class HealthService {
       status: stateOf(health.score),
       reasons: health.reasons,
       inputs,
+    });
+    const sourceTrafficById = new Map(sourceTraffic.map((t) => [t.subject, t]));
+    const sourceItems = sources.map((source) => {
+      const t = sourceTrafficById.get(source.id);
+      const requests = t ? t.ok + t.failed : 0;
+      const p95Ms = t ? bucketPercentile(t.buckets, t.durationMax) : undefined;
+      const health = sourceHealth({
+        requests,
+        refused: t?.failed ?? 0,
+        failures: t?.reasons ?? {},
+        p95Ms,
+      });
+      return object('source', source.id, health, {
+        requests,
+        acceptRate: requests > 0 ? rate(t!.ok, requests) : null,
+        refused: t?.failed ?? 0,
+        ...refusals(t),
+        p95Ms: p95Ms ?? null,
+        lastAcceptedAt: t?.lastOkAt ? new Date(t.lastOkAt).toISOString() : null,
+      });
     });
     const destinationItems = destinations.map((d) => {
       const own = attempts.filter((a) => a.destinationId === d.id);
@@ -145,12 +177,13 @@ export class HealthService {
         records: s.records,
       }),
     );
-    const all = [...destinationItems, ...connectionItems, ...syncItems];
+    const all = [...sourceItems, ...destinationItems, ...connectionItems, ...syncItems];
     const score = Math.min(100, ...all.map((o) => o.score));
     return {
       status: stateOf(score),
       score,
       checkedAt: new Date(now).toISOString(),
+      sources: sourceItems,
       destinations: destinationItems,
       connections: connectionItems,
       syncs: syncItems,
@@ -165,7 +198,7 @@ export class HealthService {
   async watch(): Promise<StatusDocument> {
     const document = await this.status();
     const minute = Math.floor(this.ports.clock.now() / 60_000);
-    for (const item of [...document.destinations, ...document.connections, ...document.syncs]) {
+    for (const item of everyObject(document)) {
       const key = `${item.kind}:${item.id}`;
       const from = this.states.get(key) ?? 'healthy';
       this.states.set(key, item.status);
@@ -192,6 +225,20 @@ export class HealthService {
       if (page.length < 500) return all;
     }
   }
+}
+
+/** Every object of a status document, sources first. */
+export function everyObject(document: StatusDocument): ObjectHealth[] {
+  return [...document.sources, ...document.destinations, ...document.connections, ...document.syncs];
+}
+
+function rate(part: number, whole: number): number {
+  return Math.round((part / whole) * 1000) / 1000;
+}
+
+/** `refused.SIGNATURE_INVALID: 8`…: the window's failures by code, as flat inputs. */
+function refusals(t: TrafficSummary | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(t?.reasons ?? {}).map(([code, n]) => [`refused.${code}`, n]));
 }
 
 /** One line for people (a Slack message's `text`, an e-mail's subject). */

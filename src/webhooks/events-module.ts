@@ -13,7 +13,13 @@ import type {
 import type { WindowPage } from '../store/search-window.js';
 import { SourceStore } from '../store/source-store.js';
 import { eventRoutes } from './event-routes.js';
-import { type IngressOutcome, type IngressRequest, type SourceView, WebhookIngress } from './ingress.js';
+import {
+  type IngressOptions,
+  type IngressOutcome,
+  type IngressRequest,
+  type SourceView,
+  WebhookIngress,
+} from './ingress.js';
 import { ingressRoute } from './ingress-route.js';
 import { EventPipeline, type PublishRequest, type PublishResult, type RouteHook } from './pipeline.js';
 import type { SecretSealer } from './secret-sealer.js';
@@ -37,6 +43,8 @@ export interface EventsPorts {
   route: RouteHook;
   /** The deliveries of one event, as the API shows them (`GET /events/:id`). */
   deliveriesOf: (eventId: string) => Promise<readonly object[]>;
+  /** Told each webhook request's outcome (the engine records them for the sources' health). */
+  onOutcome?: IngressOptions['onOutcome'];
 }
 
 /** Webhook sources: those of the configuration file (read-only) and those made through the API. */
@@ -116,6 +124,7 @@ export async function createEventsModule(
     logger,
     // Sources other processes made, changed or deleted: at most a second old when a request is matched.
     revalidate: () => admin.revalidate(),
+    ...(ports.onOutcome && { onOutcome: ports.onOutcome }),
   });
   const revalidationFailures = new Counter({
     name: 'patchbay_source_revalidation_failures_total',

@@ -80,6 +80,19 @@ export interface IngressOptions {
    * read of their own, so a scanner cannot turn 404s into store reads.
    */
   revalidate?: () => Promise<void> | undefined;
+  /**
+   * Told each request's outcome for a known source: accepted (handshakes included), refused with its code,
+   * or failed storing (`STORE_FAILED`, the error then thrown), and how long it took. Must not throw.
+   */
+  onOutcome?: (sourceId: string, outcome: IngressObservation) => void;
+}
+
+/** One request as `onOutcome` sees it. */
+export interface IngressObservation {
+  accepted: boolean;
+  /** The refusal's code, or `STORE_FAILED`. */
+  code?: IngressRejection | 'STORE_FAILED';
+  durationMs: number;
 }
 
 // JSON in all its spellings, forms (slash commands and interactivity post forms), and text/plain (validation
@@ -101,6 +114,7 @@ export class WebhookIngress {
   private readonly defaults: { bodyLimit: number; retentionMs: number };
   private readonly logger: Logger | undefined;
   private readonly revalidate: (() => Promise<void> | undefined) | undefined;
+  private readonly onOutcome: IngressOptions['onOutcome'];
   private bodyCeiling = 0;
 
   constructor(options: IngressOptions) {
@@ -108,6 +122,7 @@ export class WebhookIngress {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger;
     this.revalidate = options.revalidate;
+    this.onOutcome = options.onOutcome;
     this.defaults = { bodyLimit: options.defaultBodyLimit, retentionMs: options.defaultRetentionMs };
     for (const source of options.sources) this.define(source, 'config');
     this.bodyCeiling = Math.max(this.defaults.bodyLimit, ...this.list().map((s) => s.bodyLimit));
@@ -206,8 +221,9 @@ export class WebhookIngress {
     if (!source) return this.reject('(unknown)', 404, 'SOURCE_NOT_FOUND', 'no webhook source with this id');
     const { view, verifier, signatureHeaders } = source;
     const { info } = verifier;
+    const now = this.clock.now();
     if (request.rawBody.length > view.bodyLimit) {
-      return this.reject(view.id, 413, 'PAYLOAD_TOO_LARGE', `body exceeds ${view.bodyLimit} bytes`);
+      return this.reject(view.id, 413, 'PAYLOAD_TOO_LARGE', `body exceeds ${view.bodyLimit} bytes`, now);
     }
     if (request.rawBody.length > 0 && !ACCEPTED_TYPE.test(request.contentType ?? '')) {
       return this.reject(
@@ -215,9 +231,9 @@ export class WebhookIngress {
         415,
         'UNSUPPORTED_MEDIA_TYPE',
         `content-type ${JSON.stringify(request.contentType ?? '')} is not accepted; send application/json`,
+        now,
       );
     }
-    const now = this.clock.now();
     const traced = tracingOn();
     // The request's span (the server's, continuing the sender's traceparent), when there is one.
     const requestSpan = traced ? trace.getActiveSpan() : undefined;
@@ -241,11 +257,12 @@ export class WebhookIngress {
     }
     if (result.kind === 'handshake') {
       this.received?.inc({ source: view.id, outcome: 'handshake' });
+      this.observe(view.id, { accepted: true, durationMs: this.clock.now() - now });
       return result;
     }
     if (result.kind === 'rejected') {
       const { status, code, reason } = result.failure;
-      return this.reject(view.id, status, code, reason);
+      return this.reject(view.id, status, code, reason, now);
     }
     const headers = headersToStore(view.scheme, request.headers, signatureHeaders);
     // One event per request keeps the exact bytes; split requests store each element, and so does a
@@ -264,18 +281,29 @@ export class WebhookIngress {
       receivedAt: now,
       occurredAt: event.occurredAt ?? null,
     }));
-    const outcomes = traced
-      ? await inSpan('webhook persist', context.active(), { 'patchbay.events': events.length }, (span) => {
+    const ingesting = traced
+      ? inSpan('webhook persist', context.active(), { 'patchbay.events': events.length }, (span) => {
           // Deliveries join the request's trace (or this span's, without a server span).
           const traceParent = traceParentOf(requestSpan) ?? traceParentOf(span);
           for (const event of events) event.traceParent = traceParent;
           return this.pipeline.ingest(events);
         })
-      : await this.pipeline.ingest(events);
+      : this.pipeline.ingest(events);
+    const outcomes = this.onOutcome
+      ? await ingesting.catch((error: unknown) => {
+          this.observe(view.id, {
+            accepted: false,
+            code: 'STORE_FAILED',
+            durationMs: this.clock.now() - now,
+          });
+          throw error;
+        })
+      : await ingesting;
     const duplicates = outcomes.filter((o) => o.duplicate).length;
     const stored = outcomes.length - duplicates;
     if (stored > 0) this.received?.inc({ source: view.id, outcome: 'accepted' }, stored);
     if (duplicates > 0) this.received?.inc({ source: view.id, outcome: 'duplicate' }, duplicates);
+    this.observe(view.id, { accepted: true, durationMs: this.clock.now() - now });
     return { kind: 'accepted', status: info.acceptedStatus, stored, duplicates };
   }
 
@@ -284,9 +312,22 @@ export class WebhookIngress {
     status: 400 | 401 | 404 | 413 | 415,
     code: IngressRejection,
     reason: string,
+    startedAt?: number,
   ): IngressOutcome {
     this.received?.inc({ source, outcome: 'rejected' });
     this.rejected?.inc({ source, code });
+    // Unknown sources (no start time) are not recorded: a scanner must not grow the traffic table.
+    if (startedAt !== undefined)
+      this.observe(source, { accepted: false, code, durationMs: this.clock.now() - startedAt });
     return { kind: 'rejected', status, code, reason };
+  }
+
+  private observe(source: string, observation: IngressObservation): void {
+    if (!this.onOutcome) return;
+    try {
+      this.onOutcome(source, observation);
+    } catch {
+      // An observer's bug must not change the request's answer.
+    }
   }
 }

@@ -2,9 +2,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthService } from '../../src/health/health-service.js';
 import { OpsSignalStore } from '../../src/store/ops-signal-store.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
+import { formatKey, generateKey } from '../../src/vault/index.js';
 import { generateWebhookSecret } from '../../src/webhooks/sign/standard-webhooks.js';
 import { allDialects } from '../helpers/databases.js';
-import { openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { openPeerEngine, openTestEngine, type TestEngine } from '../helpers/engine.js';
+import { githubRequest } from '../helpers/github-request.js';
 import { Receiver } from '../helpers/receiver.js';
 
 const MINUTE = 60_000;
@@ -121,6 +123,86 @@ for (const { dialect, available } of allDialects) {
       const answer = await t.app.inject({ method: 'GET', url: '/api/v1/status' });
       expect(answer.statusCode).toBe(200);
       expect(answer.json()).toMatchObject({ status: 'healthy', score: 100, connections: [], syncs: [] });
+    });
+
+    it("a source that starts refusing bad signatures drops and recovers, scored by another process from the first one's traffic", async () => {
+      const clock = new FakeClock(Date.now());
+      const sources = [{ id: 'gh', verify: { scheme: 'github' as const, secrets: ['right'] } }];
+      const env = { PATCHBAY_ENCRYPTION_KEY: formatKey(generateKey()) };
+      t = await openTestEngine(dialect, { sources }, { clock, env });
+      // The scorer is another process: it sees the ingress's counts only through the store.
+      const peer = await openPeerEngine(t, { sources }, env, { clock });
+      const health = peer.engine.modules.find((m) => m.name === 'health')!.service as HealthService;
+      let n = 0;
+      const send = async (count: number, secret: string) => {
+        for (let i = 0; i < count; i++) {
+          const answer = await t!.app.inject({ url: '/webhooks/gh', ...githubRequest(secret, `d-${n++}`) });
+          expect(answer.statusCode).toBe(secret === 'right' ? 200 : 401);
+        }
+      };
+      /** The source as the peer scores it once the ingress's 10-second flush has run. */
+      const scored = async (expected: number) => {
+        await clock.advance(10_000);
+        for (let i = 0; i < 100; i++) {
+          const gh = (await health.status()).sources.find((s) => s.id === 'gh')!;
+          if (gh.inputs.requests === expected) return gh;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error(`the peer never saw ${expected} requests`);
+      };
+      const events = async (type: string) =>
+        (await peer.engine.events.list({ source: 'patchbay', type, limit: 5 })).map((e) =>
+          JSON.parse(e.body.toString()),
+        );
+      try {
+        expect((await health.status()).sources).toMatchObject([
+          {
+            kind: 'source',
+            id: 'gh',
+            score: 100,
+            status: 'healthy',
+            inputs: { requests: 0, acceptRate: null },
+          },
+        ]);
+        await send(10, 'right');
+        expect(await scored(10)).toMatchObject({ score: 100, inputs: { acceptRate: 1, refused: 0 } });
+        await health.watch();
+
+        await clock.advance(16 * MINUTE); // the accepted requests leave the 15-minute window
+        await send(10, 'rotated-by-the-sender');
+        const failing = await scored(10);
+        expect(failing).toMatchObject({
+          score: 40,
+          status: 'failing',
+          reasons: ['-60: 10 of the last 10 requests refused (SIGNATURE_INVALID 10)'],
+          inputs: { acceptRate: 0, refused: 10, 'refused.SIGNATURE_INVALID': 10 },
+        });
+        expect(failing.inputs.lastAcceptedAt).toBeNull();
+        await health.watch();
+        expect(await events('health.failing')).toMatchObject([
+          { kind: 'source', id: 'gh', from: 'healthy', to: 'failing', score: 40 },
+        ]);
+        const metrics = await peer.engine.registry.getSingleMetricAsString('patchbay_health_score');
+        expect(metrics).toContain('patchbay_health_score{kind="source",id="gh"} 40');
+
+        await clock.advance(16 * MINUTE);
+        await send(9, 'right');
+        await send(1, 'wrong');
+        expect(await scored(10)).toMatchObject({
+          score: 94,
+          status: 'healthy',
+          reasons: ['-6: 1 of the last 10 requests refused (SIGNATURE_INVALID 1)'],
+        });
+        await health.watch();
+        expect(await events('health.recovered')).toMatchObject([
+          { kind: 'source', id: 'gh', from: 'failing', to: 'healthy' },
+        ]);
+        const answer = await peer.app.inject({ method: 'GET', url: '/api/v1/status' });
+        expect(answer.json()).toMatchObject({ status: 'healthy', sources: [{ id: 'gh', score: 94 }] });
+      } finally {
+        await peer.app.close();
+        await peer.engine.stop();
+      }
     });
 
     it('scores a connection by its auth status and its 429s in the last hour', async () => {

@@ -8,7 +8,7 @@ import { printJson } from '../values.js';
 export function statusCommand(): Command {
   return adminOptions(
     new Command('status').description(
-      'Show the health score (0-100) of every destination, connection and sync, with the reasons points were taken.',
+      'Show the health score (0-100) of every source, destination, connection and sync, with the reasons points were taken.',
     ),
   )
     .option('--json', 'print JSON')
@@ -16,7 +16,14 @@ export function statusCommand(): Command {
       await withAdminApi(o, async (api) => {
         const status = await api.get<StatusDocument>('/status');
         if (o.json) return printJson(status);
-        const rows = [...status.destinations, ...status.connections, ...status.syncs].map((item) => [
+        // An older server's document has no sources.
+        const all = [
+          ...(status.sources ?? []),
+          ...status.destinations,
+          ...status.connections,
+          ...status.syncs,
+        ];
+        const rows = all.map((item) => [
           item.kind,
           item.id,
           String(item.score),
