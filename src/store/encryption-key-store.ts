@@ -2,7 +2,24 @@ import { sql } from 'kysely';
 import type { Database } from './database.js';
 import type { EncryptionKeysTable } from './schema.js';
 
-export type EncryptionKeyRow = EncryptionKeysTable;
+/** A registered encryption key (never the key itself): its id, key-check value and role. */
+export interface EncryptionKey {
+  /** The key id recorded in every ciphertext it made. */
+  id: string;
+  /** A known value encrypted with the key: proves at start-up that a configured key is the right one. */
+  checkValue: string;
+  /**
+   * `primary` encrypts new data; `previous` was primary and may still hold data until the rotation
+   * ends; `standby` is configured somewhere but never encrypted anything; `retired` holds no data.
+   */
+  status: EncryptionKeyStatus;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms. */
+  updatedAt: number;
+}
+
+export type EncryptionKeyStatus = EncryptionKeysTable['status'];
 
 /** A column of some table that holds vault ciphertext, for re-encryption after a key rotation. */
 export interface CiphertextColumn {
@@ -12,7 +29,7 @@ export interface CiphertextColumn {
   column: string;
 }
 
-export interface CiphertextRow {
+export interface CiphertextValue {
   id: string;
   value: string;
 }
@@ -24,13 +41,13 @@ export interface CiphertextRow {
 export class EncryptionKeyStore {
   constructor(private readonly database: Database) {}
 
-  async all(): Promise<EncryptionKeyRow[]> {
+  async all(): Promise<EncryptionKey[]> {
     const rows = await this.database.db
       .selectFrom('encryption_keys')
       .selectAll()
       .orderBy('created_at')
       .execute();
-    return rows.map((r) => ({ ...r, created_at: Number(r.created_at), updated_at: Number(r.updated_at) }));
+    return rows.map(toKey);
   }
 
   /** The id of the key that encrypts new data, if any key was registered. */
@@ -44,11 +61,11 @@ export class EncryptionKeyStore {
   }
 
   /** Registers keys not seen before (an existing id is left untouched, whoever wrote it). */
-  async register(rows: readonly EncryptionKeyRow[]): Promise<void> {
-    if (rows.length === 0) return;
+  async register(keys: readonly EncryptionKey[]): Promise<void> {
+    if (keys.length === 0) return;
     await this.database.db
       .insertInto('encryption_keys')
-      .values([...rows])
+      .values(keys.map(toRow))
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
@@ -57,7 +74,7 @@ export class EncryptionKeyStore {
    * Registers the first key of a fresh database as primary, unless some key is primary already (two
    * processes starting at once on an empty database: one wins, the other verifies against it).
    */
-  async registerFirstPrimary(row: EncryptionKeyRow): Promise<void> {
+  async registerFirstPrimary(key: EncryptionKey): Promise<void> {
     await this.database.transaction(async (tx) => {
       const existing = await tx.db
         .selectFrom('encryption_keys')
@@ -67,8 +84,8 @@ export class EncryptionKeyStore {
       if (existing) return;
       await tx.db
         .insertInto('encryption_keys')
-        .values(row)
-        .onConflict((oc) => oc.column('id').doUpdateSet({ status: 'primary', updated_at: row.updated_at }))
+        .values(toRow(key))
+        .onConflict((oc) => oc.column('id').doUpdateSet({ status: 'primary', updated_at: key.updatedAt }))
         .execute();
     });
   }
@@ -127,10 +144,10 @@ export class EncryptionKeyStore {
     prefix: string,
     after: string | undefined,
     limit: number,
-  ): Promise<CiphertextRow[]> {
+  ): Promise<CiphertextValue[]> {
     const { table, idColumn, column: col } = column;
     const afterClause = after === undefined ? sql`` : sql`and ${sql.ref(idColumn)} > ${after}`;
-    const result = await sql<CiphertextRow>`
+    const result = await sql<CiphertextValue>`
       select ${sql.ref(idColumn)} as id, ${sql.ref(col)} as value from ${sql.table(table)}
       where ${sql.ref(col)} is not null and substr(${sql.ref(col)}, 1, ${prefix.length}) <> ${prefix}
       ${afterClause}
@@ -146,4 +163,25 @@ export class EncryptionKeyStore {
       where ${sql.ref(idColumn)} = ${id} and ${sql.ref(col)} = ${from}`.execute(this.database.db);
     return Number(result.numAffectedRows ?? 0) === 1;
   }
+}
+
+/** Field by field (decision 0053); PostgreSQL's bigints arrive parsed, `Number` keeps SQLite's as they are. */
+function toKey(row: EncryptionKeysTable): EncryptionKey {
+  return {
+    id: row.id,
+    checkValue: row.check_value,
+    status: row.status,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toRow(key: EncryptionKey): EncryptionKeysTable {
+  return {
+    id: key.id,
+    check_value: key.checkValue,
+    status: key.status,
+    created_at: key.createdAt,
+    updated_at: key.updatedAt,
+  };
 }

@@ -86,10 +86,10 @@ export class KeyRotation {
       await vault.keys.register([
         {
           id: target,
-          check_value: vault.checkValue(target),
+          checkValue: vault.checkValue(target),
           status: 'standby',
-          created_at: vault.clock.now(),
-          updated_at: vault.clock.now(),
+          createdAt: vault.clock.now(),
+          updatedAt: vault.clock.now(),
         },
       ]);
       await vault.keys.promote(target, vault.clock.now());

@@ -64,7 +64,7 @@ export async function keyRoutes(app: FastifyInstance, services: VaultServices): 
           status: row.status,
           loaded: vault.keyring.has(row.id),
           values,
-          createdAt: new Date(row.created_at).toISOString(),
+          createdAt: new Date(row.createdAt).toISOString(),
         });
       }
       return { source: sourceView(services), keys };

@@ -5,7 +5,8 @@ import { type Logger, silentLogger } from '../core/logger.js';
 import type { Database } from '../store/database.js';
 import {
   type CiphertextColumn,
-  type EncryptionKeyRow,
+  type EncryptionKey,
+  type EncryptionKeyStatus,
   EncryptionKeyStore,
 } from '../store/encryption-key-store.js';
 import type { RandomBytes } from './cipher.js';
@@ -191,12 +192,12 @@ export class Vault {
       }
     }
     const now = clock.now();
-    const fresh = (entry: KeyEntry, status: EncryptionKeyRow['status']): EncryptionKeyRow => ({
+    const fresh = (entry: KeyEntry, status: EncryptionKeyStatus): EncryptionKey => ({
       id: entry.id,
-      check_value: keyring.seal(entry.id, CHECK_PLAINTEXT, checkContext(entry.id)),
+      checkValue: keyring.seal(entry.id, CHECK_PLAINTEXT, checkContext(entry.id)),
       status,
-      created_at: now,
-      updated_at: now,
+      createdAt: now,
+      updatedAt: now,
     });
     if (options.checkOnly) {
       const primary = primaryRow?.id ?? entries[0]!.id;
@@ -302,7 +303,7 @@ export class Vault {
 /** A configured key whose id the store knows must open that id's key-check value. */
 function verifyKey(
   entry: KeyEntry,
-  rows: readonly EncryptionKeyRow[],
+  rows: readonly EncryptionKey[],
   keyring: Keyring,
   source: KeySource,
 ): void {
@@ -311,7 +312,7 @@ function verifyKey(
   let ok = false;
   try {
     const probe = new Keyring([entry]);
-    ok = probe.open(row.check_value, checkContext(entry.id)).toString('utf8') === CHECK_PLAINTEXT;
+    ok = probe.open(row.checkValue, checkContext(entry.id)).toString('utf8') === CHECK_PLAINTEXT;
   } catch {
     ok = false;
   }

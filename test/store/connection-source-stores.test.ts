@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStore, type OauthState, type StoredConnection } from '../../src/store/connection-store.js';
 import type { Database } from '../../src/store/database.js';
+import { type EncryptionKey, EncryptionKeyStore } from '../../src/store/encryption-key-store.js';
 import { SourceStore, type StoredSource } from '../../src/store/source-store.js';
 import { allDialects, migratedDatabase } from '../helpers/databases.js';
 
@@ -135,6 +136,36 @@ for (const { dialect, available } of allDialects) {
         expect(await store.takeState('state-1')).toBeUndefined();
         expect(await store.pruneStates(T0 + 2)).toBe(1);
         expect(await store.takeState('state-2')).toBeUndefined();
+      });
+    });
+
+    describe('EncryptionKeyStore', () => {
+      const key = (id: string, status: EncryptionKey['status'], at: number): EncryptionKey => ({
+        id,
+        checkValue: `v1:${id}:check`,
+        status,
+        createdAt: at,
+        updatedAt: at,
+      });
+
+      it('registers keys once, reads them back camelCase in creation order, and promotes and retires by status', async () => {
+        const store = new EncryptionKeyStore(database);
+        await store.registerFirstPrimary(key('k1', 'primary', T0));
+        await store.registerFirstPrimary(key('k0', 'primary', T0 - 1));
+        await store.register([
+          key('k2', 'standby', T0 + 1),
+          { ...key('k1', 'standby', T0 + 9), checkValue: 'x' },
+        ]);
+        const keys = await store.all();
+        expect(keys).toStrictEqual([key('k1', 'primary', T0), key('k2', 'standby', T0 + 1)]);
+        expect(snakeKeys(keys[0])).toEqual([]);
+        expect(await store.primaryId()).toBe('k1');
+        await store.promote('k2', T0 + 5);
+        await store.retire(['k1', 'k2'], T0 + 6);
+        expect(await store.all()).toStrictEqual([
+          { ...key('k1', 'retired', T0), updatedAt: T0 + 6 },
+          { ...key('k2', 'primary', T0 + 1), updatedAt: T0 + 5 },
+        ]);
       });
     });
 
