@@ -1,4 +1,4 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type RawBuilder, sql } from 'kysely';
 import { idFloor } from '../core/ids.js';
 import type { Database, Tx } from './database.js';
 import type { StoredEvent } from './event-store.js';
@@ -466,30 +466,26 @@ export class DeliveryStore {
     return row && toDestinationState(row);
   }
 
-  async destinations(): Promise<DestinationState[]> {
-    const rows = await this.database.db.selectFrom('destinations').selectAll().orderBy('id').execute();
+  async destinations(tx?: Tx): Promise<DestinationState[]> {
+    const rows = await (tx?.db ?? this.database.db)
+      .selectFrom('destinations')
+      .selectAll()
+      .orderBy('id')
+      .execute();
     return rows.map(toDestinationState);
   }
 
   /**
-   * A value that changes whenever an API destination is made, changed or deleted (row count and the sum
-   * of `updated_at`, which every write sets): two numbers read per routing transaction.
+   * A value that changes whenever any destination's row is made, changed or deleted (row count and the
+   * sum of `updated_at`, which every write moves forward): what a process's copy of the rows is checked
+   * against (decision 0052).
    */
-  async apiDestinationsVersion(tx: Tx): Promise<string> {
-    const { rows } = await tx.db.executeQuery<{ n: number | string; s: number | string | null }>(
-      API_DESTINATIONS_VERSION,
-    );
+  async destinationsVersion(tx?: Tx): Promise<string> {
+    const { rows } = await (tx?.db ?? this.database.db).executeQuery<{
+      n: number | string;
+      s: number | string | null;
+    }>(DESTINATIONS_VERSION);
     return `${rows[0]?.n ?? 0}:${rows[0]?.s ?? 0}`;
-  }
-
-  /** What routing needs of each API destination (its definition holds no secret). */
-  async apiDestinationRoutes(tx: Tx): Promise<Pick<DestinationState, 'id' | 'definition' | 'status'>[]> {
-    // These three columns are named alike in the row and the domain object.
-    return tx.db
-      .selectFrom('destinations')
-      .select(['id', 'definition', 'status'])
-      .where('origin', '=', 'api')
-      .execute();
   }
 
   /** Creates the state row of a destination if it has none (status enabled, or as given). */
@@ -543,7 +539,7 @@ export class DeliveryStore {
   async updateApiDestination(id: string, definition: string, secrets: string, now: number): Promise<boolean> {
     const result = await this.database.db
       .updateTable('destinations')
-      .set({ definition, secrets, updated_at: now })
+      .set({ definition, secrets, updated_at: movedOn(now) })
       .where('id', '=', id)
       .where('origin', '=', 'api')
       .executeTakeFirst();
@@ -587,7 +583,7 @@ export class DeliveryStore {
         .set({
           failing_since: clock.failingSince,
           failure_alerted: clock.alerted ? 1 : 0,
-          updated_at: now,
+          updated_at: movedOn(now),
           ...(clock.status === 'disabled' &&
             clock.disabledReason !== undefined && {
               status: 'disabled' as const,
@@ -610,7 +606,7 @@ export class DeliveryStore {
         ...(disabledAt !== undefined && { disabled_at: disabledAt }),
         ...(failingSince !== undefined && { failing_since: failingSince }),
         ...(failureAlerted !== undefined && { failure_alerted: flag(failureAlerted) }),
-        ...(updatedAt !== undefined && { updated_at: updatedAt }),
+        ...(updatedAt !== undefined && { updated_at: movedOn(updatedAt) }),
       })
       .where('id', '=', id)
       .executeTakeFirst();
@@ -618,10 +614,18 @@ export class DeliveryStore {
   }
 }
 
-/** Read by every routing transaction: a constant text, not rebuilt by the query builder each time. */
-const API_DESTINATIONS_VERSION = CompiledQuery.raw(
-  "select count(*) as n, sum(updated_at) as s from destinations where origin = 'api'",
+/** Read once a second by each process that routes: a constant text, not rebuilt by the builder each time. */
+const DESTINATIONS_VERSION = CompiledQuery.raw(
+  'select count(*) as n, sum(updated_at) as s from destinations',
 );
+
+/**
+ * A destination row's new `updated_at`: `now`, or one past the stored value when that is not older (two
+ * writes in one millisecond, or a clock set back), so every write moves the version's sum.
+ */
+function movedOn(now: number): RawBuilder<number> {
+  return sql<number>`case when updated_at >= ${now} then updated_at + 1 else ${now} end`;
+}
 
 type AttemptRow = DeliveriesTable & {
   e_source: string;

@@ -103,13 +103,17 @@ export function deliveriesService(p: Parts): DeliveriesService {
     return found;
   };
   const destinations: DestinationsService = {
+    // The admin API reads the stored version on every call, not once a second: what another process
+    // made, changed or deleted is there at once.
     async list() {
-      // Destinations made through the API by another process since the last periodic refresh.
-      await admin.refresh();
+      await admin.revalidate(true);
       const all = registry.all();
       return Promise.all(all.map(async (d) => destinationView(d, await registry.state(d.id))));
     },
-    get: view,
+    async get(id) {
+      await admin.revalidate(true);
+      return view(id);
+    },
     async create(input) {
       const { destination, generatedSecret } = await admin.create(input);
       return { ...(await known(destination.id)), ...(generatedSecret && { secret: generatedSecret }) };
@@ -155,7 +159,8 @@ export function deliveriesService(p: Parts): DeliveriesService {
         ordered: options.ordered ?? false,
       });
       await store.ensureDestination(id, 'handler', p.clock.now());
-      await registry.refresh();
+      registry.invalidate();
+      await registry.load();
     },
     list: (query) => store.list(query),
     get: (id) => store.get(id),

@@ -77,7 +77,16 @@ export async function createDeliveryModule(
   const store = new DeliveryStore(ports.database);
   const timeoutMs = delivery.timeout ?? DEFAULT_DELIVERY_TIMEOUT_MS;
   const stored = new StoredDestinations(store, ports.sealer, timeoutMs);
-  const registry = new DestinationRegistry(store, clock, (id) => stored.load(id));
+  const revalidationFailures = new Counter({
+    name: 'patchbay_destination_revalidation_failures_total',
+    help: 'Failed reads of the destinations other processes made or changed, by stage: read (the store; the copy serves) or decode (a stored destination no longer loads). The log has each.',
+    labelNames: ['stage'] as const,
+    registers: [metrics],
+  });
+  const registry = new DestinationRegistry(store, clock, (id) => stored.load(id), {
+    logger,
+    onFailure: (stage) => revalidationFailures.inc({ stage }),
+  });
   for (const [i, destination] of settings.destinations.entries()) {
     // What the admin API refuses (a blocked address literal, plain http outside allowedNetworks) started
     // without a word: it is said at start, and every attempt fails with the guard's code (decision 0041).
@@ -153,12 +162,14 @@ export async function createDeliveryModule(
     ...(ports.network?.resolver && { resolver: ports.network.resolver }),
     clock,
     logger,
+    onDecodeFailure: () => revalidationFailures.inc({ stage: 'decode' }),
   });
   const route: RouteHook = createRouter(registry, store, ports.queue, clock);
 
   // Runtime state construction cannot hold: the destinations' state rows, the API-made destinations.
+  // Later, what other processes change is read by versioned reads (decision 0052), not on a timer.
   await registry.sync(new Set(settings.destinations.filter((d) => d.disabled).map((d) => d.id)));
-  await admin.refresh();
+  await admin.adopt();
 
   const runner = new QueueRunner(ports.database, ports.queue, workers, clock, logger, [
     {
@@ -170,17 +181,12 @@ export async function createDeliveryModule(
       handler: (job, jobCtx) => worker.handleOrderedJob(job as never, jobCtx),
     },
   ]);
-  const refreshFailures = new Counter({
+  const sweepFailures = new Counter({
     name: 'patchbay_delivery_refresh_failures_total',
-    help: 'Periodic reads of destinations and ordered queues that failed (the log has each error).',
+    help: 'Periodic sweeps of ordered queues that failed (the log has each error).',
     labelNames: ['what'] as const,
     registers: [metrics],
   });
-  const every = (what: string, fn: () => Promise<void>) => () =>
-    void fn().catch((err) => {
-      refreshFailures.inc({ what });
-      logger.warn({ err, what }, 'periodic delivery maintenance failed');
-    });
   let maintenance: NodeJS.Timeout | undefined;
 
   const service = deliveriesService({ store, registry, operations, admin, worker, guard, route, clock });
@@ -190,14 +196,13 @@ export async function createDeliveryModule(
     adminRoutes: (app) => deliveryRoutes(app, service, clock),
     async start() {
       await runner.start();
-      // Other processes disable and enable destinations; ordered queues need a nudge when one is stuck.
-      const tick = [
-        every('destination-state', () => registry.refresh()),
-        every('api-destinations', () => admin.refresh()),
-        every('ordered-queues', () => operations.sweepOrdered()),
-      ];
+      // Ordered queues need a nudge when one is stuck. (Destinations are not on a timer: routing and the
+      // admin API read their stored version.)
       maintenance = setInterval(() => {
-        for (const t of tick) t();
+        operations.sweepOrdered().catch((err: unknown) => {
+          sweepFailures.inc({ what: 'ordered-queues' });
+          logger.warn({ err, what: 'ordered-queues' }, 'periodic delivery maintenance failed');
+        });
       }, 5000);
       maintenance.unref();
     },

@@ -43,6 +43,7 @@ export class DeliveryService {
   async replay(deliveryId: string): Promise<Delivery> {
     const delivery = await this.store.get(deliveryId);
     if (!delivery) throw new PatchbayError(ErrorCode.NOT_FOUND, `no delivery ${deliveryId}`);
+    await this.registry.revalidate();
     await this.replayMany([delivery]);
     return (await this.store.get(deliveryId))!;
   }
@@ -60,6 +61,7 @@ export class DeliveryService {
     if (!Number.isInteger(limit) || limit < 1)
       throw new PatchbayError(ErrorCode.INVALID_ARGUMENT, `limit must be 1–${MAX_RECOVER_COUNT}`);
     const ids = await this.store.idsFor(destinationId, 'failed', options.since, limit);
+    await this.registry.revalidate();
     let done = 0;
     for (let i = 0; i < ids.length; i += 200) {
       const chunk = ids.slice(i, i + 200);
@@ -81,7 +83,7 @@ export class DeliveryService {
       const ordered = new Set<string>();
       const jobs: NewJob[] = [];
       for (const d of deliveries) {
-        if (this.registry.get(d.destinationId)?.ordered) ordered.add(d.destinationId);
+        if (this.registry.isOrdered(d.destinationId)) ordered.add(d.destinationId);
         else jobs.push(deliveryJob(d.id));
       }
       for (const destinationId of ordered) jobs.push(orderedJob(destinationId));
@@ -101,13 +103,14 @@ export class DeliveryService {
    * while the drain job was finishing could otherwise wait unattended). Run periodically.
    */
   async sweepOrdered(): Promise<void> {
-    const ordered = this.registry.all().filter((d) => d.ordered);
-    for (const destination of ordered) {
-      if (!(await this.store.oldestPending(destination.id))) continue;
+    // Ordered API destinations another process made are among them once their rows are read.
+    await this.registry.revalidate();
+    for (const id of this.registry.orderedIds()) {
+      if (!(await this.store.oldestPending(id))) continue;
       // A drain job the queue dead-lettered (it crashed its worker again and again) would otherwise hold
       // the id forever, and the add below would be a no-op.
-      await this.queue.requeueDead(ORDERED_QUEUE, [orderedJobId(destination.id)]);
-      await this.queue.add([orderedJob(destination.id)]);
+      await this.queue.requeueDead(ORDERED_QUEUE, [orderedJobId(id)]);
+      await this.queue.add([orderedJob(id)]);
     }
   }
 }

@@ -23,6 +23,8 @@ export interface DestinationServiceOptions {
   resolver?: Resolver;
   clock?: Clock;
   logger?: Logger;
+  /** Counts a stored API destination that no longer loads (its key changed); each is also logged. */
+  onDecodeFailure?: () => void;
 }
 
 /**
@@ -35,24 +37,40 @@ export class DestinationService {
   private readonly clock: Clock;
   /** The stored form (definition + ciphertext) of each API destination this process has defined. */
   private readonly loaded = new Map<string, string>();
+  /** The stored form of each API destination that could not be loaded (logged once each). */
+  private readonly unloadable = new Map<string, string>();
 
   constructor(options: DestinationServiceOptions) {
     this.o = options;
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Defines every API destination in this process's registry; forgets those deleted elsewhere. */
-  async refresh(): Promise<void> {
-    const rows = (await this.o.store.destinations()).filter((r) => r.origin === 'api');
+  /**
+   * Brings the registry's copy up to date (when it is a second old, or now with `force`: the admin API's
+   * reads), then defines the API destinations whose rows changed and forgets those deleted elsewhere.
+   * Never rejects: a failed read is logged and counted by the registry, and the copy serves.
+   */
+  async revalidate(force = false): Promise<void> {
+    await this.o.registry.revalidate({ force });
+    await this.adopt();
+  }
+
+  /** Defines every API destination of the registry's rows as last read; forgets those deleted elsewhere. */
+  async adopt(): Promise<void> {
+    const rows = this.o.registry.apiRows();
     const ids = new Set(rows.map((r) => r.id));
     for (const row of rows) {
-      // Unchanged rows are skipped: no decryption every 5 s.
+      // Unchanged rows are skipped: no decryption per read.
       const form = this.o.stored.formOf(row);
-      if (this.loaded.get(row.id) === form) continue;
+      if (this.loaded.get(row.id) === form || this.unloadable.get(row.id) === form) continue;
       try {
-        this.o.registry.define(await this.o.stored.decode(row));
+        this.o.registry.define(await this.o.stored.decode(row), row.updatedAt);
         this.loaded.set(row.id, form);
+        this.unloadable.delete(row.id);
       } catch (err) {
+        // Reported once per stored form: the admin API reads on every call.
+        this.unloadable.set(row.id, form);
+        this.o.onDecodeFailure?.();
         this.o.logger?.error({ err, destination: row.id }, 'stored destination could not be loaded');
       }
     }
@@ -83,6 +101,7 @@ export class DestinationService {
       throw new PatchbayError(ErrorCode.CONFLICT, `destination ${config.id} already exists`);
     }
     this.o.registry.define(destination);
+    this.o.registry.invalidate();
     await this.o.registry.state(config.id);
     this.o.logger?.info(
       { destination: config.id, generatedSecret: generatedSecret !== undefined },
@@ -115,6 +134,7 @@ export class DestinationService {
       throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
     }
     this.o.registry.define(destination);
+    this.o.registry.invalidate();
     this.o.logger?.info({ destination: id }, 'destination updated');
     return destination;
   }
@@ -143,6 +163,7 @@ export class DestinationService {
     if (!(await this.o.store.deleteApiDestination(id)))
       throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
     this.forget(id);
+    this.o.registry.invalidate();
     this.o.logger?.info({ destination: id }, 'destination deleted');
   }
 

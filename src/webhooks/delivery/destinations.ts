@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { DestinationConfig } from '../../core/config/index.js';
-import { ErrorCode, PatchbayError } from '../../core/errors.js';
+import { ErrorCode, errorMessage, PatchbayError } from '../../core/errors.js';
 import type { Tx } from '../../store/database.js';
 import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
 import type { StoredEvent } from '../../store/event-store.js';
@@ -184,14 +186,31 @@ function checkEmail(config: DestinationConfig, url: URL, problem: (message: stri
     throw problem('email.password needs email.username');
 }
 
+/** How old this process's copy of the destinations' rows may be before routing reads the stored version. */
+export const DESTINATION_REVALIDATE_MS = 1000;
+
+export interface DestinationRegistryOptions {
+  /** Defaults to `DESTINATION_REVALIDATE_MS`. */
+  revalidateMs?: number;
+  logger?: Logger;
+  /**
+   * Counts a failure to learn what other processes did: `read` (the store did not answer; the copy
+   * serves and the read is tried again `revalidateMs` later) or `decode` (a stored API destination no
+   * longer loads). Each is also logged.
+   */
+  onFailure?: (stage: 'read' | 'decode') => void;
+}
+
 /**
  * Every destination this process knows (from config, the admin API, and `engine.on` handlers) with its
- * runtime state. The state lives in the store so all processes agree; the router reads a cached copy,
- * refreshed periodically and on every change made here.
+ * runtime state. The state lives in the store so all processes agree. Other processes make, change,
+ * enable, disable and delete destinations: this one learns of it by versioned reads (decision 0052) —
+ * once its copy of the rows is `revalidateMs` old, the next routing transaction (or admin read) reads the
+ * stored version, and the rows only when it moved. The router routes API destinations from those rows.
  */
 export class DestinationRegistry {
   private readonly definitions = new Map<string, Destination>();
-  private readonly states = new Map<string, DestinationState>();
+  private states = new Map<string, DestinationState>();
   /** The stored row's version (`updated_at`) each API definition was read at, by `forAttempt`. */
   private readonly loadedVersions = new Map<string, number>();
   /** Definitions being read from the store, by id, with the row version each read was started for. */
@@ -199,9 +218,20 @@ export class DestinationRegistry {
     string,
     { version: number; definition: Promise<Destination | undefined> }
   >();
-  /** Routes of API destinations another process stored and this one has not defined yet. */
+  /** Routes of every API destination, as its row was last read. */
   private storedRoutes = new Map<string, Route>();
-  private storedVersion: string | undefined;
+  /** The rows' stored version the copy matches, and when it was last read. */
+  private version: string | undefined;
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private revalidating: Promise<void> | undefined;
+  /** This process's own writes so far (`invalidate`), and how many there were when the read under way began. */
+  private writes = 0;
+  private revalidatingAt = 0;
+  private readonly revalidateMs: number;
+  private readonly logger: Logger | undefined;
+  private readonly onFailure: ((stage: 'read' | 'decode') => void) | undefined;
+  /** The definitions (as stored) whose routes could not be read, so each is reported once. */
+  private readonly unreadable = new Set<string>();
 
   /**
    * `loader` reads destinations another process made or changed through the API (for `forAttempt`);
@@ -211,11 +241,18 @@ export class DestinationRegistry {
     private readonly store: DeliveryStore,
     private readonly clock: Clock,
     private readonly loader?: (id: string) => Promise<Destination | undefined>,
-  ) {}
+    options: DestinationRegistryOptions = {},
+  ) {
+    this.revalidateMs = options.revalidateMs ?? DESTINATION_REVALIDATE_MS;
+    this.logger = options.logger;
+    this.onFailure = options.onFailure;
+  }
 
-  define(destination: Destination): void {
+  /** `version`: the row's `updated_at` the definition was read from, when it was. */
+  define(destination: Destination, version?: number): void {
     this.definitions.set(destination.id, destination);
-    this.loadedVersions.delete(destination.id);
+    if (version === undefined) this.loadedVersions.delete(destination.id);
+    else this.loadedVersions.set(destination.id, version);
   }
 
   undefine(id: string): void {
@@ -278,10 +315,20 @@ export class DestinationRegistry {
     return [...this.definitions.values()];
   }
 
-  /** Destinations whose filters match `<source>.<type>`, with whether each is enabled. */
+  /** The API destinations' rows as last read (the admin service defines them from these). */
+  apiRows(): DestinationState[] {
+    return [...this.states.values()].filter((s) => s.origin === 'api');
+  }
+
+  /**
+   * Destinations whose filters match `<source>.<type>`, with whether each is enabled. Config and handler
+   * destinations are this process's own definitions; API destinations are routed from their rows as
+   * last read, whichever process made or changed them.
+   */
   matching(name: string): Route[] {
     const out: Route[] = [];
     for (const destination of this.definitions.values()) {
+      if (destination.kind === 'http' && destination.origin === 'api') continue;
       if (destination.matches(name)) {
         out.push({
           id: destination.id,
@@ -292,23 +339,104 @@ export class DestinationRegistry {
       }
     }
     for (const route of this.storedRoutes.values()) {
-      if (!this.definitions.has(route.id) && route.matches(name)) out.push(route);
+      if (route.matches(name)) out.push(route);
     }
     return out;
   }
 
+  /** Whether deliveries to `id` drain one at a time (an API destination: as its row was last read). */
+  isOrdered(id: string): boolean {
+    const own = this.definitions.get(id);
+    if (own && !(own.kind === 'http' && own.origin === 'api')) return own.ordered;
+    return this.storedRoutes.get(id)?.ordered ?? false;
+  }
+
+  /** The ordered destinations (API ones as their rows were last read). */
+  orderedIds(): string[] {
+    const ids = new Set<string>();
+    for (const d of this.definitions.values()) {
+      if (d.ordered && !(d.kind === 'http' && d.origin === 'api')) ids.add(d.id);
+    }
+    for (const route of this.storedRoutes.values()) if (route.ordered) ids.add(route.id);
+    return [...ids];
+  }
+
   /**
-   * Called by the router in the transaction that stores events: learns of API destinations other
-   * processes made since this one last refreshed, so an event stored after a destination exists is
-   * routed to it whichever process stores it (the worker loads the full definition when it sends).
-   * Costs one small query per transaction; the rows are read only when they changed.
+   * Brings the copy of the rows up to date when it is `revalidateMs` old, or now with `force`; undefined
+   * when it is fresh (no await on the hot path). With `tx` (the router's, in the transaction that stores
+   * events) the read runs in it, under a savepoint so that a failed read does not end the transaction
+   * on PostgreSQL. Never rejects: a failed read is logged and counted, the copy serves, and the read is
+   * tried again `revalidateMs` later.
    */
-  async catchUp(tx: Tx): Promise<void> {
-    const version = await this.store.apiDestinationsVersion(tx);
-    if (version === this.storedVersion) return;
+  revalidate(options: { tx?: Tx; force?: boolean } = {}): Promise<void> | undefined {
+    const { tx, force = false } = options;
+    if (!force && this.clock.now() - this.checkedAt < this.revalidateMs) return undefined;
+    if (this.revalidating) {
+      // A transaction does not wait for a read outside it (on SQLite that read waits for the
+      // transaction's connection): it routes with the copy, which that read is about to bring up to date.
+      if (tx) return undefined;
+      if (this.revalidatingAt === this.writes) return this.revalidating;
+      // The read under way started before this process's last write: read again after it.
+      return this.revalidating.then(() => this.revalidate({ force: true }));
+    }
+    const startedAt = this.clock.now();
+    const writes = this.writes;
+    const reading = (tx ? this.readInSavepoint(tx) : this.readIfMoved())
+      .catch((err: unknown) => {
+        this.onFailure?.('read');
+        this.logger?.warn(
+          { err: errorMessage(err) },
+          "reading the destinations other processes made or changed failed: this process's copy serves",
+        );
+      })
+      .finally(() => {
+        // A write of this process's own during the read keeps the copy stale: the next caller reads.
+        this.checkedAt = this.writes === writes ? startedAt : Number.NEGATIVE_INFINITY;
+        this.revalidating = undefined;
+      });
+    this.revalidating = reading;
+    this.revalidatingAt = writes;
+    return reading;
+  }
+
+  /** Makes the next routing transaction read the stored version (after a write of this process's own). */
+  invalidate(): void {
+    this.writes++;
+    this.checkedAt = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Reads every row now, whatever the version says; rejects when the store does not answer (start-up). */
+  async load(): Promise<void> {
+    await this.revalidating;
+    this.version = undefined;
+    await this.readIfMoved();
+    this.checkedAt = this.clock.now();
+  }
+
+  private async readInSavepoint(tx: Tx): Promise<void> {
+    await sql`savepoint destinations_version`.execute(tx.db);
+    try {
+      await this.readIfMoved(tx);
+    } catch (err) {
+      await sql`rollback to savepoint destinations_version`.execute(tx.db);
+      throw err;
+    }
+    await sql`release savepoint destinations_version`.execute(tx.db);
+  }
+
+  private async readIfMoved(tx?: Tx): Promise<void> {
+    const version = await this.store.destinationsVersion(tx);
+    if (version === this.version) return;
+    this.adopt(await this.store.destinations(tx));
+    this.version = version;
+  }
+
+  private adopt(rows: readonly DestinationState[]): void {
+    const states = new Map<string, DestinationState>();
     const routes = new Map<string, Route>();
-    for (const row of await this.store.apiDestinationRoutes(tx)) {
-      if (this.definitions.has(row.id)) continue;
+    for (const row of rows) {
+      states.set(row.id, row);
+      if (row.origin !== 'api') continue;
       try {
         const definition = JSON.parse(row.definition ?? '{}') as { events?: string[]; ordered?: boolean };
         routes.set(row.id, {
@@ -317,15 +445,22 @@ export class DestinationRegistry {
           matches: compileFilters(definition.events),
           enabled: row.status !== 'disabled',
         });
-      } catch {
-        // An unreadable definition is reported by the periodic refresh, which cannot load it either.
+      } catch (err) {
+        const form = `${row.id}\u0000${row.definition}`;
+        if (this.unreadable.has(form)) continue;
+        this.unreadable.add(form);
+        this.onFailure?.('decode');
+        this.logger?.error(
+          { err: errorMessage(err), destination: row.id },
+          'stored destination could not be read: no event is routed to it',
+        );
       }
     }
+    this.states = states;
     this.storedRoutes = routes;
-    this.storedVersion = version;
   }
 
-  /** Creates state rows for new destinations and loads everyone's state. */
+  /** Creates state rows for new destinations and loads everyone's state (rejects when it cannot). */
   async sync(configDisabled: ReadonlySet<string> = new Set()): Promise<void> {
     const now = this.clock.now();
     for (const d of this.definitions.values()) {
@@ -336,11 +471,7 @@ export class DestinationRegistry {
         configDisabled.has(d.id) ? 'disabled' : 'enabled',
       );
     }
-    await this.refresh();
-  }
-
-  async refresh(): Promise<void> {
-    for (const state of await this.store.destinations()) this.states.set(state.id, state);
+    await this.load();
   }
 
   /** The state as stored now (not the cache): the delivery worker decides on this. */
@@ -361,6 +492,7 @@ export class DestinationRegistry {
       updatedAt: now,
     });
     if (updated === 0) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
+    this.invalidate();
     return (await this.state(id))!;
   }
 
@@ -373,6 +505,7 @@ export class DestinationRegistry {
       updatedAt: now,
     });
     if (updated === 0) throw new PatchbayError(ErrorCode.NOT_FOUND, `no destination ${id}`);
+    this.invalidate();
     return (await this.state(id))!;
   }
 }

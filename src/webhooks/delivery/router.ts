@@ -61,7 +61,9 @@ export function createRouter(
     const rows: Delivery[] = [];
     const jobs: NewJob[] = [];
     const orderedDestinations = new Set<string>();
-    await registry.catchUp(tx);
+    // Destinations other processes made, changed, enabled, disabled or deleted: at most a second old.
+    const revalidating = registry.revalidate({ tx });
+    if (revalidating) await revalidating;
     for (const event of events) {
       const routing = event.traceParent
         ? tracer().startSpan(
