@@ -24,3 +24,12 @@ export interface UpstreamErrorReading {
 
 /** A connector's reading of its provider's error answers; undefined leaves the answer to the status. */
 export type UpstreamErrorReader = (answer: UpstreamAnswer, now: number) => UpstreamErrorReading | undefined;
+
+/** An answer's body parsed as JSON for a reader, or undefined when it is not JSON. */
+export function parseJsonBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}

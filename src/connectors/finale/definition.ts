@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { UpstreamErrorReader } from '../../http/upstream-error.js';
+import { parseJsonBody, type UpstreamErrorReader } from '../../http/upstream-error.js';
 import type { ProviderDefinition, ProviderRateLimit } from '../provider.js';
 
 export const FINALE_HOST = 'https://app.finaleinventory.com';
@@ -32,12 +32,8 @@ const errorBody = z.object({ errorMessage: z.string() }).loose();
 
 /** Finale's errors are `{ "errorMessage": "…" }`; a 409 is an id already taken, final. */
 export const finaleErrorReader: UpstreamErrorReader = ({ body }) => {
-  try {
-    const parsed = errorBody.safeParse(JSON.parse(body));
-    return parsed.success ? { message: parsed.data.errorMessage } : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = errorBody.safeParse(parseJsonBody(body));
+  return parsed.success ? { message: parsed.data.errorMessage } : undefined;
 };
 
 /**

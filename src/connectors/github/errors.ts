@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import type { UpstreamErrorReader, UpstreamErrorReading } from '../../http/upstream-error.js';
+import {
+  parseJsonBody,
+  type UpstreamErrorReader,
+  type UpstreamErrorReading,
+} from '../../http/upstream-error.js';
 
 /** GitHub's error body: `{ message, documentation_url, status, errors? }`. */
 const errorBody = z
@@ -56,7 +60,7 @@ export class SecondaryBackoff {
  */
 export function githubErrorReader(backoff = new SecondaryBackoff()): UpstreamErrorReader {
   return ({ status, headers, body }, now) => {
-    const parsed = errorBody.safeParse(safeJson(body));
+    const parsed = errorBody.safeParse(parseJsonBody(body));
     const e = parsed.success ? parsed.data : {};
     const code = e.errors?.[0]?.code;
     const reading: UpstreamErrorReading = {
@@ -77,12 +81,4 @@ export function githubErrorReader(backoff = new SecondaryBackoff()): UpstreamErr
       details: { ...reading.details, limit: 'secondary' },
     };
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import type { UpstreamErrorReader, UpstreamErrorReading } from '../../http/upstream-error.js';
+import {
+  parseJsonBody,
+  type UpstreamErrorReader,
+  type UpstreamErrorReading,
+} from '../../http/upstream-error.js';
 import { calendarDay } from '../../resilience/calendar-day.js';
 import { CursorExpiredError } from '../../sync/cursor-expired.js';
 
@@ -31,7 +35,7 @@ export const SECONDLY_LIMIT_MESSAGE = 'You have reached your secondly limit.';
  */
 export function hubspotErrorReader(settings: { timeZone: string }): UpstreamErrorReader {
   return ({ status, body }, now) => {
-    const parsed = errorBody.safeParse(safeJson(body));
+    const parsed = errorBody.safeParse(parseJsonBody(body));
     if (!parsed.success) return undefined;
     const e = parsed.data;
     const details: Record<string, string> = {};
@@ -70,7 +74,7 @@ export function hubspotErrorReader(settings: { timeZone: string }): UpstreamErro
 export function unknownPropertiesIn(message: string): string[] {
   if (!message.includes('PROPERTY_DOESNT_EXIST')) return [];
   const start = message.indexOf('[');
-  const parsed = start < 0 ? undefined : safeJson(message.slice(start));
+  const parsed = start < 0 ? undefined : parseJsonBody(message.slice(start));
   if (Array.isArray(parsed)) {
     return unique(
       parsed
@@ -102,14 +106,6 @@ export function unknownPropertiesOf(error: unknown): string[] | undefined {
   if (error.code === ErrorCode.UNKNOWN_PROPERTIES) return error.data?.properties as string[];
   const names = (error.data?.upstream as { unknownProperties?: string } | undefined)?.unknownProperties;
   return error.status === 400 && names ? names.split(',') : undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function unique(values: string[]): string[] {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, PatchbayError } from '../../core/errors.js';
-import type { UpstreamErrorReader } from '../../http/upstream-error.js';
+import { parseJsonBody, type UpstreamErrorReader } from '../../http/upstream-error.js';
 
 /** Graph's error body (errors.md): `{ error: { code, message, innerError: { request-id, date } } }`. */
 const errorBody = z.object({
@@ -19,13 +19,7 @@ const errorBody = z.object({
  * from `Retry-After` (seconds, fractional: the shared header reader); the statuses decide retrying.
  */
 export const graphErrorReader: UpstreamErrorReader = ({ body }) => {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const parsed = errorBody.safeParse(json);
+  const parsed = errorBody.safeParse(parseJsonBody(body));
   if (!parsed.success) return undefined;
   const { code, message, innerError } = parsed.data.error;
   const details: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { UpstreamErrorReader } from '../../http/upstream-error.js';
+import { parseJsonBody, type UpstreamErrorReader } from '../../http/upstream-error.js';
 import { parseGoDuration } from './go-duration.js';
 
 const errorBody = z.object({
@@ -23,13 +23,7 @@ const errorBody = z.object({
  * https://platform.openai.com/docs/guides/error-codes
  */
 export const openaiErrorReader: UpstreamErrorReader = ({ status, headers, body }) => {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    json = undefined;
-  }
-  const parsed = errorBody.safeParse(json);
+  const parsed = errorBody.safeParse(parseJsonBody(body));
   const e = parsed.success ? parsed.data.error : undefined;
   const code = e?.code ?? e?.type ?? undefined;
   const details: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { UpstreamErrorReader } from '../../http/upstream-error.js';
+import { parseJsonBody, type UpstreamErrorReader } from '../../http/upstream-error.js';
 
 const errorBody = z.object({
   errors: z
@@ -17,13 +17,7 @@ const errorBody = z.object({
  * The HTTP reason phrase (what `@sendgrid/mail` reports as `.message`) says nothing more than the status.
  */
 export const sendgridErrorReader: UpstreamErrorReader = ({ body }) => {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const parsed = errorBody.safeParse(json);
+  const parsed = errorBody.safeParse(parseJsonBody(body));
   if (!parsed.success) return undefined;
   const errors = parsed.data.errors;
   const fields = errors.map((e) => e.field).filter((f): f is string => typeof f === 'string' && f !== '');

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import type { UpstreamErrorReader, UpstreamErrorReading } from '../../http/upstream-error.js';
+import {
+  parseJsonBody,
+  type UpstreamErrorReader,
+  type UpstreamErrorReading,
+} from '../../http/upstream-error.js';
 
 export const RATE_LIMIT_WAIT_MS = 1000;
 
@@ -31,7 +35,7 @@ const errorBody = z
  * The code, decline code and parameter ride along in the error's details.
  */
 export const stripeErrorReader: UpstreamErrorReader = ({ status, headers, body }) => {
-  const parsed = errorBody.safeParse(safeJson(body));
+  const parsed = errorBody.safeParse(parseJsonBody(body));
   const e = parsed.success ? parsed.data.error : undefined;
   const details: Record<string, string> = {};
   if (e?.type) details.type = e.type;
@@ -53,11 +57,3 @@ export const stripeErrorReader: UpstreamErrorReader = ({ status, headers, body }
     return { ...reading, classification: 'transient', retryAfterMs: RATE_LIMIT_WAIT_MS };
   return reading;
 };
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
