@@ -2,7 +2,12 @@ import { calendarDay, checkTimeZone } from './calendar-day.js';
 import { checkInteger, checkKnownKeys, checkNumber, invalidOption } from './options.js';
 import { DAY_MS, type ProviderQuota } from './quota-headers.js';
 import type { Grant, RateLimitStore } from './rate-limit-store.js';
-import { type LimiterBaseOptions, type RateLimitFeedback, StoreRateLimiter } from './rate-limiter.js';
+import {
+  LIMITER_BASE_KEYS,
+  type LimiterBaseOptions,
+  type RateLimitFeedback,
+  StoreRateLimiter,
+} from './rate-limiter.js';
 
 export interface FixedWindowLimiterOptions extends LimiterBaseOptions {
   /** Requests allowed in one window. */
@@ -18,19 +23,7 @@ export interface FixedWindowLimiterOptions extends LimiterBaseOptions {
   reserve?: number;
 }
 
-const KNOWN = [
-  'limit',
-  'window',
-  'timeZone',
-  'reserve',
-  'name',
-  'store',
-  'fallbackStore',
-  'adaptive',
-  'clock',
-  'registry',
-  'onStoreError',
-] as const;
+const KNOWN = ['limit', 'window', 'timeZone', 'reserve', ...LIMITER_BASE_KEYS];
 
 /**
  * A count that resets at fixed instants (midnight in the account's zone): never more than `limit`

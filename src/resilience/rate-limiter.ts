@@ -67,6 +67,17 @@ export interface LimiterBaseOptions {
   onStoreError?: (error: unknown) => void;
 }
 
+/** The option names of `LimiterBaseOptions`, for each limiter's check of unknown keys. */
+export const LIMITER_BASE_KEYS: readonly (keyof LimiterBaseOptions)[] = [
+  'name',
+  'store',
+  'fallbackStore',
+  'adaptive',
+  'clock',
+  'registry',
+  'onStoreError',
+];
+
 /** Ignore resets further away than a day: a malformed header must not stall a client for weeks. */
 const MAX_BLOCK_MS = 24 * 60 * 60 * 1000;
 

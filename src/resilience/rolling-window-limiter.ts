@@ -1,7 +1,7 @@
 import { checkInteger, checkKnownKeys, checkNumber } from './options.js';
 import type { ProviderQuota } from './quota-headers.js';
 import type { Grant, RateLimitStore, StoreTime } from './rate-limit-store.js';
-import { type LimiterBaseOptions, StoreRateLimiter } from './rate-limiter.js';
+import { LIMITER_BASE_KEYS, type LimiterBaseOptions, StoreRateLimiter } from './rate-limiter.js';
 
 export interface RollingWindowLimiterOptions extends LimiterBaseOptions {
   /** Requests allowed to start in any window. */
@@ -18,18 +18,7 @@ export interface RollingWindowLimiterOptions extends LimiterBaseOptions {
   safetyMarginMs?: number;
 }
 
-const KNOWN = [
-  'limit',
-  'windowMs',
-  'safetyMarginMs',
-  'name',
-  'store',
-  'fallbackStore',
-  'adaptive',
-  'clock',
-  'registry',
-  'onStoreError',
-] as const;
+const KNOWN = ['limit', 'windowMs', 'safetyMarginMs', ...LIMITER_BASE_KEYS];
 
 export function defaultSafetyMarginMs(windowMs: number): number {
   return Math.max(20, Math.round(windowMs * 0.01));

@@ -1,7 +1,7 @@
 import { checkInteger, checkKnownKeys, checkNumber } from './options.js';
 import type { ProviderQuota } from './quota-headers.js';
 import type { Grant, RateLimitStore, StoreTime } from './rate-limit-store.js';
-import { type LimiterBaseOptions, StoreRateLimiter } from './rate-limiter.js';
+import { LIMITER_BASE_KEYS, type LimiterBaseOptions, StoreRateLimiter } from './rate-limiter.js';
 
 export interface TokenBucketLimiterOptions extends LimiterBaseOptions {
   /** Requests per period, sustained. */
@@ -12,18 +12,7 @@ export interface TokenBucketLimiterOptions extends LimiterBaseOptions {
   burst?: number;
 }
 
-const KNOWN = [
-  'rate',
-  'periodMs',
-  'burst',
-  'name',
-  'store',
-  'fallbackStore',
-  'adaptive',
-  'clock',
-  'registry',
-  'onStoreError',
-] as const;
+const KNOWN = ['rate', 'periodMs', 'burst', ...LIMITER_BASE_KEYS];
 
 /**
  * A token bucket computed as GCRA: one timestamp per key, no refill timer, the same answer in memory,
