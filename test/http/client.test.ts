@@ -10,40 +10,20 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ErrorCode } from '../../src/core/errors.js';
-import { createHttpClient, type HttpClientOptions } from '../../src/http/index.js';
-import { type ChaosUpstream, FakeClock, startChaosUpstream } from '../../src/testing/index.js';
+import { createHttpClient } from '../../src/http/index.js';
+import type { ChaosUpstream, FakeClock } from '../../src/testing/index.js';
+import { chaosClients } from './chaos-clients.js';
 import { drive, rejection } from './helpers.js';
 
 let upstream: ChaosUpstream;
 let clock: FakeClock;
-const clients: { close(): Promise<void> }[] = [];
-
-beforeEach(async () => {
-  upstream = await startChaosUpstream();
-  clock = new FakeClock();
+const { client, track } = chaosClients((u, c) => {
+  upstream = u;
+  clock = c;
 });
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await upstream.close();
-});
-
-/** A client on the chaos upstream with the fake clock; attempt timeouts far beyond what `drive` advances. */
-function client(options: Partial<HttpClientOptions> = {}) {
-  const c = createHttpClient({
-    baseUrl: upstream.url,
-    allowInsecureHttp: true,
-    clock,
-    timeoutMs: 600_000,
-    deadlineMs: 300_000,
-    retry: { budget: false },
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
 
 describe('createHttpClient against a chaos upstream', () => {
   it('sends method, path, query and headers and parses a JSON answer', async () => {
@@ -61,8 +41,6 @@ describe('createHttpClient against a chaos upstream', () => {
   });
 
   it('sends a plain object as JSON and keeps the base path', async () => {
-    await upstream.close();
-    upstream = await startChaosUpstream();
     const c = client({ baseUrl: `${upstream.url}/api/v3/` });
     await c.request({ method: 'PUT', path: '/crm/1', body: { name: 'Ada' } });
     expect(upstream.requests[0]).toMatchObject({
@@ -320,7 +298,7 @@ describe('rate limits on the client', () => {
       allowInsecureHttp: true,
       rateLimit: { limit: 5, windowMs: 300 },
     });
-    clients.push(c);
+    track(c);
     const started = Date.now();
     await Promise.all(Array.from({ length: 15 }, (_, i) => c.request({ path: `/r/${i}` })));
     expect(upstream.stats.limited).toBe(0);
@@ -361,7 +339,7 @@ describe('pagination and options', () => {
       allowInsecureHttp: true,
       rateLimit: { kind: 'concurrency', limit: 2 },
     });
-    clients.push(c);
+    track(c);
     let inFlight = 0;
     let most = 0;
     await Promise.all(

@@ -1,36 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/core/errors.js';
-import { createHttpClient, type HttpClientOptions } from '../../src/http/index.js';
 import { MemoryRateLimitStore } from '../../src/resilience/rate-limit-store.js';
-import { type ChaosUpstream, FakeClock, startChaosUpstream } from '../../src/testing/index.js';
+import type { ChaosUpstream, FakeClock } from '../../src/testing/index.js';
+import { chaosClients } from './chaos-clients.js';
 import { drive, rejection } from './helpers.js';
 
 let upstream: ChaosUpstream;
 let clock: FakeClock;
-const clients: { close(): Promise<void> }[] = [];
-
-beforeEach(async () => {
-  upstream = await startChaosUpstream();
-  clock = new FakeClock();
+const { client } = chaosClients((u, c) => {
+  upstream = u;
+  clock = c;
 });
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await upstream.close();
-});
-
-function client(options: Partial<HttpClientOptions> = {}) {
-  const c = createHttpClient({
-    baseUrl: upstream.url,
-    allowInsecureHttp: true,
-    clock,
-    timeoutMs: 600_000,
-    deadlineMs: 300_000,
-    retry: { budget: false },
-    ...options,
-  });
-  clients.push(c);
-  return c;
-}
 
 describe('rate limits scoped to some calls', () => {
   it('counts a scoped limit only for the calls it names', async () => {
