@@ -61,3 +61,42 @@ describe('DestinationRegistry.forAttempt (API destinations changed by another pr
     expect((await Promise.all(attempts)).map(urlOf)).toEqual(Array(3).fill('https://one.example/hooks'));
   });
 });
+
+describe('DestinationRegistry.revalidate (the copy of the destinations rows)', () => {
+  let database: Database;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ database, cleanup } = await migratedDatabase(dialects[0]!));
+  });
+  afterAll(() => cleanup());
+
+  it('is fresh for a second, then reads; a write of its own during a read keeps the copy stale', async () => {
+    const clock = new FakeClock(0);
+    const registry = new DestinationRegistry(new DeliveryStore(database), clock);
+    await registry.load();
+    expect(registry.revalidate()).toBeUndefined();
+    await clock.advance(1000);
+    const reading = registry.revalidate();
+    expect(reading).toBeDefined();
+    // This process writes while the read is under way: that read may not have seen it.
+    registry.invalidate();
+    await reading;
+    const again = registry.revalidate();
+    expect(again).toBeDefined();
+    await again;
+    expect(registry.revalidate()).toBeUndefined();
+  });
+
+  it('does not make a transaction wait for a read outside it (on SQLite that read waits for the transaction)', async () => {
+    const registry = new DestinationRegistry(new DeliveryStore(database), new FakeClock(0));
+    let outside: Promise<void> | undefined;
+    await database.transaction(async (tx) => {
+      await tx.db.selectFrom('destinations').select('id').execute();
+      // A read outside the transaction starts: it needs the connection the transaction holds.
+      outside = registry.revalidate({ force: true });
+      expect(registry.revalidate({ tx, force: true })).toBeUndefined();
+    });
+    await outside;
+    expect(registry.revalidate()).toBeUndefined();
+  });
+});
