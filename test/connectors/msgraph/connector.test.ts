@@ -1,43 +1,21 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningMsGraphFake } from '../../../src/connectors/msgraph/fake/index.js';
 import { ErrorCode } from '../../../src/core/errors.js';
 import type { Database } from '../../../src/store/database.js';
-import { FakeClock } from '../../../src/testing/index.js';
-import { dialects, migratedDatabase } from '../../helpers/databases.js';
-import { openTestVault, type TestVault } from '../../helpers/vault.js';
-import { drive as driveAll, rejection } from '../../http/helpers.js';
+import type { FakeClock } from '../../../src/testing/index.js';
+import type { TestVault } from '../../helpers/vault.js';
+import { rejection } from '../../http/helpers.js';
 import { type GraphClients, graphClients, graphConnection } from './connection.js';
-import { type Json, startFake } from './helpers.js';
+import { drive, graphSuite } from './graph-suite.js';
+import type { Json } from './helpers.js';
 
 let database: Database;
-let cleanup: () => Promise<void>;
 let vault: TestVault;
 let fake: RunningMsGraphFake;
 let graph: GraphClients;
 let clock: FakeClock;
-/**
- * Moves the fake clock through waits (Retry-After, backoff, limiter polls) but not as far as the calls'
- * 60 s attempt timeouts: the fake answers in real time, and a timeout fired meanwhile would be spurious.
- */
-const drive = <T>(c: FakeClock, p: Promise<T>) => driveAll(c, p, 10_000);
-
-beforeAll(async () => {
-  ({ database, cleanup } = await migratedDatabase(dialects[0]!));
-  vault = await openTestVault(database);
-});
-afterAll(async () => {
-  await cleanup?.();
-});
-beforeEach(async () => {
-  fake = await startFake({ https: false });
-  clock = new FakeClock(Date.now());
-  graph = graphClients(vault, database, { clock });
-  await vault.connections.create(graphConnection(fake));
-});
-afterEach(async () => {
-  await graph.clients.close();
-  await fake.close();
-  for (const c of await vault.connections.list({ limit: 100 })) await vault.connections.delete(c.id);
+graphSuite((suite) => {
+  ({ database, vault, fake, graph, clock } = suite);
 });
 
 const stats = async () =>
