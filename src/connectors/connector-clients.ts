@@ -6,6 +6,8 @@ import type { Logger } from '../core/logger.js';
 import type { ConnectionAuthResolver } from '../http/auth-provider.js';
 import type { AttemptAnswer, HttpClientOptions } from '../http/client-options.js';
 import { createHttpClient, type HttpClient } from '../http/create-http-client.js';
+import type { BreakerState } from '../resilience/breaker-state.js';
+import { initialSnapshot } from '../resilience/breaker-state.js';
 import type { BreakerStateStore } from '../resilience/breaker-state-store.js';
 import type { RateLimitStore } from '../resilience/rate-limit-store.js';
 import type { Connection } from '../vault/connection-model.js';
@@ -146,6 +148,25 @@ export class ConnectorClients {
     return this.api(connectionId, hubspotConnector);
   }
 
+  /**
+   * The breaker of a connection's calls: from the shared store when there is one (any process answers
+   * the same), else as this process's client sees it (`closed` before its first call).
+   */
+  async breakerState(connection: { id: string; provider: string }): Promise<BreakerState> {
+    const built = this.built.get(connection.id);
+    if (built?.client.breaker) return built.client.breaker.refresh();
+    const { breakers } = this.options;
+    if (!breakers) return 'closed';
+    const key = breakerName(connection);
+    // Read without a change (an absent record is written closed, as the breaker's own first call would).
+    let state: BreakerState = 'closed';
+    await breakers.update(key, (current) => {
+      state = current?.state ?? 'closed';
+      return current ?? initialSnapshot;
+    });
+    return state;
+  }
+
   async close(): Promise<void> {
     const clients = [...this.built.values()].map((b) => b.client);
     this.built.clear();
@@ -188,7 +209,7 @@ export class ConnectorClients {
       );
     }
     const { rateLimits, breakers, dispatcher, http, registry, logger } = this.options;
-    const owner = `${connection.provider}:connection:${connection.id}`;
+    const owner = breakerName(connection);
     const limits =
       definition?.rateLimits(settings, { scheme: connection.scheme }).map(({ key, scope, ...spec }) => ({
         ...spec,
@@ -225,4 +246,9 @@ export class ConnectorClients {
     });
     return { version, client, connector, settings };
   }
+}
+
+/** The breaker (and the limiters' owner) of a connection's calls: `<provider>:connection:<id>`. */
+function breakerName(connection: { id: string; provider: string }): string {
+  return `${connection.provider}:connection:${connection.id}`;
 }

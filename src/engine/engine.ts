@@ -11,7 +11,7 @@ import type { ModuleContext, PatchbayModule, ReadinessCheck } from '../core/modu
 import type { EventPublisher } from '../core/publisher.js';
 import { startTracing, type Tracing } from '../core/tracing.js';
 import { createHealthModule } from '../health/health-module.js';
-import { TrafficRecorder } from '../health/traffic-recorder.js';
+import { attemptObservation, TrafficRecorder } from '../health/traffic-recorder.js';
 import type { Connector, Resolver } from '../http/ssrf/index.js';
 import { type Database, openDatabase } from '../store/database.js';
 import { databaseUrl } from '../store/database-url.js';
@@ -242,7 +242,10 @@ export class Engine {
         clock,
         registry,
         logger: logger.child({ module: 'connections' }),
-        onAttempt: signals.onConnectionAttempt,
+        onAttempt: (connectionId, answer) => {
+          signals.onConnectionAttempt(connectionId, answer);
+          traffic.record('connection', connectionId, attemptObservation(answer, clock.now()));
+        },
       });
       // Stopped after the syncs (modules stop in reverse): a run stopping still has its client.
       built.push({ name: 'connections', service: clients, stop: () => clients.close() });
@@ -273,6 +276,7 @@ export class Engine {
           connections: vault.service.connections,
           syncs: syncs.service,
           sources: eventsModule.service.sources,
+          connectionBreaker: (connection) => clients.breakerState(connection),
           traffic,
           publisher: announce,
         },

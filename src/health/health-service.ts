@@ -3,7 +3,6 @@ import type { Logger } from '../core/logger.js';
 import type { EventPublisher } from '../core/publisher.js';
 import type { Database } from '../store/database.js';
 import { recentAttempts } from '../store/health-store.js';
-import { OpsSignalStore } from '../store/ops-signal-store.js';
 import { bucketPercentile, TrafficStore, type TrafficSummary } from '../store/traffic-store.js';
 import type { SyncStatus } from '../sync/sync-service.js';
 import type { Connection } from '../vault/connection-model.js';
@@ -31,6 +30,8 @@ export interface HealthPorts {
   connections: { list(options: { after?: string; limit: number }): Promise<Connection[]> };
   syncs: { list(): Promise<SyncStatus[]> };
   sources: { list(): Promise<readonly { id: string }[]> };
+  /** The breaker of a connection's calls (from the shared store). Defaults to `closed`. */
+  connectionBreaker?: (connection: Connection) => Promise<'closed' | 'open' | 'half-open'>;
   /** This process's traffic counts, written before a status is read so that its own are in it. */
   traffic?: { flush(): Promise<void> };
   /** Where threshold events go (the event log, as source `patchbay`). */
@@ -83,15 +84,17 @@ export class HealthService {
       ?.flush()
       .catch((err) => this.ports.logger.warn({ err }, 'could not record traffic before a status'));
     const traffic = new TrafficStore(database);
-    const [sources, destinations, connections, syncs, attempts, signals, sourceTraffic] = await Promise.all([
-      this.ports.sources.list(),
-      this.ports.destinations.list(),
-      this.allConnections(),
-      this.ports.syncs.list(),
-      recentAttempts(database, now - ATTEMPT_WINDOW_MS, ATTEMPT_SAMPLE),
-      new OpsSignalStore(database).since(now - RATE_LIMIT_WINDOW_MS),
-      traffic.since('source', now - ATTEMPT_WINDOW_MS),
-    ]);
+    const [sources, destinations, connections, syncs, attempts, sourceTraffic, calls, callsOfTheHour] =
+      await Promise.all([
+        this.ports.sources.list(),
+        this.ports.destinations.list(),
+        this.allConnections(),
+        this.ports.syncs.list(),
+        recentAttempts(database, now - ATTEMPT_WINDOW_MS, ATTEMPT_SAMPLE),
+        traffic.since('source', now - ATTEMPT_WINDOW_MS),
+        traffic.since('connection', now - ATTEMPT_WINDOW_MS),
+        traffic.since('connection', now - RATE_LIMIT_WINDOW_MS),
+      ]);
     const object = (
       kind: HealthKind,
       id: string,
@@ -152,21 +155,47 @@ export class HealthService {
             : null,
       });
     });
-    const limited = new Map(
-      signals
-        .filter((s) => s.kind === 'rate_limited')
-        .map((s) => [s.subject.replace(/^connection:/, ''), s.count]),
+    const callsOf = new Map(calls.map((t) => [t.subject, t]));
+    const limitedOf = new Map(callsOfTheHour.map((t) => [t.subject, t.limited]));
+    const breakers = await Promise.all(
+      connections.map((c) =>
+        (this.ports.connectionBreaker?.(c) ?? Promise.resolve('closed' as const)).catch(
+          () => 'closed' as const,
+        ),
+      ),
     );
-    const connectionItems = connections.map((c) => {
-      const rateLimited = limited.get(c.id) ?? 0;
+    const connectionItems = connections.map((c, i) => {
+      const t = callsOf.get(c.id);
+      const rateLimited = limitedOf.get(c.id) ?? 0;
+      const total = t ? t.ok + t.failed + t.limited : 0;
+      const p95Ms = t ? bucketPercentile(t.buckets, t.durationMax) : undefined;
+      const breaker = breakers[i]!;
+      // The headroom of an answer older than the window says nothing of the quota now.
+      const headroom = t?.headroom ?? null;
       return object(
         'connection',
         c.id,
-        connectionHealth({ status: c.status, statusReason: c.statusReason, rateLimited }),
+        connectionHealth({
+          status: c.status,
+          statusReason: c.statusReason,
+          rateLimited,
+          calls: total,
+          failed: t?.failed ?? 0,
+          failures: t?.reasons ?? {},
+          p95Ms,
+          breaker,
+          headroom,
+        }),
         {
           provider: c.provider,
           auth: c.status,
+          calls: total,
+          successRate: total > 0 ? rate(t!.ok, total) : null,
+          p95Ms: p95Ms ?? null,
+          breaker,
           rateLimited,
+          headroom,
+          lastSuccessAt: t?.lastOkAt ? new Date(t.lastOkAt).toISOString() : null,
         },
       );
     });

@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { AttemptAnswer } from '../http/client-options.js';
+import { parseQuotaHeaders } from '../resilience/quota-headers.js';
 import {
   TRAFFIC_BUCKETS_MS,
   type TrafficCell,
@@ -164,4 +166,31 @@ export class TrafficRecorder {
       }
     })();
   }
+}
+
+/**
+ * A connection's attempt as traffic: failed when no answer came, or 5xx, 401 or 403 (the provider or the
+ * credential is unwell; other 4xx are the caller's); 429 is counted apart; the headroom is the smallest
+ * share left of the quotas the answer's headers state (a count of 0 without a limit is 0).
+ */
+export function attemptObservation(answer: AttemptAnswer, now: number): TrafficObservation {
+  const { status } = answer;
+  const failed = status === undefined || status >= 500 || status === 401 || status === 403;
+  const observation: TrafficObservation = {
+    ok: !failed && status !== 429,
+    durationMs: answer.durationMs,
+    ...(status === 429 && { limited: true }),
+    ...(failed && { reason: status === undefined ? (answer.code ?? 'UNKNOWN') : `HTTP_${status}` }),
+  };
+  if (answer.headers) {
+    const shares = parseQuotaHeaders(answer.headers, now).flatMap((q) =>
+      q.limit !== undefined && q.limit > 0
+        ? [Math.max(0, Math.min(1, q.remaining / q.limit))]
+        : q.remaining === 0
+          ? [0]
+          : [],
+    );
+    if (shares.length > 0) observation.headroom = Math.min(...shares);
+  }
+  return observation;
 }

@@ -104,7 +104,10 @@ export interface HttpClientOptions {
   clock?: Clock;
   /** Defaults to `trace.getTracer('patchbay')` (a no-op until the application registers an SDK). */
   tracer?: Tracer;
-  /** Told each attempt's answer, retries included (the engine records 429s for `doctor`). */
+  /**
+   * Told each attempt's answer, retries included, with its duration and headers (the engine records
+   * 429s for `doctor` and each connection's calls for its health). A throw is ignored.
+   */
   onAttempt?: (answer: AttemptAnswer) => void;
 }
 
@@ -112,6 +115,10 @@ export interface HttpClientOptions {
 export interface AttemptAnswer {
   status: number | undefined;
   code: string | undefined;
+  /** From sending the attempt to its answer's headers (or its failure), in ms of the client's clock. */
+  durationMs: number;
+  /** The answer's headers (redacted), when one came: what it says of the quota left. */
+  headers: Readonly<Record<string, string>> | undefined;
 }
 
 export const httpClientDefaults = {

@@ -134,7 +134,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     ...(limiters.length > 0 ? [rateLimitInterceptor(limiters, clock)] : []),
     ...(breaker ? [breakerInterceptor(breaker)] : []),
     timeoutInterceptor(timeout, clock),
-    ...(metrics || options.onAttempt ? [attemptMetricsInterceptor(metrics, name, options.onAttempt)] : []),
+    ...(metrics || options.onAttempt
+      ? [attemptMetricsInterceptor(metrics, name, options.onAttempt, clock)]
+      : []),
   ];
   const handler: Handler = chain.reduceRight<Handler>(
     (next, interceptor) => interceptor(next),

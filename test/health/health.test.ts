@@ -1,6 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectorClients } from '../../src/connectors/connector-clients.js';
 import type { HealthService } from '../../src/health/health-service.js';
-import { OpsSignalStore } from '../../src/store/ops-signal-store.js';
+import { TrafficStore } from '../../src/store/traffic-store.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
 import { formatKey, generateKey } from '../../src/vault/index.js';
 import { generateWebhookSecret } from '../../src/webhooks/sign/standard-webhooks.js';
@@ -205,7 +208,7 @@ for (const { dialect, available } of allDialects) {
       }
     });
 
-    it('scores a connection by its auth status and its 429s in the last hour', async () => {
+    it('scores a connection by its auth status and its 429s in the last hour, counted by every process', async () => {
       t = await openTestEngine(dialect, {
         connections: [
           { id: 'crm', baseUrl: 'https://crm.example.com', auth: { scheme: 'bearer', token: 'x' } },
@@ -213,19 +216,147 @@ for (const { dialect, available } of allDialects) {
       });
       const health = t.engine.modules.find((m) => m.name === 'health')!.service as HealthService;
       expect((await health.status()).connections).toMatchObject([
-        { id: 'crm', score: 100, status: 'healthy', inputs: { auth: 'active', rateLimited: 0 } },
+        { id: 'crm', score: 100, status: 'healthy', inputs: { auth: 'active', rateLimited: 0, calls: 0 } },
       ]);
-      const signals = new OpsSignalStore(t.db);
-      for (let i = 0; i < 3; i++) await signals.record('rate_limited', 'connection:crm', 429, Date.now());
-      await signals.record('rate_limited', 'connection:crm', 429, Date.now() - 2 * 3_600_000);
+      // Two other processes' 429s this minute, and one's two hours ago.
+      const now = Date.now();
+      const store = new TrafficStore(t.db);
+      const limited = (n: number, at: number) => ({
+        kind: 'connection' as const,
+        subject: 'crm',
+        minute: Math.floor(at / MINUTE),
+        ok: 0,
+        failed: 0,
+        limited: n,
+        reasons: {},
+        buckets: [n, 0, 0, 0, 0, 0, 0, 0, 0],
+        durationMax: 5,
+        lastOkAt: null,
+        headroom: null,
+        headroomAt: null,
+      });
+      await store.upsert('p1', [limited(2, now)]);
+      await store.upsert('p2', [limited(1, now), limited(4, now - 2 * 3_600_000)]);
       expect((await health.status()).connections).toMatchObject([
         {
           id: 'crm',
           score: 85,
           reasons: ['-15: 3 calls answered 429 in the last hour'],
-          inputs: { rateLimited: 3 },
+          inputs: { rateLimited: 3, calls: 3, successRate: 0 },
         },
       ]);
+    });
+
+    it('a connection whose calls fail, whose breaker opens and whose quota runs out drops and recovers, scored by another process', async () => {
+      const clock = new FakeClock(Date.now());
+      let answer: { status: number; remaining: string } = { status: 200, remaining: '4000' };
+      const upstream = createServer((_req, res) => {
+        res
+          .writeHead(answer.status, {
+            'x-ratelimit-remaining': answer.remaining,
+            'x-ratelimit-limit': '5000',
+          })
+          .end('{}');
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const config = {
+        connections: [
+          {
+            id: 'crm',
+            baseUrl: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+            auth: { scheme: 'bearer' as const, token: 'x' },
+          },
+        ],
+        vault: { allowedNetworks: ['127.0.0.0/8'] },
+      };
+      const env = { PATCHBAY_ENCRYPTION_KEY: formatKey(generateKey()) };
+      t = await openTestEngine(dialect, config, { clock, env });
+      const peer = await openPeerEngine(t, config, env, { clock });
+      const health = peer.engine.modules.find((m) => m.name === 'health')!.service as HealthService;
+      const clients = t.engine.modules.find((m) => m.name === 'connections')!.service as ConnectorClients;
+      const crm = await clients.client('crm');
+      /** Makes a call, moving the clock through its retries' waits; true when it succeeded. */
+      const call = async () => {
+        let settled = false;
+        const result = crm.request({ path: '/contacts' }).then(
+          () => true,
+          () => false,
+        );
+        void result.finally(() => {
+          settled = true;
+        });
+        while (!settled) {
+          await clock.advance(100);
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        return result;
+      };
+      /** The connection as the peer scores it once this process's 10-second flush has run. */
+      const scored = async (calls: number) => {
+        await clock.advance(10_000);
+        for (let i = 0; i < 200; i++) {
+          const crmHealth = (await health.status()).connections[0]!;
+          if (crmHealth.inputs.calls === calls) return crmHealth;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error(`the peer never saw ${calls} calls`);
+      };
+      const events = async (type: string) =>
+        (await peer.engine.events.list({ source: 'patchbay', type, limit: 5 })).map((e) =>
+          JSON.parse(e.body.toString()),
+        );
+      try {
+        for (let i = 0; i < 10; i++) expect(await call()).toBe(true);
+        expect(await scored(10)).toMatchObject({
+          score: 100,
+          inputs: { successRate: 1, breaker: 'closed', headroom: 0.8 },
+        });
+        await health.watch();
+
+        await clock.advance(16 * MINUTE); // the successes leave the window
+        answer = { status: 503, remaining: '4000' };
+        // Two calls of three attempts: the fifth failure in a row opens the breaker, which refuses the sixth.
+        expect(await call()).toBe(false);
+        expect(await call()).toBe(false);
+        const failing = await scored(5);
+        expect(failing).toMatchObject({
+          score: 30,
+          status: 'failing',
+          reasons: ['-40: 5 of the last 5 calls failed (HTTP_503 5)', '-30: the circuit breaker is open'],
+          inputs: { successRate: 0, breaker: 'open' },
+        });
+        await health.watch();
+        expect(await events('health.failing')).toMatchObject([
+          { kind: 'connection', id: 'crm', from: 'healthy', to: 'failing', score: 30 },
+        ]);
+
+        // Answering again, with the quota spent: the probe closes the breaker.
+        answer = { status: 200, remaining: '0' };
+        await clock.advance(16 * MINUTE);
+        expect(await call()).toBe(true);
+        expect(await scored(1)).toMatchObject({
+          score: 75,
+          status: 'degraded',
+          reasons: ['-25: no rate-limit quota left (as the provider last said)'],
+          inputs: { breaker: 'closed', headroom: 0 },
+        });
+        await health.watch();
+        expect(await events('health.degraded')).toMatchObject([
+          { kind: 'connection', id: 'crm', from: 'failing' },
+        ]);
+
+        answer = { status: 200, remaining: '4500' };
+        for (let i = 0; i < 5; i++) expect(await call()).toBe(true);
+        expect(await scored(6)).toMatchObject({ score: 100, status: 'healthy', inputs: { headroom: 0.9 } });
+        await health.watch();
+        expect(await events('health.recovered')).toMatchObject([
+          { kind: 'connection', id: 'crm', from: 'degraded', to: 'healthy' },
+        ]);
+      } finally {
+        await peer.app.close();
+        await peer.engine.stop();
+        await new Promise((resolve) => upstream.close(resolve));
+      }
     });
   });
 }
