@@ -20,6 +20,24 @@ export interface Tx {
   afterCommit(fn: () => void): void;
 }
 
+/**
+ * Runs `fn` inside a savepoint of `tx`: if it throws, what it did is rolled back and the error rethrown, while
+ * the transaction stays usable (on PostgreSQL a failed statement otherwise aborts the whole transaction).
+ */
+export async function inSavepoint<T>(tx: Tx, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`savepoint name must be lower-case letters and _: ${name}`);
+  await sql.raw(`savepoint ${name}`).execute(tx.db);
+  let result: T;
+  try {
+    result = await fn();
+  } catch (err) {
+    await sql.raw(`rollback to savepoint ${name}`).execute(tx.db);
+    throw err;
+  }
+  await sql.raw(`release savepoint ${name}`).execute(tx.db);
+  return result;
+}
+
 export interface DatabaseOptions {
   /** SQLite `synchronous` pragma. Defaults to FULL: a committed write survives power loss. */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | 'OFF';

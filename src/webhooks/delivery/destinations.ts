@@ -1,9 +1,8 @@
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import type { DestinationConfig } from '../../core/config/index.js';
 import { ErrorCode, errorMessage, PatchbayError } from '../../core/errors.js';
-import type { Tx } from '../../store/database.js';
+import { inSavepoint, type Tx } from '../../store/database.js';
 import type { DeliveryStore, DestinationState } from '../../store/delivery-store.js';
 import type { StoredEvent } from '../../store/event-store.js';
 import { compileFilters, type EventMatcher, validatePattern } from './event-filter.js';
@@ -414,14 +413,7 @@ export class DestinationRegistry {
   }
 
   private async readInSavepoint(tx: Tx): Promise<void> {
-    await sql`savepoint destinations_version`.execute(tx.db);
-    try {
-      await this.readIfMoved(tx);
-    } catch (err) {
-      await sql`rollback to savepoint destinations_version`.execute(tx.db);
-      throw err;
-    }
-    await sql`release savepoint destinations_version`.execute(tx.db);
+    await inSavepoint(tx, 'destinations_version', () => this.readIfMoved(tx));
   }
 
   private async readIfMoved(tx?: Tx): Promise<void> {
