@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { AttemptAnswer } from '../http/client-options.js';
 import { parseQuotaHeaders } from '../resilience/quota-headers.js';
 import {
+  noTraffic,
   TRAFFIC_BUCKETS_MS,
   type TrafficCell,
   type TrafficKind,
@@ -67,21 +68,7 @@ export class TrafficRecorder {
     const key = `${kind}\u0000${subject}\u0000${minute}`;
     let cell = this.cells.get(key);
     if (!cell) {
-      cell = {
-        kind,
-        subject,
-        minute,
-        ok: 0,
-        failed: 0,
-        limited: 0,
-        reasons: {},
-        buckets: TRAFFIC_BUCKETS_MS.map(() => 0).concat(0),
-        durationMax: 0,
-        lastOkAt: null,
-        headroom: null,
-        headroomAt: null,
-        dirty: true,
-      };
+      cell = { kind, subject, minute, ...noTraffic(), dirty: true };
       this.cells.set(key, cell);
     }
     cell.dirty = true;

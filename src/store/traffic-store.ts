@@ -5,12 +5,8 @@ export type TrafficKind = 'source' | 'connection';
 /** Upper bounds of the latency buckets, in ms; the last bucket holds everything slower. */
 export const TRAFFIC_BUCKETS_MS: readonly number[] = [50, 100, 250, 500, 1000, 2500, 5000, 10_000];
 
-/** One process's running totals for one subject in one minute. */
-export interface TrafficCell {
-  kind: TrafficKind;
-  subject: string;
-  /** Epoch minute (ms / 60 000). */
-  minute: number;
+/** What is counted of a subject's traffic: by one process in a minute, or added up over processes. */
+export interface TrafficCounts {
   ok: number;
   failed: number;
   limited: number;
@@ -20,24 +16,38 @@ export interface TrafficCell {
   buckets: number[];
   durationMax: number;
   lastOkAt: number | null;
+  /** The latest rate-limit headroom seen (for a summary: by any process), and when. */
   headroom: number | null;
   headroomAt: number | null;
 }
 
-/** Every process's totals for one subject since a time, added up. */
-export interface TrafficSummary {
+/** Nothing counted yet. */
+export function noTraffic(): TrafficCounts {
+  return {
+    ok: 0,
+    failed: 0,
+    limited: 0,
+    reasons: {},
+    buckets: TRAFFIC_BUCKETS_MS.map(() => 0).concat(0),
+    durationMax: 0,
+    lastOkAt: null,
+    headroom: null,
+    headroomAt: null,
+  };
+}
+
+/** One process's running totals for one subject in one minute. */
+export interface TrafficCell extends TrafficCounts {
   kind: TrafficKind;
   subject: string;
-  ok: number;
-  failed: number;
-  limited: number;
-  reasons: Record<string, number>;
-  buckets: number[];
-  durationMax: number;
-  lastOkAt: number | null;
-  /** The latest headroom any process saw, and when. */
-  headroom: number | null;
-  headroomAt: number | null;
+  /** Epoch minute (ms / 60 000). */
+  minute: number;
+}
+
+/** Every process's totals for one subject since a time, added up. */
+export interface TrafficSummary extends TrafficCounts {
+  kind: TrafficKind;
+  subject: string;
 }
 
 /**
@@ -98,19 +108,7 @@ export class TrafficStore {
     for (const row of rows) {
       let s = bySubject.get(row.subject);
       if (!s) {
-        s = {
-          kind,
-          subject: row.subject,
-          ok: 0,
-          failed: 0,
-          limited: 0,
-          reasons: {},
-          buckets: TRAFFIC_BUCKETS_MS.map(() => 0).concat(0),
-          durationMax: 0,
-          lastOkAt: null,
-          headroom: null,
-          headroomAt: null,
-        };
+        s = { kind, subject: row.subject, ...noTraffic() };
         bySubject.set(row.subject, s);
       }
       s.ok += Number(row.ok);
