@@ -1,27 +1,19 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorClients } from '../../src/connectors/index.js';
 import type { ConnectionInput } from '../../src/core/config/connections.js';
 import { ErrorCode } from '../../src/core/errors.js';
 import { MemoryRateLimitStore } from '../../src/resilience/rate-limit-store.js';
-import type { Database } from '../../src/store/database.js';
 import { type ChaosUpstream, FakeClock, startChaosUpstream } from '../../src/testing/index.js';
-import { dialects, migratedDatabase } from '../helpers/databases.js';
-import { openTestVault, type TestVault } from '../helpers/vault.js';
+import { type TestVault, vaultPerFile } from '../helpers/vault.js';
 import { drive, rejection } from '../http/helpers.js';
 
-let database: Database;
-let cleanup: () => Promise<void>;
 let vault: TestVault;
 let upstream: ChaosUpstream;
 let clock: FakeClock;
 let clients: ConnectorClients;
 
-beforeAll(async () => {
-  ({ database, cleanup } = await migratedDatabase(dialects[0]!));
-  vault = await openTestVault(database);
-});
-afterAll(async () => {
-  await cleanup?.();
+vaultPerFile((_, v) => {
+  vault = v;
 });
 beforeEach(async () => {
   upstream = await startChaosUpstream();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { Clock } from '../../src/core/clock.js';
 import type { PublishInput } from '../../src/core/publisher.js';
 import type { Database } from '../../src/store/database.js';
@@ -12,6 +13,7 @@ import {
   type VaultServices,
   type VaultSettings,
 } from '../../src/vault/index.js';
+import { dialects, migratedDatabase } from './databases.js';
 
 /** A fresh key written the way `PATCHBAY_ENCRYPTION_KEY` takes it. */
 export function newKeyText(): string {
@@ -59,4 +61,20 @@ export async function openTestVault(
 /** A random secret that is easy to grep for. */
 export function secretValue(label: string): string {
   return `${label}-${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * For a test file (or suite): one migrated SQLite database and a vault on it, opened before its tests and
+ * dropped after them; `opened` receives both.
+ */
+export function vaultPerFile(opened: (database: Database, vault: TestVault) => void): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const db = await migratedDatabase(dialects[0]!);
+    cleanup = db.cleanup;
+    opened(db.database, await openTestVault(db.database));
+  });
+  afterAll(async () => {
+    await cleanup?.();
+  });
 }

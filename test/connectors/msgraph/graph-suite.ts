@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
 import type { RunningMsGraphFake } from '../../../src/connectors/msgraph/fake/index.js';
 import type { Database } from '../../../src/store/database.js';
 import { FakeClock } from '../../../src/testing/index.js';
-import { dialects, migratedDatabase } from '../../helpers/databases.js';
-import { openTestVault, type TestVault } from '../../helpers/vault.js';
+import { type TestVault, vaultPerFile } from '../../helpers/vault.js';
 import { drive as driveAll } from '../../http/helpers.js';
 import { type GraphClients, graphClients, graphConnection } from './connection.js';
 import { startFake } from './helpers.js';
@@ -27,16 +26,12 @@ export function graphSuite(
   options: { sends?: { inFlightMs?: number; settleMs?: number } } = {},
 ): void {
   let database: Database;
-  let cleanup: (() => Promise<void>) | undefined;
   let vault: TestVault;
   let fake: RunningMsGraphFake;
   let graph: GraphClients;
-  beforeAll(async () => {
-    ({ database, cleanup } = await migratedDatabase(dialects[0]!));
-    vault = await openTestVault(database);
-  });
-  afterAll(async () => {
-    await cleanup?.();
+  vaultPerFile((d, v) => {
+    database = d;
+    vault = v;
   });
   beforeEach(async () => {
     fake = await startFake({ https: false });

@@ -1,18 +1,14 @@
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorClients } from '../../../src/connectors/index.js';
 import { embed, type RunningOpenAIFake, startOpenAIFake } from '../../../src/connectors/openai/fake/index.js';
 import { type OpenAIApi, openaiConnector } from '../../../src/connectors/openai/index.js';
 import { ErrorCode } from '../../../src/core/errors.js';
 import { MemoryRateLimitStore } from '../../../src/resilience/rate-limit-store.js';
-import type { Database } from '../../../src/store/database.js';
 import { FakeClock } from '../../../src/testing/index.js';
-import { dialects, migratedDatabase } from '../../helpers/databases.js';
-import { openTestVault, type TestVault } from '../../helpers/vault.js';
+import { type TestVault, vaultPerFile } from '../../helpers/vault.js';
 import { rejection } from '../../http/helpers.js';
 
-let database: Database;
-let cleanup: () => Promise<void>;
 let vault: TestVault;
 let fake: RunningOpenAIFake;
 let clock: FakeClock;
@@ -67,12 +63,8 @@ async function connect(metadata?: Record<string, unknown>, id = 'ai'): Promise<O
   return clients.api(id, openaiConnector);
 }
 
-beforeAll(async () => {
-  ({ database, cleanup } = await migratedDatabase(dialects[0]!));
-  vault = await openTestVault(database);
-});
-afterAll(async () => {
-  await cleanup?.();
+vaultPerFile((_, v) => {
+  vault = v;
 });
 beforeEach(async () => {
   fake = await startOpenAIFake();

@@ -1,17 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorClients } from '../../../src/connectors/index.js';
 import { type RunningSendGridFake, startSendGridFake } from '../../../src/connectors/sendgrid/fake/index.js';
 import { type SendGridApi, sendgridConnector } from '../../../src/connectors/sendgrid/index.js';
 import { ErrorCode } from '../../../src/core/errors.js';
 import { MemoryRateLimitStore } from '../../../src/resilience/rate-limit-store.js';
-import type { Database } from '../../../src/store/database.js';
 import { FakeClock } from '../../../src/testing/index.js';
-import { dialects, migratedDatabase } from '../../helpers/databases.js';
-import { openTestVault, type TestVault } from '../../helpers/vault.js';
+import { type TestVault, vaultPerFile } from '../../helpers/vault.js';
 import { drive, rejection } from '../../http/helpers.js';
 
-let database: Database;
-let cleanup: () => Promise<void>;
 let vault: TestVault;
 let fake: RunningSendGridFake;
 let clock: FakeClock;
@@ -27,12 +23,8 @@ const mail = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-beforeAll(async () => {
-  ({ database, cleanup } = await migratedDatabase(dialects[0]!));
-  vault = await openTestVault(database);
-});
-afterAll(async () => {
-  await cleanup?.();
+vaultPerFile((_, v) => {
+  vault = v;
 });
 beforeEach(async () => {
   fake = await startSendGridFake({ activityDelayMs: 0 });

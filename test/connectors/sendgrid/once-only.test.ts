@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorClients } from '../../../src/connectors/index.js';
 import { type RunningSendGridFake, startSendGridFake } from '../../../src/connectors/sendgrid/fake/index.js';
 import {
@@ -12,12 +12,10 @@ import type { Database } from '../../../src/store/database.js';
 import { SendLedgerStore } from '../../../src/store/send-ledger-store.js';
 import { FakeClock } from '../../../src/testing/index.js';
 import { freePort } from '../../helpers/cli.js';
-import { dialects, migratedDatabase } from '../../helpers/databases.js';
-import { openTestVault, type TestVault } from '../../helpers/vault.js';
+import { type TestVault, vaultPerFile } from '../../helpers/vault.js';
 import { drive, rejection } from '../../http/helpers.js';
 
 let database: Database;
-let cleanup: () => Promise<void>;
 let vault: TestVault;
 let fake: RunningSendGridFake;
 let clock: FakeClock;
@@ -54,12 +52,9 @@ const fault = (rule: Record<string, unknown>) =>
     body: JSON.stringify({ path: '/v3/mail/send', ...rule }),
   });
 
-beforeAll(async () => {
-  ({ database, cleanup } = await migratedDatabase(dialects[0]!));
-  vault = await openTestVault(database);
-});
-afterAll(async () => {
-  await cleanup?.();
+vaultPerFile((d, v) => {
+  database = d;
+  vault = v;
 });
 beforeEach(async () => {
   scope++;
